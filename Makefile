@@ -1,0 +1,145 @@
+# libsgad build. `make` builds lib/libsgad.so.X.Y.Z, its links and
+# lib/libsgad.a from the same PIC objects; `make check` runs the Check suite.
+# Sanitizer builds go to their own directories (make check-asan).
+
+VERSION_H := include/sgad/version.h
+MAJOR := $(shell sed -n 's/^\#define SGAD_VERSION_MAJOR \([0-9]*\)/\1/p' $(VERSION_H))
+MINOR := $(shell sed -n 's/^\#define SGAD_VERSION_MINOR \([0-9]*\)/\1/p' $(VERSION_H))
+PATCH := $(shell sed -n 's/^\#define SGAD_VERSION_PATCH \([0-9]*\)/\1/p' $(VERSION_H))
+VERSION := $(MAJOR).$(MINOR).$(PATCH)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+DESTDIR ?=
+
+CC ?= cc
+OPT ?= -O2 -march=x86-64-v2
+CFLAGS ?= $(OPT) -g
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+SAN ?=
+BUILD ?= build/release
+LIBOUT ?= lib
+
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -fopenmp
+LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DSGAD_BUILDING
+LIB_LIBS := -lblis -lm -lpthread -fopenmp
+
+SRCS := $(wildcard src/*.c)
+OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+
+SONAME := libsgad.so.$(MAJOR)
+SHARED := $(LIBOUT)/libsgad.so.$(VERSION)
+STATIC := $(LIBOUT)/libsgad.a
+
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -lsubunit -lrt -lm)
+TEST_SRCS := $(wildcard tests/*.c)
+TEST_BIN := $(BUILD)/tests/check_sgad
+BENCH_BIN := $(BUILD)/bench/bench_layers
+DEMO_BIN := $(BUILD)/examples/demo_layers
+
+.PHONY: all lib check check-asan check-valgrind check-headers bench demo deps clean \
+        install install-strip uninstall fixtures
+
+all: lib $(DEMO_BIN) $(BENCH_BIN)
+
+lib: $(SHARED) $(STATIC)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SHARED): $(OBJS) sgad.map
+	@mkdir -p $(@D)
+	$(CC) -shared $(SAN) -Wl,-soname,$(SONAME) -Wl,--version-script=sgad.map -Wl,--no-undefined \
+	    -o $@ $(OBJS) $(LIB_LIBS)
+	ln -sf libsgad.so.$(VERSION) $(LIBOUT)/$(SONAME)
+	ln -sf $(SONAME) $(LIBOUT)/libsgad.so
+
+$(STATIC): $(OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(OBJS)
+
+# Tests link the shared library from the tree through an rpath. The list of
+# suites is collected from the test files, so adding a test file needs no
+# other edit.
+$(BUILD)/tests/suites.inc: $(TEST_SRCS)
+	@mkdir -p $(@D)
+	sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SGAD_SUITE(\1)/p' $(TEST_SRCS) > $@
+
+$(TEST_BIN): $(TEST_SRCS) tests/*.h $(BUILD)/tests/suites.inc $(SHARED)
+	$(CC) $(ALL_CFLAGS) -D_DEFAULT_SOURCE -I$(BUILD)/tests -Itests -o $@ $(TEST_SRCS) \
+	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad $(CHECK_LIBS) -lm
+
+check: deps lib $(TEST_BIN) check-headers
+	SGAD_TEST_DIR=$(CURDIR)/tests $(TEST_BIN)
+
+check-headers:
+	sh tests/headers.sh
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check-asan: deps
+	$(MAKE) BUILD=build/asan LIBOUT=build/asan/lib OPT=-O1 SAN="$(ASAN_FLAGS)" \
+	    build/asan/tests/check_sgad
+	SGAD_TEST_DIR=$(CURDIR)/tests CK_TIMEOUT_MULTIPLIER=4 build/asan/tests/check_sgad
+	SGAD_TEST_DIR=$(CURDIR)/tests CK_FORK=no ASAN_OPTIONS=detect_leaks=1 \
+	    CK_TIMEOUT_MULTIPLIER=4 build/asan/tests/check_sgad
+
+check-valgrind: deps lib $(TEST_BIN)
+	SGAD_TEST_DIR=$(CURDIR)/tests CK_FORK=no CK_TIMEOUT_MULTIPLIER=20 SGAD_TEST_QUICK=1 \
+	    valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --suppressions=tests/valgrind.supp $(TEST_BIN)
+
+$(BUILD)/bench/%: bench/%.c $(SHARED)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -D_DEFAULT_SOURCE -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) \
+	    -lsgad -lblis -lm
+
+$(BUILD)/examples/%: examples/%.c $(SHARED)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
+
+bench: deps $(BENCH_BIN)
+	$(BENCH_BIN)
+
+demo: deps $(DEMO_BIN)
+	$(DEMO_BIN)
+
+# Installs the Debian packages the build and tests need, if any is missing.
+deps:
+	@sh tools/install-deps.sh
+
+# Regenerates the PyTorch golden fixtures (needs Debian's python3-torch).
+fixtures:
+	/usr/bin/python3 tests/gen_fixtures.py tests/fixtures
+
+sgad.pc: sgad.pc.in $(VERSION_H) FORCE
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+FORCE:
+
+install: lib sgad.pc
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/sgad
+	install -m 644 include/sgad/*.h $(DESTDIR)$(INCLUDEDIR)/sgad/
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsgad.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsgad.so
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 644 sgad.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+
+install-strip: install
+	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION)
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libsgad.so $(DESTDIR)$(LIBDIR)/libsgad.a \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/sgad.pc
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/sgad
+
+clean:
+	rm -rf build lib sgad.pc
+
+-include $(OBJS:.o=.d)

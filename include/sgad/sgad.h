@@ -1,0 +1,17 @@
+/* libsgad: spiking generative adversarial networks in C.
+ *
+ * The umbrella header: include this one. See docs/design.md for the
+ * architecture and each header for its part of the API. */
+#ifndef SGAD_SGAD_H
+#define SGAD_SGAD_H
+
+#include "export.h"
+#include "version.h"
+#include "status.h"
+#include "context.h"
+#include "tensor.h"
+#include "layer.h"
+#include "neuron.h"
+#include "net.h"
+
+#endif /* SGAD_SGAD_H */

@@ -1,0 +1,34 @@
+/* libsgad: version numbers.
+ *
+ * Versions with the same major number are ABI compatible: a program built
+ * against 1.x runs with any later 1.y. The Makefile reads these three lines
+ * to name the shared library, so keep their form. */
+#ifndef SGAD_VERSION_H
+#define SGAD_VERSION_H
+
+#include "export.h"
+
+#define SGAD_VERSION_MAJOR 1
+#define SGAD_VERSION_MINOR 0
+#define SGAD_VERSION_PATCH 0
+
+/** MAJOR*10000 + MINOR*100 + PATCH, e.g. 10000 for 1.0.0. */
+#define SGAD_VERSION_NUMBER \
+    (SGAD_VERSION_MAJOR * 10000 + SGAD_VERSION_MINOR * 100 + SGAD_VERSION_PATCH)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** @return SGAD_VERSION_NUMBER of the library actually loaded. Compare it
+ *  with the macro to detect a header/library mismatch. */
+SGAD_API unsigned sgad_version_number(void);
+
+/** @return the version as static text, e.g. "1.0.0". Never NULL. */
+SGAD_API const char *sgad_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SGAD_VERSION_H */

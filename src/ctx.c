@@ -1,0 +1,155 @@
+/* The context: allocator, threads, seed, scratch memory and error text. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static void *default_alloc(void *opaque, size_t size)
+{
+    (void)opaque;
+    return malloc(size);
+}
+
+static void default_free(void *opaque, void *ptr)
+{
+    (void)opaque;
+    free(ptr);
+}
+
+sgad_status sgad_ctx_create(sgad_ctx **out)
+{
+    return sgad_ctx_create_ex(NULL, NULL, NULL, out);
+}
+
+sgad_status sgad_ctx_create_ex(sgad_alloc_fn alloc_fn, sgad_free_fn free_fn, void *opaque,
+                               sgad_ctx **out)
+{
+    if (!out || (alloc_fn == NULL) != (free_fn == NULL))
+        return SGAD_E_INVALID_ARG;
+    *out = NULL;
+    if (!alloc_fn) {
+        alloc_fn = default_alloc;
+        free_fn = default_free;
+    }
+    sgad_ctx *ctx = alloc_fn(opaque, sizeof *ctx);
+    if (!ctx)
+        return SGAD_E_NOMEM;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->alloc_fn = alloc_fn;
+    ctx->free_fn = free_fn;
+    ctx->opaque = opaque;
+    ctx->threads = 1;
+    *out = ctx;
+    return SGAD_OK;
+}
+
+void sgad_ctx_free(sgad_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    sgad__scratch_release(ctx);
+    ctx->free_fn(ctx->opaque, ctx);
+}
+
+sgad_status sgad_ctx_set_threads(sgad_ctx *ctx, int threads)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(ctx, threads >= 1 && threads <= SGAD_MAX_THREADS, SGAD_E_INVALID_ARG,
+                "sgad_ctx_set_threads: threads=%d outside [1, %d]", threads, SGAD_MAX_THREADS);
+    ctx->threads = threads;
+    return SGAD_OK;
+}
+
+int sgad_ctx_threads(const sgad_ctx *ctx)
+{
+    return ctx ? ctx->threads : 0;
+}
+
+sgad_status sgad_ctx_set_seed(sgad_ctx *ctx, uint64_t seed)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    ctx->seed = seed;
+    ctx->rng_counter = 0;
+    return SGAD_OK;
+}
+
+uint64_t sgad__ctx_next_stream(sgad_ctx *ctx)
+{
+    return ctx->rng_counter++;
+}
+
+const char *sgad_ctx_last_error(const sgad_ctx *ctx)
+{
+    if (!ctx)
+        return "no context (NULL sgad_ctx)";
+    return ctx->err;
+}
+
+void sgad_ctx_clear_error(sgad_ctx *ctx)
+{
+    if (ctx)
+        ctx->err[0] = '\0';
+}
+
+sgad_status sgad__fail(sgad_ctx *ctx, sgad_status status, const char *fmt, ...)
+{
+    if (!ctx)
+        return status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void *sgad__alloc(sgad_ctx *ctx, size_t size)
+{
+    void *p = ctx->alloc_fn(ctx->opaque, size ? size : 1);
+    if (!p)
+        sgad__fail(ctx, SGAD_E_NOMEM, "out of memory allocating %zu bytes", size);
+    return p;
+}
+
+void *sgad__calloc(sgad_ctx *ctx, size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size) {
+        sgad__fail(ctx, SGAD_E_NOMEM, "allocation of %zu x %zu bytes overflows", count, size);
+        return NULL;
+    }
+    void *p = sgad__alloc(ctx, count * size);
+    if (p)
+        memset(p, 0, count * size);
+    return p;
+}
+
+void sgad__free(sgad_ctx *ctx, void *ptr)
+{
+    if (ptr)
+        ctx->free_fn(ctx->opaque, ptr);
+}
+
+void *sgad__scratch(sgad_ctx *ctx, int slot, size_t size)
+{
+    if (ctx->scratch_size[slot] >= size && ctx->scratch[slot])
+        return ctx->scratch[slot];
+    void *p = sgad__alloc(ctx, size);
+    if (!p)
+        return NULL;
+    sgad__free(ctx, ctx->scratch[slot]);
+    ctx->scratch[slot] = p;
+    ctx->scratch_size[slot] = size;
+    return p;
+}
+
+void sgad__scratch_release(sgad_ctx *ctx)
+{
+    for (int i = 0; i < SGAD__SCRATCH_SLOTS; i++) {
+        sgad__free(ctx, ctx->scratch[i]);
+        ctx->scratch[i] = NULL;
+        ctx->scratch_size[i] = 0;
+    }
+}

@@ -1,0 +1,79 @@
+/* The interface every kind of layer implements, and the shared layer state.
+ *
+ * A kind of layer lives in one src/layer_<kind>.c. It defines a struct whose
+ * first member is `sgad_layer base`, fills in an sgad__layer_ops table and
+ * provides the public *_create function. The generic code in layer.c checks
+ * arguments and shapes before calling the ops, so ops may assume:
+ *   - in has ndim >= 2 ([T, N, ...]) and was accepted by out_shape;
+ *   - x, y, dy are dense buffers of the matching shapes; dx may be NULL,
+ *     meaning the caller does not need the input gradient;
+ *   - backward follows a forward with the same input shape, and x and y are
+ *     that forward's input and output.
+ * Parameter gradients are accumulated (+=), PyTorch-style. */
+#ifndef SGAD_LAYER_IMPL_H
+#define SGAD_LAYER_IMPL_H
+
+#include "internal.h"
+
+typedef struct sgad__layer_ops {
+    sgad_layer_kind kind;
+    /* Checks the input shape (recording a message naming the layer and the
+     * values on failure) and computes the output shape. */
+    sgad_status (*out_shape)(const sgad_layer *l, const sgad__shape *in, sgad__shape *out);
+    sgad_status (*forward)(sgad_layer *l, const sgad__shape *in, const float *x, float *y);
+    sgad_status (*backward)(sgad_layer *l, const sgad__shape *in, const float *x, const float *y,
+                            const float *dy, float *dx);
+    /* Options; NULL if the kind has none. The value is already checked
+     * against sgad_option_bounds. */
+    sgad_status (*set)(sgad_layer *l, sgad_option option, double value);
+    sgad_status (*get)(const sgad_layer *l, sgad_option option, double *value);
+    /* Frees kind-specific memory (not the params, not the struct); may be NULL. */
+    void (*destroy)(sgad_layer *l);
+} sgad__layer_ops;
+
+#define SGAD__MAX_PARAMS 4
+
+typedef struct sgad__param {
+    const char *name;   /* static text */
+    sgad_tensor *value;
+    sgad_tensor *grad;  /* NULL for buffers that are not trained */
+} sgad__param;
+
+struct sgad_layer {
+    const sgad__layer_ops *ops;
+    sgad_ctx *ctx;
+    int training;
+    int owned_by_net;
+    int nparams;
+    sgad__param params[SGAD__MAX_PARAMS];
+    int has_forward;       /* backward is allowed for last_in */
+    sgad__shape last_in;
+    int has_rate;          /* set by spiking neurons in forward */
+    double firing_rate;
+};
+
+/* Allocates a zeroed layer struct of `size` bytes (the kind's struct, whose
+ * first member is sgad_layer) in training mode. */
+sgad_status sgad__layer_alloc(sgad_ctx *ctx, const sgad__layer_ops *ops, size_t size,
+                              sgad_layer **out);
+
+/* Adds a zero-filled parameter (with a gradient if trainable) of the given
+ * dims. On failure the caller frees the layer with sgad_layer_free. */
+sgad_status sgad__layer_add_param(sgad_layer *l, const char *name, int ndim, const int64_t *dims,
+                                  int trainable, float **value);
+
+/* Fills p[0..n) with U(-bound, bound) from a fresh stream of the layer's
+ * context: PyTorch's default initialisation of linear and conv weights. */
+void sgad__init_uniform(sgad_ctx *ctx, float *p, int64_t n, float bound);
+
+/* Runs forward/backward with the bookkeeping of the public calls but none
+ * of their argument checks; the net uses these on shapes it has checked. */
+sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
+                                    float *y);
+sgad_status sgad__layer_backward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
+                                     const float *y, const float *dy, float *dx);
+
+/* Per-sample feature count: product of dims[2..]. */
+int64_t sgad__sample_numel(const sgad__shape *s);
+
+#endif /* SGAD_LAYER_IMPL_H */

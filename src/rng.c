@@ -1,0 +1,22 @@
+/* Counter-based generator built on the SplitMix64 finaliser, a bijection on
+ * 64-bit words with full avalanche: hashing (key, counter) gives independent
+ * looking values without any state to carry between calls. */
+#include "rng.h"
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t sgad__rng_u64(uint64_t seed, uint64_t stream, uint64_t i)
+{
+    uint64_t key = mix64(seed + 0x9e3779b97f4a7c15ULL * (mix64(stream) | 1));
+    return mix64(key + 0x9e3779b97f4a7c15ULL * (i + 1));
+}
+
+float sgad__rng_uniform(uint64_t seed, uint64_t stream, uint64_t i)
+{
+    return (float)(sgad__rng_u64(seed, stream, i) >> 40) * (1.0f / 16777216.0f);
+}

@@ -1,0 +1,55 @@
+/* Shared test helpers. */
+#include <math.h>
+#include <stdarg.h>
+
+#include "test_util.h"
+
+sgad_ctx *tu_ctx(uint64_t seed)
+{
+    sgad_ctx *ctx = NULL;
+    ck_assert_int_eq(sgad_ctx_create(&ctx), SGAD_OK);
+    ck_assert_int_eq(sgad_ctx_set_seed(ctx, seed), SGAD_OK);
+    return ctx;
+}
+
+sgad_tensor *tu_tensor(sgad_ctx *ctx, int64_t d0, ...)
+{
+    int64_t dims[SGAD_MAX_DIMS];
+    int n = 0;
+    va_list ap;
+    va_start(ap, d0);
+    for (int64_t d = d0; d != 0 && n < SGAD_MAX_DIMS; d = va_arg(ap, int64_t))
+        dims[n++] = d;
+    va_end(ap);
+    sgad_tensor *t = NULL;
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, n, dims, &t));
+    return t;
+}
+
+double tu_uniform(uint64_t *state)
+{
+    /* xorshift64*: plenty for test data, independent of the library's RNG. */
+    uint64_t x = *state ? *state : 0x2545F4914F6CDD1DULL;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+void tu_fill_uniform(float *p, int64_t n, float lo, float hi, uint64_t *state)
+{
+    for (int64_t i = 0; i < n; i++)
+        p[i] = lo + (hi - lo) * (float)tu_uniform(state);
+}
+
+double tu_max_scaled_err(const float *a, const float *b, int64_t n, double rtol, double atol)
+{
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - (double)b[i]) / (atol + rtol * fabs((double)b[i]));
+        if (!(e <= worst))
+            worst = e; /* also catches NaN */
+    }
+    return worst;
+}
