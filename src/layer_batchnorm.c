@@ -1,0 +1,299 @@
+/* Batch normalisation applied separately at every time step, as SGAD's
+ * generator and discriminator call one PyTorch BatchNorm module per step:
+ * step t is normalised with the mean and variance of its own N samples
+ * (times H*W for 2d), and the running statistics move once per step.
+ *
+ * The per-step mean and 1/std are kept from forward for backward (2*T*C
+ * floats); x-hat is recomputed from x rather than stored. Loops run over
+ * samples outermost and channels inside so that memory is read in order. */
+#include <math.h>
+#include <string.h>
+
+#include "layer_impl.h"
+
+typedef struct batchnorm {
+    sgad_layer base;
+    int64_t channels;
+    int spatial;          /* 0: [T, N, C] (1d), 1: [T, N, C, H, W] (2d) */
+    double momentum, eps;
+    float *weight, *bias, *running_mean, *running_var;
+    float *stats;         /* per (t, c): mean at [t*C + c], 1/std after T*C */
+    int64_t stats_cap;    /* floats allocated in stats */
+    int fwd_training;     /* mode of the last forward */
+    double *acc;          /* per-channel accumulators, 2*C */
+} batchnorm;
+
+static sgad_status bn_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
+{
+    const batchnorm *bn = (const batchnorm *)l;
+    const int want_ndim = bn->spatial ? 5 : 3;
+    char buf[SGAD__SHAPE_STR_LEN];
+    SGAD__CHECK(l->ctx, in->ndim == want_ndim && in->dims[2] == bn->channels, SGAD_E_SHAPE,
+                "%s(%lld) expects input [T, N, %lld%s], got %s",
+                sgad_layer_kind_name(l->ops->kind), (long long)bn->channels,
+                (long long)bn->channels, bn->spatial ? ", H, W" : "",
+                sgad__shape_str(in, buf, sizeof buf));
+    *out = *in;
+    return SGAD_OK;
+}
+
+/* Geometry of one time step: N samples of C channels of S values each. */
+typedef struct bn_geom {
+    int64_t n, c, s;
+} bn_geom;
+
+static bn_geom geom_of(const sgad__shape *in)
+{
+    bn_geom g = {in->dims[1], in->dims[2], 1};
+    for (int i = 3; i < in->ndim; i++)
+        g.s *= in->dims[i];
+    return g;
+}
+
+/* Per-channel mean and biased variance of one time step, in double. */
+static void step_moments(const bn_geom *g, const float *x, double *mean, double *var)
+{
+    const double m = (double)(g->n * g->s);
+    memset(mean, 0, (size_t)g->c * sizeof *mean);
+    memset(var, 0, (size_t)g->c * sizeof *var);
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t c = 0; c < g->c; c++) {
+            const float *p = x + (n * g->c + c) * g->s;
+            double sum = 0;
+            for (int64_t s = 0; s < g->s; s++)
+                sum += p[s];
+            mean[c] += sum;
+        }
+    for (int64_t c = 0; c < g->c; c++)
+        mean[c] /= m;
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t c = 0; c < g->c; c++) {
+            const float *p = x + (n * g->c + c) * g->s;
+            double sum = 0;
+            for (int64_t s = 0; s < g->s; s++)
+                sum += ((double)p[s] - mean[c]) * ((double)p[s] - mean[c]);
+            var[c] += sum;
+        }
+    for (int64_t c = 0; c < g->c; c++)
+        var[c] /= m;
+}
+
+/* y = (x - mean) * invstd * weight + bias for one time step. */
+static void step_normalise(const batchnorm *bn, const bn_geom *g, const float *mean,
+                           const float *invstd, const float *x, float *y)
+{
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t c = 0; c < g->c; c++) {
+            const float scale = invstd[c] * bn->weight[c];
+            const float shift = bn->bias[c] - mean[c] * scale;
+            const float *p = x + (n * g->c + c) * g->s;
+            float *q = y + (n * g->c + c) * g->s;
+            for (int64_t s = 0; s < g->s; s++)
+                q[s] = p[s] * scale + shift;
+        }
+}
+
+static sgad_status ensure_stats(batchnorm *bn, int64_t need)
+{
+    if (bn->stats_cap >= need)
+        return SGAD_OK;
+    float *p = sgad__alloc(bn->base.ctx, (size_t)need * sizeof *p);
+    if (!p)
+        return SGAD_E_NOMEM;
+    sgad__free(bn->base.ctx, bn->stats);
+    bn->stats = p;
+    bn->stats_cap = need;
+    return SGAD_OK;
+}
+
+static void update_running(batchnorm *bn, const double *mean, const double *var, double m)
+{
+    const double mom = bn->momentum;
+    for (int64_t c = 0; c < bn->channels; c++) {
+        bn->running_mean[c] = (float)((1 - mom) * bn->running_mean[c] + mom * mean[c]);
+        bn->running_var[c] =
+            (float)((1 - mom) * bn->running_var[c] + mom * var[c] * m / (m - 1));
+    }
+}
+
+static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
+{
+    batchnorm *bn = (batchnorm *)l;
+    const bn_geom g = geom_of(in);
+    const int64_t steps = in->dims[0], C = g.c, step_len = g.n * g.c * g.s;
+    SGAD__CHECK(l->ctx, !l->training || g.n * g.s > 1, SGAD_E_SHAPE,
+                "%s in training needs more than 1 value per channel, got batch %lld",
+                sgad_layer_kind_name(l->ops->kind), (long long)g.n);
+    SGAD__TRY(ensure_stats(bn, 2 * steps * C));
+    float *mean = bn->stats, *invstd = bn->stats + steps * C;
+    for (int64_t t = 0; t < steps; t++) {
+        float *mt = mean + t * C, *it = invstd + t * C;
+        if (l->training) {
+            double *dm = bn->acc, *dv = bn->acc + C;
+            step_moments(&g, x + t * step_len, dm, dv);
+            for (int64_t c = 0; c < C; c++) {
+                mt[c] = (float)dm[c];
+                it[c] = (float)(1.0 / sqrt(dv[c] + bn->eps));
+            }
+            update_running(bn, dm, dv, (double)(g.n * g.s));
+        } else {
+            for (int64_t c = 0; c < C; c++) {
+                mt[c] = bn->running_mean[c];
+                it[c] = (float)(1.0 / sqrt((double)bn->running_var[c] + bn->eps));
+            }
+        }
+        step_normalise(bn, &g, mt, it, x + t * step_len, y + t * step_len);
+    }
+    bn->fwd_training = l->training;
+    return SGAD_OK;
+}
+
+/* Per-channel sums of dy and dy * x-hat over one time step. */
+static void step_grad_sums(const bn_geom *g, const float *mean, const float *invstd,
+                           const float *x, const float *dy, double *sum_dy, double *sum_dyx)
+{
+    memset(sum_dy, 0, (size_t)g->c * sizeof *sum_dy);
+    memset(sum_dyx, 0, (size_t)g->c * sizeof *sum_dyx);
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t c = 0; c < g->c; c++) {
+            const int64_t off = (n * g->c + c) * g->s;
+            double a = 0, b = 0;
+            for (int64_t s = 0; s < g->s; s++) {
+                a += dy[off + s];
+                b += (double)dy[off + s] * ((double)x[off + s] - mean[c]);
+            }
+            sum_dy[c] += a;
+            sum_dyx[c] += b * invstd[c];
+        }
+}
+
+/* dx = weight * invstd * (dy - mean(dy) - x-hat * mean(dy * x-hat)); in
+ * evaluation the statistics are constants and the two mean terms vanish. */
+static void step_input_grad(const batchnorm *bn, const bn_geom *g, const float *mean,
+                            const float *invstd, const double *sum_dy, const double *sum_dyx,
+                            const float *x, const float *dy, float *dx)
+{
+    const double m = (double)(g->n * g->s);
+    for (int64_t n = 0; n < g->n; n++)
+        for (int64_t c = 0; c < g->c; c++) {
+            const int64_t off = (n * g->c + c) * g->s;
+            const float k = bn->weight[c] * invstd[c];
+            const float a = bn->fwd_training ? (float)(sum_dy[c] / m) : 0.0f;
+            const float b = bn->fwd_training ? (float)(sum_dyx[c] / m) : 0.0f;
+            for (int64_t s = 0; s < g->s; s++) {
+                const float xhat = (x[off + s] - mean[c]) * invstd[c];
+                dx[off + s] = k * (dy[off + s] - a - xhat * b);
+            }
+        }
+}
+
+static sgad_status bn_backward(sgad_layer *l, const sgad__shape *in, const float *x,
+                               const float *y, const float *dy, float *dx)
+{
+    (void)y;
+    batchnorm *bn = (batchnorm *)l;
+    const bn_geom g = geom_of(in);
+    const int64_t steps = in->dims[0], C = g.c, step_len = g.n * g.c * g.s;
+    const float *mean = bn->stats, *invstd = bn->stats + steps * C;
+    float *dweight = l->params[0].grad->data, *dbias = l->params[1].grad->data;
+    double *sum_dy = bn->acc, *sum_dyx = bn->acc + C;
+    for (int64_t t = 0; t < steps; t++) {
+        const int64_t off = t * step_len;
+        step_grad_sums(&g, mean + t * C, invstd + t * C, x + off, dy + off, sum_dy, sum_dyx);
+        for (int64_t c = 0; c < C; c++) {
+            dweight[c] += (float)sum_dyx[c];
+            dbias[c] += (float)sum_dy[c];
+        }
+        if (dx)
+            step_input_grad(bn, &g, mean + t * C, invstd + t * C, sum_dy, sum_dyx, x + off,
+                            dy + off, dx + off);
+    }
+    return SGAD_OK;
+}
+
+static sgad_status bn_set(sgad_layer *l, sgad_option option, double value)
+{
+    batchnorm *bn = (batchnorm *)l;
+    if (option == SGAD_OPT_BN_MOMENTUM)
+        bn->momentum = value;
+    else if (option == SGAD_OPT_BN_EPS)
+        bn->eps = value;
+    else
+        return sgad__fail(l->ctx, SGAD_E_UNSUPPORTED, "sgad_layer_set: batch norm has no "
+                          "option %d", (int)option);
+    return SGAD_OK;
+}
+
+static sgad_status bn_get(const sgad_layer *l, sgad_option option, double *value)
+{
+    const batchnorm *bn = (const batchnorm *)l;
+    if (option == SGAD_OPT_BN_MOMENTUM)
+        *value = bn->momentum;
+    else if (option == SGAD_OPT_BN_EPS)
+        *value = bn->eps;
+    else
+        return sgad__fail(l->ctx, SGAD_E_UNSUPPORTED, "sgad_layer_get: batch norm has no "
+                          "option %d", (int)option);
+    return SGAD_OK;
+}
+
+static void bn_destroy(sgad_layer *l)
+{
+    batchnorm *bn = (batchnorm *)l;
+    sgad__free(l->ctx, bn->stats);
+    sgad__free(l->ctx, bn->acc);
+}
+
+static const sgad__layer_ops bn1d_ops = {
+    SGAD_LAYER_BATCHNORM1D, bn_out_shape, bn_forward, bn_backward, bn_set, bn_get, bn_destroy,
+};
+static const sgad__layer_ops bn2d_ops = {
+    SGAD_LAYER_BATCHNORM2D, bn_out_shape, bn_forward, bn_backward, bn_set, bn_get, bn_destroy,
+};
+
+static sgad_status bn_create(sgad_ctx *ctx, const char *fn, int spatial, int64_t channels,
+                             sgad_layer **out)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(ctx, out != NULL, SGAD_E_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    SGAD__CHECK(ctx, channels >= 1 && channels <= SGAD__MAX_NUMEL, SGAD_E_INVALID_ARG,
+                "%s: channels=%lld must be at least 1", fn, (long long)channels);
+    sgad_layer *l;
+    SGAD__TRY(sgad__layer_alloc(ctx, spatial ? &bn2d_ops : &bn1d_ops, sizeof(batchnorm), &l));
+    batchnorm *bn = (batchnorm *)l;
+    bn->channels = channels;
+    bn->spatial = spatial;
+    bn->momentum = 0.1;
+    bn->eps = 1e-5;
+    sgad_status s = sgad__layer_add_param(l, "weight", 1, &channels, 1, &bn->weight);
+    if (s == SGAD_OK)
+        s = sgad__layer_add_param(l, "bias", 1, &channels, 1, &bn->bias);
+    if (s == SGAD_OK)
+        s = sgad__layer_add_param(l, "running_mean", 1, &channels, 0, &bn->running_mean);
+    if (s == SGAD_OK)
+        s = sgad__layer_add_param(l, "running_var", 1, &channels, 0, &bn->running_var);
+    if (s == SGAD_OK && !(bn->acc = sgad__calloc(ctx, 2 * (size_t)channels, sizeof(double))))
+        s = SGAD_E_NOMEM;
+    if (s != SGAD_OK) {
+        sgad_layer_free(l);
+        return s;
+    }
+    for (int64_t c = 0; c < channels; c++) {
+        bn->weight[c] = 1.0f;
+        bn->running_var[c] = 1.0f;
+    }
+    *out = l;
+    return SGAD_OK;
+}
+
+sgad_status sgad_batchnorm1d_create(sgad_ctx *ctx, int64_t features, sgad_layer **out)
+{
+    return bn_create(ctx, "sgad_batchnorm1d_create", 0, features, out);
+}
+
+sgad_status sgad_batchnorm2d_create(sgad_ctx *ctx, int64_t channels, sgad_layer **out)
+{
+    return bn_create(ctx, "sgad_batchnorm2d_create", 1, channels, out);
+}

@@ -1,0 +1,104 @@
+/* Linear layer: y = x W^T + b over all T*N rows at once, so each pass is a
+ * single BLIS GEMM whatever T is. */
+#include <math.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "layer_impl.h"
+
+typedef struct linear {
+    sgad_layer base;
+    int64_t in, out;
+    float *weight, *bias; /* bias NULL without bias */
+} linear;
+
+static sgad_status linear_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
+{
+    const linear *lin = (const linear *)l;
+    char buf[SGAD__SHAPE_STR_LEN];
+    SGAD__CHECK(l->ctx, in->ndim == 3 && in->dims[2] == lin->in, SGAD_E_SHAPE,
+                "linear(%lld -> %lld) expects input [T, N, %lld], got %s (use a reshape layer "
+                "to flatten images)",
+                (long long)lin->in, (long long)lin->out, (long long)lin->in,
+                sgad__shape_str(in, buf, sizeof buf));
+    *out = *in;
+    out->dims[2] = lin->out;
+    return SGAD_OK;
+}
+
+static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
+{
+    const linear *lin = (const linear *)l;
+    const int64_t rows = in->dims[0] * in->dims[1];
+    float beta = 0.0f;
+    if (lin->bias) {
+        for (int64_t r = 0; r < rows; r++)
+            memcpy(y + r * lin->out, lin->bias, (size_t)lin->out * sizeof *y);
+        beta = 1.0f;
+    }
+    sgad__sgemm(l->ctx, 0, 1, rows, lin->out, lin->in, 1.0f, x, lin->in, lin->weight, lin->in,
+                beta, y, lin->out);
+    return SGAD_OK;
+}
+
+static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const float *x,
+                                   const float *y, const float *dy, float *dx)
+{
+    (void)y;
+    const linear *lin = (const linear *)l;
+    const int64_t rows = in->dims[0] * in->dims[1];
+    float *dw = l->params[0].grad->data;
+    sgad__sgemm(l->ctx, 1, 0, lin->out, lin->in, rows, 1.0f, dy, lin->out, x, lin->in, 1.0f, dw,
+                lin->in);
+    if (lin->bias) {
+        float *db = l->params[1].grad->data;
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t o = 0; o < lin->out; o++)
+                db[o] += dy[r * lin->out + o];
+    }
+    if (dx)
+        sgad__sgemm(l->ctx, 0, 0, rows, lin->in, lin->out, 1.0f, dy, lin->out, lin->weight,
+                    lin->in, 0.0f, dx, lin->in);
+    return SGAD_OK;
+}
+
+static const sgad__layer_ops linear_ops = {
+    SGAD_LAYER_LINEAR, linear_out_shape, linear_forward, linear_backward, NULL, NULL, NULL,
+};
+
+sgad_status sgad_linear_create(sgad_ctx *ctx, int64_t in_features, int64_t out_features,
+                               int has_bias, sgad_layer **out)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(ctx, out != NULL, SGAD_E_INVALID_ARG, "sgad_linear_create: out is NULL");
+    *out = NULL;
+    SGAD__CHECK(ctx, in_features >= 1 && out_features >= 1 &&
+                         in_features <= SGAD__MAX_NUMEL / out_features,
+                SGAD_E_INVALID_ARG, "sgad_linear_create: in_features=%lld, out_features=%lld "
+                "must be at least 1 and their product below 2^40",
+                (long long)in_features, (long long)out_features);
+    SGAD__CHECK(ctx, has_bias == 0 || has_bias == 1, SGAD_E_INVALID_ARG,
+                "sgad_linear_create: has_bias=%d must be 0 or 1", has_bias);
+    sgad_layer *l;
+    SGAD__TRY(sgad__layer_alloc(ctx, &linear_ops, sizeof(linear), &l));
+    linear *lin = (linear *)l;
+    lin->in = in_features;
+    lin->out = out_features;
+    const int64_t wdims[2] = {out_features, in_features};
+    sgad_status s = sgad__layer_add_param(l, "weight", 2, wdims, 1, &lin->weight);
+    if (s == SGAD_OK && has_bias)
+        s = sgad__layer_add_param(l, "bias", 1, &out_features, 1, &lin->bias);
+    if (s != SGAD_OK) {
+        sgad_layer_free(l);
+        return s;
+    }
+    /* PyTorch's default: kaiming_uniform(a=sqrt 5) gives U(+-1/sqrt(in)),
+     * and the bias uses the same bound. */
+    const float bound = 1.0f / sqrtf((float)in_features);
+    sgad__init_uniform(ctx, lin->weight, out_features * in_features, bound);
+    if (lin->bias)
+        sgad__init_uniform(ctx, lin->bias, out_features, bound);
+    *out = l;
+    return SGAD_OK;
+}

@@ -1,0 +1,373 @@
+/* A net: layers run in sequence over all T steps. It owns its layers and
+ * one activation buffer per layer (plus a copy of the input), kept from the
+ * last forward for backward; two ping-pong buffers carry the gradient back.
+ * Buffers grow to the largest batch seen and are then reused. */
+#include <stdio.h>
+#include <string.h>
+
+#include "layer_impl.h"
+
+typedef struct net_buf {
+    sgad__shape shape;
+    float *data;
+    int64_t cap; /* floats allocated */
+} net_buf;
+
+typedef struct net_param_ref {
+    char name[SGAD_MAX_NAME];
+    int layer, index;
+} net_param_ref;
+
+struct sgad_net {
+    sgad_ctx *ctx;
+    int nlayers, cap;
+    sgad_layer **layers;
+    net_buf *acts;          /* acts[i]: output of layer i */
+    net_buf input;          /* copy of the last forward's input */
+    float *grad[2];         /* gradient ping-pong buffers */
+    int64_t grad_cap;
+    int nparams, param_cap;
+    net_param_ref *params;
+    int has_forward;
+    sgad_tensor out_view;   /* borrowed view of the last output */
+};
+
+sgad_status sgad_net_create(sgad_ctx *ctx, sgad_net **out)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(ctx, out != NULL, SGAD_E_INVALID_ARG, "sgad_net_create: out is NULL");
+    *out = sgad__calloc(ctx, 1, sizeof **out);
+    if (!*out)
+        return SGAD_E_NOMEM;
+    (*out)->ctx = ctx;
+    return SGAD_OK;
+}
+
+void sgad_net_free(sgad_net *net)
+{
+    if (!net)
+        return;
+    sgad_ctx *ctx = net->ctx;
+    for (int i = 0; i < net->nlayers; i++) {
+        sgad_layer_free(net->layers[i]);
+        sgad__free(ctx, net->acts[i].data);
+    }
+    sgad__free(ctx, net->layers);
+    sgad__free(ctx, net->acts);
+    sgad__free(ctx, net->input.data);
+    sgad__free(ctx, net->grad[0]);
+    sgad__free(ctx, net->grad[1]);
+    sgad__free(ctx, net->params);
+    sgad__free(ctx, net);
+}
+
+/* Grows an array of `*cap` elements of `size` bytes to hold `need`. */
+static sgad_status grow(sgad_ctx *ctx, void **arr, int *cap, int need, size_t size)
+{
+    if (need <= *cap)
+        return SGAD_OK;
+    int n = *cap ? *cap * 2 : 8;
+    while (n < need)
+        n *= 2;
+    void *p = sgad__calloc(ctx, (size_t)n, size);
+    if (!p)
+        return SGAD_E_NOMEM;
+    if (*arr)
+        memcpy(p, *arr, (size_t)*cap * size);
+    sgad__free(ctx, *arr);
+    *arr = p;
+    *cap = n;
+    return SGAD_OK;
+}
+
+sgad_status sgad_net_adopt(sgad_net *net, sgad_layer *layer)
+{
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(net->ctx, layer != NULL, SGAD_E_INVALID_ARG, "sgad_net_adopt: layer is NULL");
+    SGAD__CHECK(net->ctx, layer->ctx == net->ctx, SGAD_E_INVALID_ARG,
+                "sgad_net_adopt: the layer comes from another context");
+    SGAD__CHECK(net->ctx, !layer->owned_by_net, SGAD_E_INVALID_ARG,
+                "sgad_net_adopt: the layer already belongs to a net");
+    SGAD__CHECK(net->ctx, net->nlayers < 100000, SGAD_E_INVALID_ARG,
+                "sgad_net_adopt: a net holds at most 100000 layers");
+    /* Grow every array before changing anything, so failure leaves the net
+     * as it was. */
+    int cap = net->cap, pcap = net->param_cap;
+    SGAD__TRY(grow(net->ctx, (void **)&net->layers, &cap, net->nlayers + 1, sizeof(sgad_layer *)));
+    cap = net->cap;
+    SGAD__TRY(grow(net->ctx, (void **)&net->acts, &cap, net->nlayers + 1, sizeof(net_buf)));
+    SGAD__TRY(grow(net->ctx, (void **)&net->params, &pcap, net->nparams + layer->nparams,
+                   sizeof(net_param_ref)));
+    net->cap = cap;
+    net->param_cap = pcap;
+    for (int i = 0; i < layer->nparams; i++) {
+        net_param_ref *ref = &net->params[net->nparams++];
+        snprintf(ref->name, sizeof ref->name, "%d.%s", net->nlayers, layer->params[i].name);
+        ref->layer = net->nlayers;
+        ref->index = i;
+    }
+    net->layers[net->nlayers++] = layer;
+    layer->owned_by_net = 1;
+    net->has_forward = 0;
+    return SGAD_OK;
+}
+
+int sgad_net_layer_count(const sgad_net *net)
+{
+    return net ? net->nlayers : 0;
+}
+
+sgad_layer *sgad_net_layer(const sgad_net *net, int i)
+{
+    if (!net || i < 0 || i >= net->nlayers)
+        return NULL;
+    return net->layers[i];
+}
+
+/* Prefixes the context's message with the failing layer's position. */
+static sgad_status blame_layer(sgad_net *net, const char *fn, int i, sgad_status s)
+{
+    char msg[SGAD__ERR_LEN];
+    memcpy(msg, net->ctx->err, sizeof msg);
+    return sgad__fail(net->ctx, s, "%s: layer %d (%s): %s", fn, i,
+                      sgad_layer_kind_name(net->layers[i]->ops->kind), msg);
+}
+
+static sgad_status input_shape(sgad_net *net, const char *fn, int ndim, const int64_t *dims,
+                               sgad__shape *in)
+{
+    SGAD__CHECK(net->ctx, net->nlayers > 0, SGAD_E_STATE, "%s: the net has no layers", fn);
+    SGAD__CHECK(net->ctx, dims != NULL, SGAD_E_INVALID_ARG, "%s: dims is NULL", fn);
+    SGAD__CHECK(net->ctx, ndim >= 2 && ndim <= SGAD_MAX_DIMS, SGAD_E_SHAPE,
+                "%s: input needs [T, N, ...] with 2..%d dims, got %d", fn, SGAD_MAX_DIMS, ndim);
+    in->ndim = ndim;
+    for (int i = 0; i < ndim; i++) {
+        SGAD__CHECK(net->ctx, dims[i] >= 1, SGAD_E_SHAPE, "%s: input dims[%d]=%lld must be "
+                    "at least 1", fn, i, (long long)dims[i]);
+        in->dims[i] = dims[i];
+    }
+    return SGAD_OK;
+}
+
+/* Computes every layer's output shape into shapes[0..nlayers). */
+static sgad_status infer_shapes(sgad_net *net, const char *fn, const sgad__shape *in,
+                                sgad__shape *shapes)
+{
+    const sgad__shape *cur = in;
+    for (int i = 0; i < net->nlayers; i++) {
+        const sgad_layer *l = net->layers[i];
+        sgad_status s = l->ops->out_shape(l, cur, &shapes[i]);
+        if (s != SGAD_OK)
+            return blame_layer(net, fn, i, s);
+        cur = &shapes[i];
+    }
+    return SGAD_OK;
+}
+
+sgad_status sgad_net_output_dims(const sgad_net *cnet, int ndim, const int64_t *in_dims,
+                                 int *out_ndim, int64_t *out_dims)
+{
+    static const char fn[] = "sgad_net_output_dims";
+    if (!cnet)
+        return SGAD_E_INVALID_ARG;
+    sgad_net *net = (sgad_net *)cnet; /* only the context's error text changes */
+    SGAD__CHECK(net->ctx, out_ndim && out_dims, SGAD_E_INVALID_ARG, "%s: output pointer is "
+                "NULL", fn);
+    sgad__shape in;
+    SGAD__TRY(input_shape(net, fn, ndim, in_dims, &in));
+    sgad__shape *shapes = sgad__calloc(net->ctx, (size_t)net->nlayers, sizeof *shapes);
+    if (!shapes)
+        return SGAD_E_NOMEM;
+    sgad_status s = infer_shapes(net, fn, &in, shapes);
+    if (s == SGAD_OK) {
+        const sgad__shape *o = &shapes[net->nlayers - 1];
+        *out_ndim = o->ndim;
+        memcpy(out_dims, o->dims, (size_t)o->ndim * sizeof *out_dims);
+    }
+    sgad__free(net->ctx, shapes);
+    return s;
+}
+
+static sgad_status buf_reserve(sgad_ctx *ctx, net_buf *b, const sgad__shape *shape)
+{
+    const int64_t n = sgad__shape_numel(shape);
+    if (n > b->cap) {
+        float *p = sgad__alloc(ctx, (size_t)n * sizeof *p);
+        if (!p)
+            return SGAD_E_NOMEM;
+        sgad__free(ctx, b->data);
+        b->data = p;
+        b->cap = n;
+    }
+    b->shape = *shape;
+    return SGAD_OK;
+}
+
+static sgad_status check_tensor_shape(sgad_ctx *ctx, const char *fn, const char *what,
+                                      const sgad_tensor *t, const sgad__shape *want)
+{
+    sgad__shape got;
+    sgad__shape_of(t, &got);
+    char a[SGAD__SHAPE_STR_LEN], b[SGAD__SHAPE_STR_LEN];
+    SGAD__CHECK(ctx, sgad__shape_equal(&got, want), SGAD_E_SHAPE, "%s: %s is %s, expected %s",
+                fn, what, sgad__shape_str(&got, a, sizeof a), sgad__shape_str(want, b, sizeof b));
+    return SGAD_OK;
+}
+
+/* Sizes every buffer for input shape `in` (shapes already inferred). */
+static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad__shape *shapes)
+{
+    SGAD__TRY(buf_reserve(net->ctx, &net->input, in));
+    for (int i = 0; i < net->nlayers; i++)
+        SGAD__TRY(buf_reserve(net->ctx, &net->acts[i], &shapes[i]));
+    return SGAD_OK;
+}
+
+static sgad_status run_forward(sgad_net *net, const char *fn, const sgad_tensor *x,
+                               sgad_tensor *y)
+{
+    sgad__shape in, *shapes = NULL;
+    SGAD__TRY(input_shape(net, fn, x->ndim, x->dims, &in));
+    shapes = sgad__calloc(net->ctx, (size_t)net->nlayers, sizeof *shapes);
+    if (!shapes)
+        return SGAD_E_NOMEM;
+    sgad_status s = infer_shapes(net, fn, &in, shapes);
+    if (s == SGAD_OK && y)
+        s = check_tensor_shape(net->ctx, fn, "y", y, &shapes[net->nlayers - 1]);
+    if (s == SGAD_OK)
+        s = reserve_all(net, &in, shapes);
+    sgad__free(net->ctx, shapes);
+    SGAD__TRY(s);
+    memcpy(net->input.data, x->data, (size_t)x->numel * sizeof(float));
+    const net_buf *cur = &net->input;
+    for (int i = 0; i < net->nlayers; i++) {
+        s = sgad__layer_forward_raw(net->layers[i], &cur->shape, cur->data, net->acts[i].data);
+        if (s != SGAD_OK)
+            return blame_layer(net, fn, i, s);
+        cur = &net->acts[i];
+    }
+    return SGAD_OK;
+}
+
+sgad_status sgad_net_forward(sgad_net *net, const sgad_tensor *x, sgad_tensor *y)
+{
+    static const char fn[] = "sgad_net_forward";
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(net->ctx, x != NULL, SGAD_E_INVALID_ARG, "%s: x is NULL", fn);
+    net->has_forward = 0;
+    SGAD__TRY(run_forward(net, fn, x, y));
+    const net_buf *o = &net->acts[net->nlayers - 1];
+    net->out_view.ctx = net->ctx;
+    net->out_view.ndim = o->shape.ndim;
+    memcpy(net->out_view.dims, o->shape.dims, sizeof o->shape.dims);
+    net->out_view.numel = sgad__shape_numel(&o->shape);
+    net->out_view.data = o->data;
+    net->out_view.owns_data = 0;
+    if (y)
+        memcpy(y->data, o->data, (size_t)y->numel * sizeof(float));
+    net->has_forward = 1;
+    return SGAD_OK;
+}
+
+const sgad_tensor *sgad_net_output(const sgad_net *net)
+{
+    return net && net->has_forward ? &net->out_view : NULL;
+}
+
+static sgad_status reserve_grads(sgad_net *net)
+{
+    int64_t need = sgad__shape_numel(&net->input.shape);
+    for (int i = 0; i + 1 < net->nlayers; i++) {
+        const int64_t n = sgad__shape_numel(&net->acts[i].shape);
+        if (n > need)
+            need = n;
+    }
+    if (need <= net->grad_cap)
+        return SGAD_OK;
+    float *a = sgad__alloc(net->ctx, (size_t)need * sizeof *a);
+    float *b = a ? sgad__alloc(net->ctx, (size_t)need * sizeof *b) : NULL;
+    if (!b) {
+        sgad__free(net->ctx, a);
+        return SGAD_E_NOMEM;
+    }
+    sgad__free(net->ctx, net->grad[0]);
+    sgad__free(net->ctx, net->grad[1]);
+    net->grad[0] = a;
+    net->grad[1] = b;
+    net->grad_cap = need;
+    return SGAD_OK;
+}
+
+sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx)
+{
+    static const char fn[] = "sgad_net_backward";
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(net->ctx, dy != NULL, SGAD_E_INVALID_ARG, "%s: dy is NULL", fn);
+    SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE, "%s: no forward to go back through",
+                fn);
+    SGAD__TRY(check_tensor_shape(net->ctx, fn, "dy", dy, &net->acts[net->nlayers - 1].shape));
+    if (dx)
+        SGAD__TRY(check_tensor_shape(net->ctx, fn, "dx", dx, &net->input.shape));
+    SGAD__TRY(reserve_grads(net));
+    const float *grad_out = dy->data;
+    for (int i = net->nlayers - 1; i >= 0; i--) {
+        const net_buf *in = i ? &net->acts[i - 1] : &net->input;
+        float *grad_in = i ? net->grad[i & 1] : (dx ? dx->data : NULL);
+        sgad_status s = sgad__layer_backward_raw(net->layers[i], &in->shape, in->data,
+                                                 net->acts[i].data, grad_out, grad_in);
+        if (s != SGAD_OK)
+            return blame_layer(net, fn, i, s);
+        grad_out = grad_in;
+    }
+    return SGAD_OK;
+}
+
+void sgad_net_zero_grad(sgad_net *net)
+{
+    if (!net)
+        return;
+    for (int i = 0; i < net->nlayers; i++)
+        sgad_layer_zero_grad(net->layers[i]);
+}
+
+sgad_status sgad_net_set_training(sgad_net *net, int training)
+{
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(net->ctx, training == 0 || training == 1, SGAD_E_INVALID_ARG,
+                "sgad_net_set_training: training=%d must be 0 or 1", training);
+    for (int i = 0; i < net->nlayers; i++)
+        net->layers[i]->training = training;
+    return SGAD_OK;
+}
+
+int sgad_net_param_count(const sgad_net *net)
+{
+    return net ? net->nparams : 0;
+}
+
+sgad_status sgad_net_param(sgad_net *net, int i, const char **name, sgad_tensor **value,
+                           sgad_tensor **grad)
+{
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(net->ctx, i >= 0 && i < net->nparams, SGAD_E_INVALID_ARG,
+                "sgad_net_param: index %d outside [0, %d)", i, net->nparams);
+    const net_param_ref *ref = &net->params[i];
+    if (name)
+        *name = ref->name;
+    return sgad_layer_param(net->layers[ref->layer], ref->index, NULL, value, grad);
+}
+
+sgad_status sgad_net_firing_rate(const sgad_net *net, int layer, double *rate)
+{
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(net->ctx, layer >= 0 && layer < net->nlayers, SGAD_E_INVALID_ARG,
+                "sgad_net_firing_rate: layer %d outside [0, %d)", layer, net->nlayers);
+    return sgad_layer_firing_rate(net->layers[layer], rate);
+}
