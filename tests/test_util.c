@@ -12,13 +12,13 @@ sgad_ctx *tu_ctx(uint64_t seed)
     return ctx;
 }
 
-sgad_tensor *tu_tensor(sgad_ctx *ctx, int64_t d0, ...)
+sgad_tensor *tu_tensor(sgad_ctx *ctx, int d0, ...)
 {
     int64_t dims[SGAD_MAX_DIMS];
     int n = 0;
     va_list ap;
     va_start(ap, d0);
-    for (int64_t d = d0; d != 0 && n < SGAD_MAX_DIMS; d = va_arg(ap, int64_t))
+    for (int d = d0; d != 0 && n < SGAD_MAX_DIMS; d = va_arg(ap, int))
         dims[n++] = d;
     va_end(ap);
     sgad_tensor *t = NULL;

@@ -26,8 +26,8 @@
 /* A context with the given seed; the test frees it. */
 sgad_ctx *tu_ctx(uint64_t seed);
 
-/* An owned tensor of up to 6 dims given as a list ending with 0. */
-sgad_tensor *tu_tensor(sgad_ctx *ctx, int64_t d0, ...);
+/* An owned tensor of up to 6 dims given as int arguments ending with 0. */
+sgad_tensor *tu_tensor(sgad_ctx *ctx, int d0, ...);
 
 /* Fills with uniform values in [lo, hi) from a simple seeded generator. */
 void tu_fill_uniform(float *p, int64_t n, float lo, float hi, uint64_t *state);
