@@ -70,7 +70,8 @@ $(BUILD)/tests/suites.inc: $(TEST_SRCS)
 	sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SGAD_SUITE(\1)/p' $(TEST_SRCS) > $@
 
 $(TEST_BIN): $(TEST_SRCS) tests/*.h $(BUILD)/tests/suites.inc $(SHARED)
-	$(CC) $(ALL_CFLAGS) -D_DEFAULT_SOURCE -I$(BUILD)/tests -Itests -o $@ $(TEST_SRCS) \
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -D_DEFAULT_SOURCE -I$(BUILD)/tests -Itests \
+	    -o $@ $(TEST_SRCS) \
 	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad $(CHECK_LIBS) -lm
 
 check: deps lib $(TEST_BIN) check-headers
