@@ -1,0 +1,200 @@
+/* Nets: composition, parameter listing, ownership, gradients end to end,
+ * buffer reuse across batch sizes, and errors that name the layer. */
+#include <string.h>
+
+#include "gradcheck.h"
+#include "test_util.h"
+
+/* Takes &l: the layer pointer is read after the create call has run. */
+static void add(sgad_ctx *ctx, sgad_net *net, sgad_status made, sgad_layer **l)
+{
+    ASSERT_OK(ctx, made);
+    ASSERT_OK(ctx, sgad_net_adopt(net, *l));
+}
+
+/* linear(6->8) bn1d(8) leaky(0.2) linear(8->12) reshape(3x2x2) sigmoid */
+static sgad_net *dense_net(sgad_ctx *ctx)
+{
+    sgad_net *net = NULL;
+    sgad_layer *l = NULL;
+    const int64_t img[3] = {3, 2, 2};
+    ASSERT_OK(ctx, sgad_net_create(ctx, &net));
+    add(ctx, net, sgad_linear_create(ctx, 6, 8, 1, &l), &l);
+    add(ctx, net, sgad_batchnorm1d_create(ctx, 8, &l), &l);
+    add(ctx, net, sgad_leaky_relu_create(ctx, 0.2, &l), &l);
+    add(ctx, net, sgad_linear_create(ctx, 8, 12, 0, &l), &l);
+    add(ctx, net, sgad_reshape_create(ctx, 3, img, &l), &l);
+    add(ctx, net, sgad_sigmoid_create(ctx, &l), &l);
+    return net;
+}
+
+START_TEST(params_are_listed_with_pytorch_names)
+{
+    sgad_ctx *ctx = tu_ctx(3);
+    sgad_net *net = dense_net(ctx);
+    ck_assert_int_eq(sgad_net_layer_count(net), 6);
+    ck_assert_int_eq(sgad_net_param_count(net), 7);
+    const char *want[7] = {"0.weight",       "0.bias",         "1.weight", "1.bias",
+                           "1.running_mean", "1.running_var", "3.weight"};
+    for (int i = 0; i < 7; i++) {
+        const char *name;
+        sgad_tensor *v, *g;
+        ASSERT_OK(ctx, sgad_net_param(net, i, &name, &v, &g));
+        ck_assert_str_eq(name, want[i]);
+        ck_assert_ptr_nonnull(v);
+        ck_assert(i == 4 || i == 5 ? g == NULL : g != NULL);
+    }
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_param(net, 7, NULL, NULL, NULL));
+    ck_assert_ptr_null(sgad_net_layer(net, 6));
+    ck_assert_int_eq(sgad_layer_get_kind(sgad_net_layer(net, 4)), SGAD_LAYER_RESHAPE);
+    sgad_net_free(net);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(gradients_through_the_whole_net)
+{
+    sgad_ctx *ctx = tu_ctx(3);
+    sgad_net *net = dense_net(ctx);
+    gc_opts o = gc_default();
+    /* The leaky ReLU after batch norm has a kink at 0 that a perturbed
+     * weight can push a value across; a small step keeps the difference
+     * quotient on one side for these seeded inputs. */
+    o.eps = 1e-3f;
+    o.x_lo = -2;
+    o.x_hi = 2;
+    const int64_t d1[3] = {2, 4, 6}, d2[3] = {1, 3, 6};
+    gc_check_net(net, 3, d1, &o);
+    gc_check_net(net, 3, d2, &o); /* a smaller batch reuses the buffers */
+    sgad_net_free(net);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(forward_is_repeatable_and_output_is_borrowed)
+{
+    sgad_ctx *ctx = tu_ctx(3);
+    sgad_net *net = dense_net(ctx);
+    ck_assert_ptr_null(sgad_net_output(net));
+    sgad_tensor *x = tu_tensor(ctx, 2, 5, 6, 0), *y = tu_tensor(ctx, 2, 5, 3, 2, 2, 0);
+    uint64_t rng = 1;
+    tu_fill_uniform(sgad_tensor_data(x), 60, -1, 1, &rng);
+    ASSERT_OK(ctx, sgad_net_forward(net, x, y));
+    const sgad_tensor *out = sgad_net_output(net);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(sgad_tensor_ndim(out), 5);
+    ck_assert_mem_eq(sgad_tensor_data(out), sgad_tensor_data(y), 120 * sizeof(float));
+    float first[120];
+    memcpy(first, sgad_tensor_data(y), sizeof first);
+    ASSERT_OK(ctx, sgad_net_forward(net, x, y));
+    ck_assert_mem_eq(first, sgad_tensor_data(y), sizeof first);
+    /* x was copied: changing it after forward cannot change backward. */
+    int nd;
+    int64_t od[SGAD_MAX_DIMS];
+    const int64_t xd[3] = {2, 5, 6};
+    ASSERT_OK(ctx, sgad_net_output_dims(net, 3, xd, &nd, od));
+    ck_assert(nd == 5 && od[0] == 2 && od[1] == 5 && od[2] == 3 && od[3] == 2 && od[4] == 2);
+    sgad_tensor_free(x);
+    sgad_tensor_free(y);
+    sgad_net_free(net);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(errors_name_the_layer)
+{
+    sgad_ctx *ctx = tu_ctx(3);
+    sgad_net *net = dense_net(ctx);
+    sgad_tensor *x = tu_tensor(ctx, 2, 5, 7, 0);
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_net_forward(net, x, NULL));
+    ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(ctx), "layer 0 (linear)"));
+    sgad_tensor *dy = tu_tensor(ctx, 2, 5, 3, 2, 2, 0);
+    ASSERT_STATUS(SGAD_E_STATE, sgad_net_backward(net, dy, NULL));
+    sgad_tensor *x6 = tu_tensor(ctx, 2, 5, 6, 0), *bad = tu_tensor(ctx, 2, 5, 12, 0);
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_net_forward(net, x6, bad));
+    ASSERT_OK(ctx, sgad_net_forward(net, x6, NULL));
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_net_backward(net, bad, NULL));
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_net_backward(net, dy, bad));
+    ASSERT_OK(ctx, sgad_net_backward(net, dy, NULL));
+    sgad_net *empty = NULL;
+    ASSERT_OK(ctx, sgad_net_create(ctx, &empty));
+    ASSERT_STATUS(SGAD_E_STATE, sgad_net_forward(empty, x6, NULL));
+    ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(ctx), "no layers"));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_forward(NULL, x6, NULL));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_forward(net, NULL, NULL));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_set_training(net, 3));
+    sgad_net_free(empty);
+    sgad_tensor_free(x);
+    sgad_tensor_free(x6);
+    sgad_tensor_free(dy);
+    sgad_tensor_free(bad);
+    sgad_net_free(net);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
+START_TEST(adopt_takes_ownership_only_on_success)
+{
+    sgad_ctx *ctx = tu_ctx(3), *other = tu_ctx(4);
+    sgad_net *a = NULL, *b = NULL;
+    ASSERT_OK(ctx, sgad_net_create(ctx, &a));
+    ASSERT_OK(ctx, sgad_net_create(ctx, &b));
+    sgad_layer *l = NULL, *foreign = NULL;
+    ASSERT_OK(ctx, sgad_sigmoid_create(ctx, &l));
+    ASSERT_OK(other, sgad_sigmoid_create(other, &foreign));
+    ASSERT_OK(ctx, sgad_net_adopt(a, l));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_adopt(b, l));
+    ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(ctx), "already belongs"));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_adopt(b, foreign));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_adopt(b, NULL));
+    ck_assert_int_eq(sgad_net_layer_count(b), 0);
+    sgad_layer_free(foreign); /* still ours */
+    sgad_net_free(a);         /* frees l */
+    sgad_net_free(b);
+    sgad_net_free(NULL);
+    sgad_ctx_free(ctx);
+    sgad_ctx_free(other);
+}
+END_TEST
+
+START_TEST(zero_grad_and_accumulation)
+{
+    sgad_ctx *ctx = tu_ctx(3);
+    sgad_net *net = dense_net(ctx);
+    sgad_tensor *x = tu_tensor(ctx, 2, 4, 6, 0), *dy = tu_tensor(ctx, 2, 4, 3, 2, 2, 0);
+    uint64_t rng = 2;
+    tu_fill_uniform(sgad_tensor_data(x), 48, -1, 1, &rng);
+    tu_fill_uniform(sgad_tensor_data(dy), 96, -1, 1, &rng);
+    sgad_tensor *g;
+    ASSERT_OK(ctx, sgad_net_param(net, 0, NULL, NULL, &g));
+    ASSERT_OK(ctx, sgad_net_forward(net, x, NULL));
+    ASSERT_OK(ctx, sgad_net_backward(net, dy, NULL));
+    float once[48];
+    memcpy(once, sgad_tensor_data(g), sizeof once);
+    ASSERT_OK(ctx, sgad_net_backward(net, dy, NULL));
+    for (int i = 0; i < 48; i++)
+        ck_assert_float_eq_tol(sgad_tensor_data(g)[i], 2 * once[i], 1e-6f);
+    sgad_net_zero_grad(net);
+    for (int i = 0; i < 48; i++)
+        ck_assert_float_eq(sgad_tensor_data(g)[i], 0.0f);
+    sgad_tensor_free(x);
+    sgad_tensor_free(dy);
+    sgad_net_free(net);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
+Suite *suite_net(void)
+{
+    Suite *s = suite_create("net");
+    TCase *tc = tcase_create("net");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, params_are_listed_with_pytorch_names);
+    tcase_add_test(tc, gradients_through_the_whole_net);
+    tcase_add_test(tc, forward_is_repeatable_and_output_is_borrowed);
+    tcase_add_test(tc, errors_name_the_layer);
+    tcase_add_test(tc, adopt_takes_ownership_only_on_success);
+    tcase_add_test(tc, zero_grad_and_accumulation);
+    suite_add_tcase(s, tc);
+    return s;
+}
