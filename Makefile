@@ -33,7 +33,7 @@ SONAME := libsgad.so.$(MAJOR)
 SHARED := $(LIBOUT)/libsgad.so.$(VERSION)
 STATIC := $(LIBOUT)/libsgad.a
 
-CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -lsubunit -lrt -lm)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -lsubunit -lrt -lm)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_BIN := $(BUILD)/tests/check_sgad
 BENCH_BIN := $(BUILD)/bench/bench_layers
