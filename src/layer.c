@@ -76,6 +76,7 @@ const char *sgad_layer_kind_name(sgad_layer_kind kind)
     case SGAD_LAYER_LIF: return "lif";
     case SGAD_LAYER_IF: return "if";
     case SGAD_LAYER_MP: return "mp";
+    case SGAD_LAYER_ATTENTION: return "attention";
     }
     return "unknown";
 }

@@ -31,7 +31,7 @@ typedef struct sgad__layer_ops {
     void (*destroy)(sgad_layer *l);
 } sgad__layer_ops;
 
-#define SGAD__MAX_PARAMS 4
+#define SGAD__MAX_PARAMS 8
 
 typedef struct sgad__param {
     const char *name;   /* static text */

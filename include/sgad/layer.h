@@ -48,7 +48,8 @@ typedef enum sgad_layer_kind {
     SGAD_LAYER_RESHAPE = 9,
     SGAD_LAYER_LIF = 10,
     SGAD_LAYER_IF = 11,
-    SGAD_LAYER_MP = 12
+    SGAD_LAYER_MP = 12,
+    SGAD_LAYER_ATTENTION = 13
 } sgad_layer_kind;
 
 /** Settings a layer may have, read and written as doubles with

@@ -7,13 +7,14 @@
  *   charge   H_t = V_{t-1} + (X_t - (V_{t-1} - v_reset)) / tau   LIF, decay_input = 1
  *            H_t = V_{t-1} - (V_{t-1} - v_reset) / tau + X_t     LIF, decay_input = 0
  *            H_t = V_{t-1} + X_t                                 IF
- *   fire     S_t = 1 if H_t >= V_th else 0            (the layer's output)
+ *   fire     S_t = 1 if H_t > V_th else 0             (the layer's output)
  *   reset    V_t = H_t (1 - S_t) + v_reset S_t        hard reset
  *            V_t = H_t - V_th S_t                     soft reset
  *
  * With SGAD's defaults (tau 2, V_th 1, v_reset 0, hard, detached) this is
  * V = V + (X - V)/2, S = H(V - 1), V = V (1 - S): the paper's Eq. 2 and the
- * authors' LIFNode. The backward pass replaces dS/dH by a surrogate
+ * authors' LIFNode (which fires only strictly above the threshold). The
+ * backward pass replaces dS/dH by a surrogate
  * g(H - V_th); "detached" reset means no gradient flows through S in the
  * reset equation.
  *

@@ -13,5 +13,6 @@
 #include "layer.h"
 #include "neuron.h"
 #include "net.h"
+#include "decoder.h"
 
 #endif /* SGAD_SGAD_H */
