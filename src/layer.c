@@ -77,6 +77,9 @@ const char *sgad_layer_kind_name(sgad_layer_kind kind)
     case SGAD_LAYER_IF: return "if";
     case SGAD_LAYER_MP: return "mp";
     case SGAD_LAYER_ATTENTION: return "attention";
+    case SGAD_LAYER_REPEAT: return "repeat";
+    case SGAD_LAYER_LAST_STEP: return "last_step";
+    case SGAD_LAYER_TIME_MEAN: return "time_mean";
     }
     return "unknown";
 }

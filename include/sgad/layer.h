@@ -49,7 +49,10 @@ typedef enum sgad_layer_kind {
     SGAD_LAYER_LIF = 10,
     SGAD_LAYER_IF = 11,
     SGAD_LAYER_MP = 12,
-    SGAD_LAYER_ATTENTION = 13
+    SGAD_LAYER_ATTENTION = 13,
+    SGAD_LAYER_REPEAT = 14,
+    SGAD_LAYER_LAST_STEP = 15,
+    SGAD_LAYER_TIME_MEAN = 16
 } sgad_layer_kind;
 
 /** Settings a layer may have, read and written as doubles with
@@ -119,6 +122,19 @@ SGAD_API sgad_status sgad_leaky_relu_create(sgad_ctx *ctx, double slope, sgad_la
  *  count per sample must match. ndim is 1..SGAD_MAX_DIMS-2. */
 SGAD_API sgad_status sgad_reshape_create(sgad_ctx *ctx, int ndim, const int64_t *sample_dims,
                                          sgad_layer **out);
+
+/** Direct encoding as a layer: [1, N, ...] -> [steps, N, ...], the same
+ *  sample at every step; backward sums the gradient over the steps. As the
+ *  first layer of a net it lets the net take static inputs (a latent z, an
+ *  image) and run them over time. */
+SGAD_API sgad_status sgad_repeat_create(sgad_ctx *ctx, int steps, sgad_layer **out);
+
+/** [T, N, ...] -> [1, N, ...]: the last step times scale. SGAD reads the
+ *  discriminator's score and SWGAN's image as the final membrane / T. */
+SGAD_API sgad_status sgad_last_step_create(sgad_ctx *ctx, double scale, sgad_layer **out);
+
+/** [T, N, ...] -> [1, N, ...]: the mean over the T steps. */
+SGAD_API sgad_status sgad_time_mean_create(sgad_ctx *ctx, sgad_layer **out);
 
 /** Frees the layer. Never free a layer a net owns. NULL is a no-op. */
 SGAD_API void sgad_layer_free(sgad_layer *layer);
