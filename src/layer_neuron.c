@@ -1,0 +1,252 @@
+/* LIF, IF and MP neurons (equations in neuron.h). Forward walks the T steps
+ * with one membrane value per element. Backward (BPTT) keeps nothing from
+ * forward: elements are independent, so it takes them a block at a time,
+ * recomputes the block's pre-spike potentials H_t for all t into a small
+ * buffer, and runs the reverse recursion on the block. */
+#include <math.h>
+#include <string.h>
+
+#include "layer_impl.h"
+#include "surrogate.h"
+
+/* Elements per backward block; the H buffer holds T * BLOCK floats. */
+#define BLOCK 256
+
+typedef struct neuron {
+    sgad_layer base;
+    float tau, v_th, v_reset, alpha;
+    int reset_mode, detach_reset, decay_input, surrogate;
+} neuron;
+
+static sgad_status same_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
+{
+    (void)l;
+    *out = *in;
+    return SGAD_OK;
+}
+
+/* Coefficients of the charge equation H = a V + b X + c. */
+typedef struct charge {
+    float a, b, c;
+} charge;
+
+static charge charge_of(const neuron *n)
+{
+    charge q = {1.0f, 1.0f, 0.0f}; /* IF */
+    if (n->base.ops->kind != SGAD_LAYER_IF) {
+        q.a = 1.0f - 1.0f / n->tau;
+        q.b = n->decay_input ? 1.0f / n->tau : 1.0f;
+        q.c = n->v_reset / n->tau;
+    }
+    if (n->base.ops->kind == SGAD_LAYER_MP) {
+        q.b = 1.0f / n->tau;
+        q.c = 0.0f;
+    }
+    return q;
+}
+
+static float initial_v(const neuron *n)
+{
+    return n->base.ops->kind != SGAD_LAYER_MP && n->reset_mode == SGAD_RESET_HARD ? n->v_reset
+                                                                                  : 0.0f;
+}
+
+static float after_spike(const neuron *n, float h, float s)
+{
+    if (n->reset_mode == SGAD_RESET_HARD)
+        return s > 0.0f ? n->v_reset : h;
+    return h - n->v_th * s;
+}
+
+static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const float *x,
+                                  float *y)
+{
+    const neuron *n = (const neuron *)l;
+    const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T;
+    float *v = sgad__scratch(l->ctx, 2, (size_t)M * sizeof *v);
+    if (!v)
+        return SGAD_E_NOMEM;
+    const charge q = charge_of(n);
+    const float v0 = initial_v(n);
+    for (int64_t j = 0; j < M; j++)
+        v[j] = v0;
+    if (l->ops->kind == SGAD_LAYER_MP) {
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t j = 0; j < M; j++)
+                y[t * M + j] = v[j] = q.a * v[j] + q.b * x[t * M + j];
+        return SGAD_OK;
+    }
+    int64_t spikes = 0;
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t j = 0; j < M; j++) {
+            const float h = q.a * v[j] + q.b * x[t * M + j] + q.c;
+            const float s = h > n->v_th ? 1.0f : 0.0f;
+            spikes += s > 0.0f;
+            v[j] = after_spike(n, h, s);
+            y[t * M + j] = s;
+        }
+    l->has_rate = 1;
+    l->firing_rate = (double)spikes / (double)(T * M);
+    return SGAD_OK;
+}
+
+static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const float *dy, float *dx)
+{
+    const charge q = charge_of(n);
+    float *g = sgad__scratch(n->base.ctx, 2, (size_t)M * sizeof *g);
+    if (!g)
+        return SGAD_E_NOMEM;
+    memset(g, 0, (size_t)M * sizeof *g);
+    for (int64_t t = T - 1; t >= 0; t--)
+        for (int64_t j = 0; j < M; j++) {
+            g[j] = dy[t * M + j] + q.a * g[j];
+            dx[t * M + j] = q.b * g[j];
+        }
+    return SGAD_OK;
+}
+
+/* BPTT over elements [j0, j0 + len) with h as T x BLOCK scratch. */
+static void spiking_block_backward(const neuron *n, int64_t T, int64_t M, int64_t j0,
+                                   int64_t len, const float *x, const float *dy, float *dx,
+                                   float *h)
+{
+    const charge q = charge_of(n);
+    float v[BLOCK], gv[BLOCK];
+    for (int64_t j = 0; j < len; j++) {
+        v[j] = initial_v(n);
+        gv[j] = 0.0f;
+    }
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t j = 0; j < len; j++) {
+            const float ht = q.a * v[j] + q.b * x[t * M + j0 + j] + q.c;
+            h[t * BLOCK + j] = ht;
+            v[j] = after_spike(n, ht, ht > n->v_th ? 1.0f : 0.0f);
+        }
+    const int hard = n->reset_mode == SGAD_RESET_HARD;
+    for (int64_t t = T - 1; t >= 0; t--)
+        for (int64_t j = 0; j < len; j++) {
+            const float ht = h[t * BLOCK + j], s = ht > n->v_th ? 1.0f : 0.0f;
+            /* dV_t/dH_t with S held fixed, and dV_t/dS_t for attached resets. */
+            const float dv_dh = hard ? 1.0f - s : 1.0f;
+            const float dv_ds = hard ? n->v_reset - ht : -n->v_th;
+            float ds = dy[t * M + j0 + j];
+            if (!n->detach_reset)
+                ds += gv[j] * dv_ds;
+            const float dh = gv[j] * dv_dh + ds * sgad__surrogate(n->surrogate, n->alpha,
+                                                                   ht - n->v_th);
+            dx[t * M + j0 + j] = dh * q.b;
+            gv[j] = dh * q.a;
+        }
+}
+
+static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const float *x,
+                                   const float *y, const float *dy, float *dx)
+{
+    (void)y;
+    const neuron *n = (const neuron *)l;
+    if (!dx)
+        return SGAD_OK; /* neurons have no parameters */
+    const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T;
+    if (l->ops->kind == SGAD_LAYER_MP)
+        return mp_backward(n, T, M, dy, dx);
+    float *h = sgad__scratch(l->ctx, 3, (size_t)(T * BLOCK) * sizeof *h);
+    if (!h)
+        return SGAD_E_NOMEM;
+    for (int64_t j0 = 0; j0 < M; j0 += BLOCK)
+        spiking_block_backward(n, T, M, j0, M - j0 < BLOCK ? M - j0 : BLOCK, x, dy, dx, h);
+    return SGAD_OK;
+}
+
+/* Which options a kind accepts. */
+static int accepts(const sgad_layer *l, sgad_option option)
+{
+    if (l->ops->kind == SGAD_LAYER_MP)
+        return option == SGAD_OPT_NEURON_TAU;
+    if (l->ops->kind == SGAD_LAYER_IF && (option == SGAD_OPT_NEURON_TAU ||
+                                          option == SGAD_OPT_NEURON_DECAY_INPUT))
+        return 0;
+    return option >= SGAD_OPT_NEURON_TAU && option <= SGAD_OPT_NEURON_ALPHA;
+}
+
+static sgad_status neuron_set(sgad_layer *l, sgad_option option, double value)
+{
+    neuron *n = (neuron *)l;
+    SGAD__CHECK(l->ctx, accepts(l, option), SGAD_E_UNSUPPORTED,
+                "sgad_layer_set: a %s neuron has no option %d",
+                sgad_layer_kind_name(l->ops->kind), (int)option);
+    switch (option) {
+    case SGAD_OPT_NEURON_TAU: n->tau = (float)value; break;
+    case SGAD_OPT_NEURON_THRESHOLD: n->v_th = (float)value; break;
+    case SGAD_OPT_NEURON_V_RESET: n->v_reset = (float)value; break;
+    case SGAD_OPT_NEURON_RESET_MODE: n->reset_mode = (int)value; break;
+    case SGAD_OPT_NEURON_DETACH_RESET: n->detach_reset = (int)value; break;
+    case SGAD_OPT_NEURON_DECAY_INPUT: n->decay_input = (int)value; break;
+    case SGAD_OPT_NEURON_SURROGATE: n->surrogate = (int)value; break;
+    default: n->alpha = (float)value; break;
+    }
+    return SGAD_OK;
+}
+
+static sgad_status neuron_get(const sgad_layer *l, sgad_option option, double *value)
+{
+    const neuron *n = (const neuron *)l;
+    SGAD__CHECK(l->ctx, accepts(l, option), SGAD_E_UNSUPPORTED,
+                "sgad_layer_get: a %s neuron has no option %d",
+                sgad_layer_kind_name(l->ops->kind), (int)option);
+    switch (option) {
+    case SGAD_OPT_NEURON_TAU: *value = n->tau; break;
+    case SGAD_OPT_NEURON_THRESHOLD: *value = n->v_th; break;
+    case SGAD_OPT_NEURON_V_RESET: *value = n->v_reset; break;
+    case SGAD_OPT_NEURON_RESET_MODE: *value = n->reset_mode; break;
+    case SGAD_OPT_NEURON_DETACH_RESET: *value = n->detach_reset; break;
+    case SGAD_OPT_NEURON_DECAY_INPUT: *value = n->decay_input; break;
+    case SGAD_OPT_NEURON_SURROGATE: *value = n->surrogate; break;
+    default: *value = n->alpha; break;
+    }
+    return SGAD_OK;
+}
+
+static const sgad__layer_ops lif_ops = {
+    SGAD_LAYER_LIF, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
+};
+static const sgad__layer_ops if_ops = {
+    SGAD_LAYER_IF, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
+};
+static const sgad__layer_ops mp_ops = {
+    SGAD_LAYER_MP, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
+};
+
+static sgad_status neuron_create(sgad_ctx *ctx, const char *fn, const sgad__layer_ops *ops,
+                                 sgad_layer **out)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(ctx, out != NULL, SGAD_E_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    SGAD__TRY(sgad__layer_alloc(ctx, ops, sizeof(neuron), out));
+    neuron *n = (neuron *)*out;
+    n->tau = 2.0f;
+    n->v_th = 1.0f;
+    n->v_reset = 0.0f;
+    n->alpha = 2.0f;
+    n->reset_mode = SGAD_RESET_HARD;
+    n->detach_reset = 1;
+    n->decay_input = 1;
+    n->surrogate = SGAD_SURROGATE_ATAN;
+    return SGAD_OK;
+}
+
+sgad_status sgad_lif_create(sgad_ctx *ctx, sgad_layer **out)
+{
+    return neuron_create(ctx, "sgad_lif_create", &lif_ops, out);
+}
+
+sgad_status sgad_if_create(sgad_ctx *ctx, sgad_layer **out)
+{
+    return neuron_create(ctx, "sgad_if_create", &if_ops, out);
+}
+
+sgad_status sgad_mp_create(sgad_ctx *ctx, sgad_layer **out)
+{
+    return neuron_create(ctx, "sgad_mp_create", &mp_ops, out);
+}

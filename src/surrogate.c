@@ -1,0 +1,23 @@
+/* Surrogate gradients. Each is the derivative of a smooth step that rises
+ * from 0 to 1, so each integrates to 1 over u; alpha sets the width. */
+#include <math.h>
+
+#include "surrogate.h"
+
+float sgad__surrogate(int kind, float alpha, float u)
+{
+    switch (kind) {
+    case SGAD_SURROGATE_SIGMOID: {
+        const float s = 1.0f / (1.0f + expf(-alpha * u));
+        return alpha * s * (1.0f - s);
+    }
+    case SGAD_SURROGATE_TRIANGLE: {
+        const float v = 1.0f - alpha * fabsf(u);
+        return v > 0.0f ? alpha * v : 0.0f;
+    }
+    default: { /* arctan: d/du of arctan(pi/2 alpha u)/pi + 1/2 */
+        const float z = 1.5707963267948966f * alpha * u;
+        return 0.5f * alpha / (1.0f + z * z);
+    }
+    }
+}
