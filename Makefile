@@ -103,7 +103,8 @@ $(BUILD)/examples/%: examples/%.c $(SHARED)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
 
 bench: deps $(BENCH_BIN)
-	$(BENCH_BIN)
+	$(BENCH_BIN) --threads 1
+	$(BENCH_BIN) --threads 2
 
 demo: deps $(DEMO_BIN)
 	$(DEMO_BIN)
