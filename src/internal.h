@@ -81,6 +81,11 @@ void sgad__scratch_release(sgad_ctx *ctx);
 /* A fresh random stream id for the next object that needs random numbers. */
 uint64_t sgad__ctx_next_stream(sgad_ctx *ctx);
 
+/* Checks a value against sgad_option_bounds (and wholeness for enumerated
+ * options), recording a message naming fn and owner. */
+sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,
+                               sgad_option option, double value);
+
 /* Shapes. */
 int64_t sgad__shape_numel(const sgad__shape *s);
 int sgad__shape_equal(const sgad__shape *a, const sgad__shape *b);

@@ -111,6 +111,12 @@ sgad_status sgad_option_bounds(sgad_option option, double *lo, double *hi)
     case SGAD_OPT_BN_MOMENTUM: a = 0; b = 1; break;
     case SGAD_OPT_BN_EPS: a = 1e-12; b = 1; break;
     case SGAD_OPT_LEAKY_SLOPE: a = 0; b = 1e3; break;
+    case SGAD_OPT_LR: a = 0; b = 1e3; break;
+    case SGAD_OPT_RMSPROP_ALPHA: a = 0; b = 1 - 1e-12; break;
+    case SGAD_OPT_EPS: a = 1e-30; b = 1; break;
+    case SGAD_OPT_ADAM_BETA1: a = 0; b = 1 - 1e-12; break;
+    case SGAD_OPT_ADAM_BETA2: a = 0; b = 1 - 1e-12; break;
+    case SGAD_OPT_WEIGHT_DECAY: a = 0; b = 1e3; break;
     default: return SGAD_E_INVALID_ARG;
     }
     if (lo)
@@ -127,19 +133,26 @@ static int option_is_integral(sgad_option option)
            option == SGAD_OPT_NEURON_DECAY_INPUT || option == SGAD_OPT_NEURON_SURROGATE;
 }
 
+sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,
+                               sgad_option option, double value)
+{
+    double lo, hi;
+    SGAD__CHECK(ctx, sgad_option_bounds(option, &lo, &hi) == SGAD_OK, SGAD_E_INVALID_ARG,
+                "%s: unknown option %d", fn, (int)option);
+    SGAD__CHECK(ctx, isfinite(value) && value >= lo && value <= hi, SGAD_E_INVALID_ARG,
+                "%s: option %d = %g on %s outside [%g, %g]", fn, (int)option, value, owner, lo,
+                hi);
+    SGAD__CHECK(ctx, !option_is_integral(option) || value == floor(value), SGAD_E_INVALID_ARG,
+                "%s: option %d takes a whole number, got %g", fn, (int)option, value);
+    return SGAD_OK;
+}
+
 sgad_status sgad_layer_set(sgad_layer *l, sgad_option option, double value)
 {
     if (!l)
         return SGAD_E_INVALID_ARG;
     const char *kind = sgad_layer_kind_name(l->ops->kind);
-    double lo, hi;
-    SGAD__CHECK(l->ctx, sgad_option_bounds(option, &lo, &hi) == SGAD_OK, SGAD_E_INVALID_ARG,
-                "sgad_layer_set: unknown option %d", (int)option);
-    SGAD__CHECK(l->ctx, isfinite(value) && value >= lo && value <= hi, SGAD_E_INVALID_ARG,
-                "sgad_layer_set: option %d = %g on %s outside [%g, %g]", (int)option, value, kind,
-                lo, hi);
-    SGAD__CHECK(l->ctx, !option_is_integral(option) || value == floor(value), SGAD_E_INVALID_ARG,
-                "sgad_layer_set: option %d takes a whole number, got %g", (int)option, value);
+    SGAD__TRY(sgad__option_check(l->ctx, "sgad_layer_set", kind, option, value));
     SGAD__CHECK(l->ctx, l->ops->set != NULL, SGAD_E_UNSUPPORTED,
                 "sgad_layer_set: a %s layer has no option %d", kind, (int)option);
     return l->ops->set(l, option, value);

@@ -196,6 +196,22 @@ def attention_case(out, down):
              extra=lambda: [("scores", torch.stack(scores).detach())])
 
 
+def optimizer_case(out, make_opt):
+    """Three optimizer steps on a Linear(4 -> 3) with given gradients."""
+    lin = nn.Linear(4, 3)
+    arrays = [("0.weight", lin.weight.detach().clone()), ("0.bias", lin.bias.detach().clone())]
+    opt = make_opt(lin.parameters())
+    for t in range(1, 4):
+        opt.zero_grad()
+        lin.weight.grad = torch.randn(3, 4) * 10 ** (t - 2)
+        lin.bias.grad = torch.randn(3)
+        arrays += [(f"g{t}.0.weight", lin.weight.grad.clone()),
+                   (f"g{t}.0.bias", lin.bias.grad.clone())]
+        opt.step()
+    arrays += [("after.0.weight", lin.weight), ("after.0.bias", lin.bias)]
+    write(out, arrays)
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
     os.makedirs(outdir, exist_ok=True)
@@ -221,6 +237,8 @@ def main():
     chain_case(p("chain_linear_bn_lif"))
     attention_case(p("attention"), 0)
     attention_case(p("attention_down"), 10)
+    optimizer_case(p("rmsprop"), lambda ps: torch.optim.RMSprop(ps, lr=0.01))
+    optimizer_case(p("adam"), lambda ps: torch.optim.Adam(ps, lr=0.01, weight_decay=0.1))
 
 
 if __name__ == "__main__":

@@ -68,7 +68,13 @@ typedef enum sgad_option {
     SGAD_OPT_NEURON_ALPHA = 107,         /**< surrogate sharpness, (0, 1e3]; default 2 */
     SGAD_OPT_BN_MOMENTUM = 200,          /**< running-statistics momentum, [0, 1]; default 0.1 */
     SGAD_OPT_BN_EPS = 201,               /**< variance epsilon, (0, 1]; default 1e-5 */
-    SGAD_OPT_LEAKY_SLOPE = 300           /**< LeakyReLU negative slope, [0, 1e3]; default 0.01 */
+    SGAD_OPT_LEAKY_SLOPE = 300,          /**< LeakyReLU negative slope, [0, 1e3]; default 0.01 */
+    SGAD_OPT_LR = 400,                   /**< optimizer learning rate, [0, 1e3]; default 2e-4 */
+    SGAD_OPT_RMSPROP_ALPHA = 401,        /**< RMSprop smoothing, [0, 1); default 0.99 */
+    SGAD_OPT_EPS = 402,                  /**< optimizer epsilon, (0, 1]; default 1e-8 */
+    SGAD_OPT_ADAM_BETA1 = 403,           /**< Adam beta1, [0, 1); default 0.9 */
+    SGAD_OPT_ADAM_BETA2 = 404,           /**< Adam beta2, [0, 1); default 0.999 */
+    SGAD_OPT_WEIGHT_DECAY = 405          /**< L2 penalty added to gradients, [0, 1e3]; default 0 */
 } sgad_option;
 
 /** Writes the closed bounds of an option's valid values. Enumerated options

@@ -14,5 +14,6 @@
 #include "neuron.h"
 #include "net.h"
 #include "decoder.h"
+#include "optim.h"
 
 #endif /* SGAD_SGAD_H */
