@@ -15,5 +15,6 @@
 #include "net.h"
 #include "decoder.h"
 #include "optim.h"
+#include "preset.h"
 
 #endif /* SGAD_SGAD_H */
