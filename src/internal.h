@@ -94,6 +94,9 @@ void sgad__shape_of(const sgad_tensor *t, sgad__shape *s);
 const char *sgad__shape_str(const sgad__shape *s, char *buf, size_t len);
 #define SGAD__SHAPE_STR_LEN 128
 
+/* Nonzero if the two tensors' data ranges share memory. */
+int sgad__tensors_overlap(const sgad_tensor *a, const sgad_tensor *b);
+
 /* Creates an owned tensor of shape s (zero-filled). */
 sgad_status sgad__tensor_new(sgad_ctx *ctx, const sgad__shape *s, sgad_tensor **out);
 

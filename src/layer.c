@@ -213,13 +213,6 @@ static sgad_status expect_shape(sgad_ctx *ctx, const char *fn, const char *what,
     return SGAD_OK;
 }
 
-static int tensors_overlap(const sgad_tensor *a, const sgad_tensor *b)
-{
-    const float *a0 = a->data, *a1 = a->data + a->numel;
-    const float *b0 = b->data, *b1 = b->data + b->numel;
-    return a0 < b1 && b0 < a1;
-}
-
 /* ---- forward and backward ---------------------------------------------- */
 
 sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
@@ -255,7 +248,7 @@ sgad_status sgad_layer_forward(sgad_layer *l, const sgad_tensor *x, sgad_tensor 
     SGAD__TRY(input_shape(l, fn, x->ndim, x->dims, &in));
     SGAD__TRY(l->ops->out_shape(l, &in, &out));
     SGAD__TRY(expect_shape(l->ctx, fn, "y", y, &out));
-    SGAD__CHECK(l->ctx, !tensors_overlap(x, y), SGAD_E_INVALID_ARG,
+    SGAD__CHECK(l->ctx, !sgad__tensors_overlap(x, y), SGAD_E_INVALID_ARG,
                 "%s: x and y share memory", fn);
     return sgad__layer_forward_raw(l, &in, x->data, y->data);
 }
@@ -274,8 +267,8 @@ sgad_status sgad_layer_backward(sgad_layer *l, const sgad_tensor *x, const sgad_
     SGAD__TRY(expect_shape(l->ctx, fn, "dy", dy, &out));
     if (dx) {
         SGAD__TRY(expect_shape(l->ctx, fn, "dx", dx, &in));
-        SGAD__CHECK(l->ctx, !tensors_overlap(dx, dy) && !tensors_overlap(dx, x) &&
-                                !tensors_overlap(dx, y),
+        SGAD__CHECK(l->ctx, !sgad__tensors_overlap(dx, dy) && !sgad__tensors_overlap(dx, x) &&
+                                !sgad__tensors_overlap(dx, y),
                     SGAD_E_INVALID_ARG, "%s: dx shares memory with x, y or dy", fn);
     }
     return sgad__layer_backward_raw(l, &in, x->data, y->data, dy->data, dx ? dx->data : NULL);

@@ -310,8 +310,11 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
     SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE, "%s: no forward to go back through",
                 fn);
     SGAD__TRY(check_tensor_shape(net->ctx, fn, "dy", dy, &net->acts[net->nlayers - 1].shape));
-    if (dx)
+    if (dx) {
         SGAD__TRY(check_tensor_shape(net->ctx, fn, "dx", dx, &net->input.shape));
+        SGAD__CHECK(net->ctx, !sgad__tensors_overlap(dx, dy), SGAD_E_INVALID_ARG,
+                    "%s: dx and dy share memory", fn);
+    }
     SGAD__TRY(reserve_grads(net));
     const float *grad_out = dy->data;
     for (int i = net->nlayers - 1; i >= 0; i--) {

@@ -152,3 +152,10 @@ const char *sgad__shape_str(const sgad__shape *s, char *buf, size_t len)
         snprintf(buf + used, len - used, "]");
     return buf;
 }
+
+int sgad__tensors_overlap(const sgad_tensor *a, const sgad_tensor *b)
+{
+    const float *a0 = a->data, *a1 = a->data + a->numel;
+    const float *b0 = b->data, *b1 = b->data + b->numel;
+    return a0 < b1 && b0 < a1;
+}

@@ -116,6 +116,14 @@ START_TEST(errors_name_the_layer)
     ASSERT_STATUS(SGAD_E_SHAPE, sgad_net_backward(net, bad, NULL));
     ASSERT_STATUS(SGAD_E_SHAPE, sgad_net_backward(net, dy, bad));
     ASSERT_OK(ctx, sgad_net_backward(net, dy, NULL));
+    sgad_net *sig = NULL;
+    sgad_layer *l = NULL;
+    ASSERT_OK(ctx, sgad_net_create(ctx, &sig));
+    add(ctx, sig, sgad_sigmoid_create(ctx, &l), &l);
+    ASSERT_OK(ctx, sgad_net_forward(sig, x6, NULL));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_backward(sig, x6, x6));
+    ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(ctx), "share memory"));
+    sgad_net_free(sig);
     sgad_net *empty = NULL;
     ASSERT_OK(ctx, sgad_net_create(ctx, &empty));
     ASSERT_STATUS(SGAD_E_STATE, sgad_net_forward(empty, x6, NULL));
