@@ -86,6 +86,9 @@ uint64_t sgad__ctx_next_stream(sgad_ctx *ctx);
 sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,
                                sgad_option option, double value);
 
+/* Puts an optimizer's step counter back (the trainer's rollback). */
+void sgad__optimizer_set_steps(sgad_optimizer *opt, int64_t steps);
+
 /* Shapes. */
 int64_t sgad__shape_numel(const sgad__shape *s);
 int sgad__shape_equal(const sgad__shape *a, const sgad__shape *b);

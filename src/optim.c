@@ -224,3 +224,8 @@ sgad_status sgad_optimizer_state(sgad_optimizer *o, int i, const char **name,
         *value = s->state[i % per];
     return SGAD_OK;
 }
+
+void sgad__optimizer_set_steps(sgad_optimizer *o, int64_t steps)
+{
+    o->steps = steps;
+}

@@ -16,5 +16,6 @@
 #include "decoder.h"
 #include "optim.h"
 #include "preset.h"
+#include "trainer.h"
 
 #endif /* SGAD_SGAD_H */

@@ -1,0 +1,159 @@
+/* The trainer: one iteration moves both nets, the same seed gives bitwise
+ * the same weights, and a non-finite gradient rolls everything back. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+typedef struct setup {
+    sgad_ctx *ctx;
+    sgad_net *g, *d;
+    sgad_trainer *t;
+    sgad_tensor *real;
+} setup;
+
+static setup make_setup(uint64_t seed)
+{
+    setup s;
+    s.ctx = tu_ctx(seed);
+    ASSERT_OK(s.ctx, sgad_preset_create(s.ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 2, 0, &s.g,
+                                        &s.d));
+    ASSERT_OK(s.ctx, sgad_trainer_create(s.ctx, s.g, s.d, 15, SGAD_LOSS_EM,
+                                         SGAD_OPTIMIZER_RMSPROP, &s.t));
+    ASSERT_OK(s.ctx, sgad_trainer_set_seed(s.t, 99));
+    s.real = tu_tensor(s.ctx, 4, 1, 28, 28, 0);
+    uint64_t rng = 17;
+    tu_fill_uniform(sgad_tensor_data(s.real), 4 * 784, 0, 1, &rng);
+    return s;
+}
+
+static void free_setup(setup *s)
+{
+    sgad_tensor_free(s->real);
+    sgad_trainer_free(s->t);
+    sgad_net_free(s->g);
+    sgad_net_free(s->d);
+    sgad_ctx_free(s->ctx);
+}
+
+/* Concatenated parameters and buffers of a net, for bitwise comparison. */
+static float *flatten(sgad_ctx *ctx, sgad_net *net, int64_t *n)
+{
+    int64_t total = 0;
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *v;
+        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
+        total += sgad_tensor_numel(v);
+    }
+    float *out = malloc((size_t)total * sizeof *out), *p = out;
+    ck_assert_ptr_nonnull(out);
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *v;
+        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
+        memcpy(p, sgad_tensor_data(v), (size_t)sgad_tensor_numel(v) * sizeof *p);
+        p += sgad_tensor_numel(v);
+    }
+    *n = total;
+    return out;
+}
+
+START_TEST(iterations_are_deterministic_and_move_both_nets)
+{
+    setup a = make_setup(5), b = make_setup(5);
+    int64_t ng, nd;
+    float *g0 = flatten(a.ctx, a.g, &ng), *d0 = flatten(a.ctx, a.d, &nd);
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(a.ctx, sgad_trainer_step(a.t, a.real, NULL));
+        ASSERT_OK(b.ctx, sgad_trainer_step(b.t, b.real, NULL));
+    }
+    ck_assert_int_eq(sgad_trainer_iterations(a.t), 2);
+    int64_t n;
+    float *ga = flatten(a.ctx, a.g, &n), *gb = flatten(b.ctx, b.g, &n);
+    float *da = flatten(a.ctx, a.d, &n), *db = flatten(b.ctx, b.d, &n);
+    ck_assert_mem_eq(ga, gb, (size_t)ng * sizeof *ga);
+    ck_assert_mem_eq(da, db, (size_t)nd * sizeof *da);
+    ck_assert(memcmp(ga, g0, (size_t)ng * sizeof *ga) != 0);
+    ck_assert(memcmp(da, d0, (size_t)nd * sizeof *da) != 0);
+    double w, norm_g, dreal, dfake;
+    ASSERT_OK(a.ctx, sgad_trainer_stat(a.t, SGAD_STAT_WASSERSTEIN, &w));
+    ASSERT_OK(a.ctx, sgad_trainer_stat(a.t, SGAD_STAT_D_REAL, &dreal));
+    ASSERT_OK(a.ctx, sgad_trainer_stat(a.t, SGAD_STAT_D_FAKE, &dfake));
+    ASSERT_OK(a.ctx, sgad_trainer_stat(a.t, SGAD_STAT_GRAD_NORM_G, &norm_g));
+    ck_assert_double_eq_tol(w, dfake - dreal, 1e-12);
+    ck_assert(isfinite(w) && norm_g > 0);
+    free(g0);
+    free(d0);
+    free(ga);
+    free(gb);
+    free(da);
+    free(db);
+    free_setup(&a);
+    free_setup(&b);
+}
+END_TEST
+
+START_TEST(non_finite_iteration_is_rolled_back)
+{
+    setup s = make_setup(6);
+    ASSERT_OK(s.ctx, sgad_trainer_step(s.t, s.real, NULL));
+    int64_t ng, nd;
+    float *g0 = flatten(s.ctx, s.g, &ng), *d0 = flatten(s.ctx, s.d, &nd);
+    sgad_tensor_data(s.real)[100] = NAN;
+    ASSERT_STATUS(SGAD_E_NUMERIC, sgad_trainer_step(s.t, s.real, NULL));
+    ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(s.ctx), "gradient of"));
+    int64_t n;
+    float *g1 = flatten(s.ctx, s.g, &n), *d1 = flatten(s.ctx, s.d, &n);
+    ck_assert_mem_eq(g0, g1, (size_t)ng * sizeof *g0); /* BN running stats included */
+    ck_assert_mem_eq(d0, d1, (size_t)nd * sizeof *d0);
+    ck_assert_int_eq(sgad_trainer_iterations(s.t), 1);
+    ck_assert_int_eq(sgad_optimizer_steps(sgad_trainer_optimizer(s.t, 1)), 1);
+    sgad_tensor_data(s.real)[100] = 0.5f;
+    ASSERT_OK(s.ctx, sgad_trainer_step(s.t, s.real, NULL));
+    free(g0);
+    free(d0);
+    free(g1);
+    free(d1);
+    free_setup(&s);
+}
+END_TEST
+
+START_TEST(bad_arguments)
+{
+    setup s = make_setup(7);
+    sgad_tensor *wrong = tu_tensor(s.ctx, 4, 1, 32, 32, 0), *z = tu_tensor(s.ctx, 1, 3, 15, 0);
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_trainer_step(s.t, wrong, NULL));
+    ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(s.ctx), "[1, 28, 28]"));
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_trainer_step(s.t, s.real, z));
+    double v;
+    ASSERT_STATUS(SGAD_E_STATE, sgad_trainer_stat(s.t, SGAD_STAT_LOSS_D, &v));
+    sgad_trainer *bad = NULL;
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_create(s.ctx, s.g, s.g, 15, SGAD_LOSS_EM,
+                                                          SGAD_OPTIMIZER_ADAM, &bad));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_create(s.ctx, s.g, s.d, 0, SGAD_LOSS_EM,
+                                                          SGAD_OPTIMIZER_ADAM, &bad));
+    ck_assert_ptr_null(bad);
+    ck_assert_ptr_null(sgad_trainer_optimizer(s.t, 2));
+    /* Sampling runs G in evaluation mode and leaves it in training mode. */
+    sgad_tensor *z4 = tu_tensor(s.ctx, 1, 4, 15, 0), *img = tu_tensor(s.ctx, 1, 4, 1, 28, 28, 0);
+    ASSERT_OK(s.ctx, sgad_trainer_sample(s.t, z4, img));
+    ASSERT_OK(s.ctx, sgad_trainer_step(s.t, s.real, z4));
+    sgad_tensor_free(wrong);
+    sgad_tensor_free(z);
+    sgad_tensor_free(z4);
+    sgad_tensor_free(img);
+    free_setup(&s);
+}
+END_TEST
+
+Suite *suite_trainer(void)
+{
+    Suite *s = suite_create("trainer");
+    TCase *tc = tcase_create("trainer");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, iterations_are_deterministic_and_move_both_nets);
+    tcase_add_test(tc, non_finite_iteration_is_rolled_back);
+    tcase_add_test(tc, bad_arguments);
+    suite_add_tcase(s, tc);
+    return s;
+}
