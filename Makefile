@@ -89,7 +89,7 @@ check-asan: deps
 	    CK_TIMEOUT_MULTIPLIER=4 build/asan/tests/check_sgad
 
 check-valgrind: deps lib $(TEST_BIN)
-	SGAD_TEST_DIR=$(CURDIR)/tests CK_FORK=no CK_TIMEOUT_MULTIPLIER=20 \
+	SGAD_TEST_DIR=$(CURDIR)/tests CK_FORK=no CK_TIMEOUT_MULTIPLIER=20 SGAD_TEST_SKIP_SLOW=1 \
 	    valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    --suppressions=tests/valgrind.supp $(TEST_BIN)
 

@@ -146,6 +146,120 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+/* ---- learning on synthetic strokes ---------------------------------------- */
+
+#define SIDE 12
+
+/* A two-pixel-wide bar: horizontal or vertical, at row/column pos. */
+static void stroke(float *img, int vertical, int pos)
+{
+    for (int r = 0; r < SIDE; r++)
+        for (int c = 0; c < SIDE; c++) {
+            const int on = vertical ? (c == pos || c == pos + 1) : (r == pos || r == pos + 1);
+            img[r * SIDE + c] = on ? 1.0f : 0.0f;
+        }
+}
+
+/* Mean squared distance from an image to the nearest of the 22 strokes. */
+static double nearest_stroke(const float *img)
+{
+    float s[SIDE * SIDE];
+    double best = 1e9;
+    for (int v = 0; v < 2; v++)
+        for (int pos = 0; pos < SIDE - 1; pos++) {
+            stroke(s, v, pos);
+            double e = 0;
+            for (int i = 0; i < SIDE * SIDE; i++)
+                e += (img[i] - s[i]) * (img[i] - s[i]) / (SIDE * SIDE);
+            best = fmin(best, e);
+        }
+    return best;
+}
+
+static void adopt(sgad_ctx *ctx, sgad_net *net, sgad_status made, sgad_layer **l)
+{
+    ASSERT_OK(ctx, made);
+    ASSERT_OK(ctx, sgad_net_adopt(net, *l));
+}
+
+/* A small spiking G (latent 8 -> LIF 64 -> sigmoid -> attention decoder)
+ * and D (LIF 64 -> MP), T = 4. */
+static void small_gan(sgad_ctx *ctx, sgad_net **g, sgad_net **d)
+{
+    sgad_layer *l;
+    const int64_t img[3] = {1, SIDE, SIDE}, flat[1] = {SIDE * SIDE};
+    ASSERT_OK(ctx, sgad_net_create(ctx, g));
+    adopt(ctx, *g, sgad_repeat_create(ctx, 4, &l), &l);
+    adopt(ctx, *g, sgad_linear_create(ctx, 8, 64, 1, &l), &l);
+    adopt(ctx, *g, sgad_batchnorm1d_create(ctx, 64, &l), &l);
+    adopt(ctx, *g, sgad_lif_create(ctx, &l), &l);
+    adopt(ctx, *g, sgad_linear_create(ctx, 64, SIDE * SIDE, 1, &l), &l);
+    adopt(ctx, *g, sgad_sigmoid_create(ctx, &l), &l);
+    adopt(ctx, *g, sgad_attention_decoder_create(ctx, SIDE * SIDE, 32, 0, 0, &l), &l);
+    adopt(ctx, *g, sgad_reshape_create(ctx, 3, img, &l), &l);
+    ASSERT_OK(ctx, sgad_net_create(ctx, d));
+    adopt(ctx, *d, sgad_repeat_create(ctx, 4, &l), &l);
+    adopt(ctx, *d, sgad_reshape_create(ctx, 1, flat, &l), &l);
+    adopt(ctx, *d, sgad_linear_create(ctx, SIDE * SIDE, 64, 1, &l), &l);
+    adopt(ctx, *d, sgad_lif_create(ctx, &l), &l);
+    adopt(ctx, *d, sgad_linear_create(ctx, 64, 1, 1, &l), &l);
+    adopt(ctx, *d, sgad_mp_create(ctx, &l), &l);
+    adopt(ctx, *d, sgad_last_step_create(ctx, 0.25, &l), &l);
+}
+
+/* Trains for `iters` iterations with G's learning rate lr_g and returns
+ * the mean nearest-stroke distance of 64 samples from fixed latents. */
+static double train_strokes(int iters, double lr_g)
+{
+    sgad_ctx *ctx = tu_ctx(1);
+    sgad_net *g, *d;
+    small_gan(ctx, &g, &d);
+    sgad_trainer *t;
+    ASSERT_OK(ctx, sgad_trainer_create(ctx, g, d, 8, SGAD_LOSS_EM, SGAD_OPTIMIZER_RMSPROP, &t));
+    ASSERT_OK(ctx, sgad_optimizer_set(sgad_trainer_optimizer(t, 0), SGAD_OPT_LR, lr_g));
+    ASSERT_OK(ctx, sgad_optimizer_set(sgad_trainer_optimizer(t, 1), SGAD_OPT_LR, 1e-3));
+    sgad_tensor *real = tu_tensor(ctx, 32, 1, SIDE, SIDE, 0), *z = tu_tensor(ctx, 1, 64, 8, 0);
+    sgad_tensor *out = tu_tensor(ctx, 1, 64, 1, SIDE, SIDE, 0);
+    uint64_t rng = 3;
+    tu_fill_uniform(sgad_tensor_data(z), 64 * 8, -2, 2, &rng);
+    for (int it = 0; it < iters; it++) {
+        for (int n = 0; n < 32; n++)
+            stroke(sgad_tensor_data(real) + n * SIDE * SIDE, tu_uniform(&rng) < 0.5,
+                   (int)(tu_uniform(&rng) * (SIDE - 1)));
+        ASSERT_OK(ctx, sgad_trainer_step(t, real, NULL));
+    }
+    ASSERT_OK(ctx, sgad_trainer_sample(t, z, out));
+    double dist = 0;
+    for (int n = 0; n < 64; n++)
+        dist += nearest_stroke(sgad_tensor_data(out) + n * SIDE * SIDE) / 64;
+    sgad_tensor_free(real);
+    sgad_tensor_free(z);
+    sgad_tensor_free(out);
+    sgad_trainer_free(t);
+    sgad_net_free(g);
+    sgad_net_free(d);
+    sgad_ctx_free(ctx);
+    return dist;
+}
+
+/* Measure: mean squared distance of samples to the nearest real stroke.
+ * An untrained G gives grey images at ~0.25; a blank image scores
+ * 24/144 = 0.167. After 300 iterations G must beat the blank image
+ * clearly (< 0.14; measured 0.10-0.11), while the same run with G's
+ * learning rate at 0 must stay where it started (> 0.2). */
+START_TEST(learns_synthetic_strokes)
+{
+    if (getenv("SGAD_TEST_SKIP_SLOW"))
+        return; /* memcheck runs: the other runs cover learning */
+    const double untrained = train_strokes(0, 1e-3);
+    const double trained = train_strokes(300, 1e-3);
+    const double frozen = train_strokes(300, 0.0);
+    ck_assert_msg(untrained > 0.2, "untrained distance %.4f", untrained);
+    ck_assert_msg(trained < 0.14, "trained distance %.4f (untrained %.4f)", trained, untrained);
+    ck_assert_msg(frozen > 0.2, "G frozen: distance %.4f", frozen);
+}
+END_TEST
+
 Suite *suite_trainer(void)
 {
     Suite *s = suite_create("trainer");
@@ -154,6 +268,7 @@ Suite *suite_trainer(void)
     tcase_add_test(tc, iterations_are_deterministic_and_move_both_nets);
     tcase_add_test(tc, non_finite_iteration_is_rolled_back);
     tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, learns_synthetic_strokes);
     suite_add_tcase(s, tc);
     return s;
 }
