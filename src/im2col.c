@@ -1,4 +1,9 @@
-/* im2col / col2im and layout transposes for chunked convolutions. */
+/* im2col / col2im and layout transposes for chunked convolutions.
+ *
+ * Padding is handled by computing, once per kernel offset, the range of
+ * output positions whose input lies inside the image; the inner loops then
+ * run over plain ranges with no per-element bounds test, so they vectorise
+ * (and stride 1, the common case, becomes a straight copy or add). */
 #include <string.h>
 
 #include "im2col.h"
@@ -9,61 +14,133 @@
 
 int64_t sgad__chunk_samples(int64_t rows, int64_t cols_per_sample, int64_t total)
 {
-    int64_t per_sample = rows * cols_per_sample * (int64_t)sizeof(float);
+    const int64_t per_sample = rows * cols_per_sample * (int64_t)sizeof(float);
     int64_t b = per_sample > 0 ? CHUNK_BYTES / per_sample : total;
     if (b < 1)
         b = 1;
     return b < total ? b : total;
 }
 
+/* Positions [lo, hi) of `out` along one axis whose input index o*s + off
+ * falls inside [0, n); off = kernel offset - padding may be negative. */
+typedef struct span {
+    int64_t lo, hi;
+} span;
+
+static span valid_span(int64_t n, int64_t out, int64_t s, int64_t off)
+{
+    span r = {off >= 0 ? 0 : (-off + s - 1) / s, n - 1 - off < 0 ? 0 : (n - 1 - off) / s + 1};
+    if (r.hi > out)
+        r.hi = out;
+    if (r.lo > r.hi)
+        r.lo = r.hi;
+    return r;
+}
+
+/* One output row of im2col: out[o] = src[o*s + off] inside the span, 0 outside. */
+static void gather_row(float *restrict out, const float *restrict src, int64_t n, span sp,
+                       int64_t s, int64_t off)
+{
+    for (int64_t o = 0; o < sp.lo; o++)
+        out[o] = 0.0f;
+    if (s == 1) { /* a separate loop so the compiler sees unit stride */
+        for (int64_t o = sp.lo; o < sp.hi; o++)
+            out[o] = src[o + off];
+    } else {
+        for (int64_t o = sp.lo; o < sp.hi; o++)
+            out[o] = src[o * s + off];
+    }
+    for (int64_t o = sp.hi; o < n; o++)
+        out[o] = 0.0f;
+}
+
+/* The adjoint of gather_row: dst[o*s + off] += in[o] inside the span. */
+static void scatter_row(float *restrict dst, const float *restrict in, span sp, int64_t s,
+                        int64_t off)
+{
+    if (s == 1) {
+        for (int64_t o = sp.lo; o < sp.hi; o++)
+            dst[o + off] += in[o];
+    } else {
+        for (int64_t o = sp.lo; o < sp.hi; o++)
+            dst[o * s + off] += in[o];
+    }
+}
+
+/* Where one kernel offset (ki, kj) reads: input = position * s + off, and
+ * the spans of positions that land inside the image. */
+typedef struct tap {
+    int64_t offy, offx;
+    span ys, xs;
+} tap;
+
+static tap tap_of(const sgad__conv_geom *g, int64_t ki, int64_t kj)
+{
+    const tap t = {ki - g->p, kj - g->p, valid_span(g->h, g->oh, g->s, ki - g->p),
+                   valid_span(g->w, g->ow, g->s, kj - g->p)};
+    return t;
+}
+
+/* One sample's positions for one (channel, tap) row of col. */
+static void im2col_row(const sgad__conv_geom *g, const tap *t, const float *src, float *dst)
+{
+    memset(dst, 0, (size_t)(t->ys.lo * g->ow) * sizeof *dst);
+    for (int64_t oy = t->ys.lo; oy < t->ys.hi; oy++)
+        gather_row(dst + oy * g->ow, src + (oy * g->s + t->offy) * g->w, g->ow, t->xs, g->s,
+                   t->offx);
+    memset(dst + t->ys.hi * g->ow, 0, (size_t)((g->oh - t->ys.hi) * g->ow) * sizeof *dst);
+}
+
+/* Adds one sample's positions of one (channel, tap) row back into its image. */
+static void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src, float *dst)
+{
+    for (int64_t oy = t->ys.lo; oy < t->ys.hi; oy++)
+        scatter_row(dst + (oy * g->s + t->offy) * g->w, src + oy * g->ow, t->xs, g->s, t->offx);
+}
+
+/* Samples per block: a block's planes of one channel (read k*k times, once
+ * per tap) stay in L1, while each row of col is still written in runs of
+ * block*P values. */
+static int64_t block_samples(const sgad__conv_geom *g)
+{
+    const int64_t b = ((int64_t)32 << 10) / (g->h * g->w * (int64_t)sizeof(float));
+    return b > 1 ? b : 1;
+}
+
+/* Both directions walk blocks of samples, then channels and taps, so that
+ * a row of col is touched in runs of block*P values. */
 void sgad__im2col(const sgad__conv_geom *g, int64_t batch, const float *img, float *col)
 {
     const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-    for (int64_t c = 0; c < g->c; c++)
-        for (int64_t ki = 0; ki < g->k; ki++)
-            for (int64_t kj = 0; kj < g->k; kj++) {
-                float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
-                for (int64_t b = 0; b < batch; b++) {
-                    const float *src = img + (b * g->c + c) * hw;
-                    float *dst = row + b * P;
-                    for (int64_t oy = 0; oy < g->oh; oy++) {
-                        const int64_t y = oy * g->s - g->p + ki;
-                        float *out = dst + oy * g->ow;
-                        if (y < 0 || y >= g->h) {
-                            memset(out, 0, (size_t)g->ow * sizeof *out);
-                            continue;
-                        }
-                        for (int64_t ox = 0; ox < g->ow; ox++) {
-                            const int64_t x = ox * g->s - g->p + kj;
-                            out[ox] = (x >= 0 && x < g->w) ? src[y * g->w + x] : 0.0f;
-                        }
-                    }
+    const int64_t block = block_samples(g);
+    for (int64_t b0 = 0; b0 < batch; b0 += block) {
+        const int64_t b1 = batch - b0 < block ? batch : b0 + block;
+        for (int64_t c = 0; c < g->c; c++)
+            for (int64_t ki = 0; ki < g->k; ki++)
+                for (int64_t kj = 0; kj < g->k; kj++) {
+                    const tap t = tap_of(g, ki, kj);
+                    float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
+                    for (int64_t b = b0; b < b1; b++)
+                        im2col_row(g, &t, img + (b * g->c + c) * hw, row + b * P);
                 }
-            }
+    }
 }
 
 void sgad__col2im(const sgad__conv_geom *g, int64_t batch, const float *col, float *img)
 {
     const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-    for (int64_t c = 0; c < g->c; c++)
-        for (int64_t ki = 0; ki < g->k; ki++)
-            for (int64_t kj = 0; kj < g->k; kj++) {
-                const float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
-                for (int64_t b = 0; b < batch; b++) {
-                    float *dst = img + (b * g->c + c) * hw;
-                    const float *src = row + b * P;
-                    for (int64_t oy = 0; oy < g->oh; oy++) {
-                        const int64_t y = oy * g->s - g->p + ki;
-                        if (y < 0 || y >= g->h)
-                            continue;
-                        for (int64_t ox = 0; ox < g->ow; ox++) {
-                            const int64_t x = ox * g->s - g->p + kj;
-                            if (x >= 0 && x < g->w)
-                                dst[y * g->w + x] += src[oy * g->ow + ox];
-                        }
-                    }
+    const int64_t block = block_samples(g);
+    for (int64_t b0 = 0; b0 < batch; b0 += block) {
+        const int64_t b1 = batch - b0 < block ? batch : b0 + block;
+        for (int64_t c = 0; c < g->c; c++)
+            for (int64_t ki = 0; ki < g->k; ki++)
+                for (int64_t kj = 0; kj < g->k; kj++) {
+                    const tap t = tap_of(g, ki, kj);
+                    const float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
+                    for (int64_t b = b0; b < b1; b++)
+                        col2im_row(g, &t, row + b * P, img + (b * g->c + c) * hw);
                 }
-            }
+    }
 }
 
 void sgad__to_channel_major(int64_t batch, int64_t c, int64_t p, const float *src, float *dst)
@@ -78,8 +155,8 @@ void sgad__from_channel_major(int64_t batch, int64_t c, int64_t p, const float *
 {
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < c; i++) {
-            const float *s = src + i * batch * p + b * p;
-            float *d = dst + (b * c + i) * p;
+            const float *restrict s = src + i * batch * p + b * p;
+            float *restrict d = dst + (b * c + i) * p;
             const float add = bias ? bias[i] : 0.0f;
             for (int64_t j = 0; j < p; j++)
                 d[j] = s[j] + add;
