@@ -117,6 +117,12 @@ sgad_status sgad_option_bounds(sgad_option option, double *lo, double *hi)
     case SGAD_OPT_ADAM_BETA1: a = 0; b = 1 - 1e-12; break;
     case SGAD_OPT_ADAM_BETA2: a = 0; b = 1 - 1e-12; break;
     case SGAD_OPT_WEIGHT_DECAY: a = 0; b = 1e3; break;
+    case SGAD_OPT_N_CRITIC: a = 1; b = 1000; break;
+    case SGAD_OPT_CLIP: a = 0; b = 1e3; break;
+    case SGAD_OPT_EMA_DECAY: a = 0; b = 1 - 1e-12; break;
+    case SGAD_OPT_SCHEDULE: a = SGAD_SCHEDULE_CONSTANT; b = SGAD_SCHEDULE_PAPER; break;
+    case SGAD_OPT_SCHEDULE_LENGTH: a = 1; b = 1e15; break;
+    case SGAD_OPT_SCHEDULE_PERIOD: a = 1; b = 1e15; break;
     default: return SGAD_E_INVALID_ARG;
     }
     if (lo)
@@ -130,7 +136,9 @@ sgad_status sgad_option_bounds(sgad_option option, double *lo, double *hi)
 static int option_is_integral(sgad_option option)
 {
     return option == SGAD_OPT_NEURON_RESET_MODE || option == SGAD_OPT_NEURON_DETACH_RESET ||
-           option == SGAD_OPT_NEURON_DECAY_INPUT || option == SGAD_OPT_NEURON_SURROGATE;
+           option == SGAD_OPT_NEURON_DECAY_INPUT || option == SGAD_OPT_NEURON_SURROGATE ||
+           option == SGAD_OPT_N_CRITIC || option == SGAD_OPT_SCHEDULE ||
+           option == SGAD_OPT_SCHEDULE_LENGTH || option == SGAD_OPT_SCHEDULE_PERIOD;
 }
 
 sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,

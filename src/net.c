@@ -277,6 +277,46 @@ const sgad_tensor *sgad_net_output(const sgad_net *net)
     return net && net->has_forward ? &net->out_view : NULL;
 }
 
+static sgad_status find_activation(const sgad_net *net, const char *fn, int layer,
+                                   const net_buf **buf)
+{
+    SGAD__CHECK(net->ctx, layer >= -1 && layer < net->nlayers, SGAD_E_INVALID_ARG,
+                "%s: layer %d outside [-1, %d)", fn, layer, net->nlayers);
+    SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE,
+                "%s: the net has not run a forward since it last changed", fn);
+    *buf = layer < 0 ? &net->input : &net->acts[layer];
+    return SGAD_OK;
+}
+
+sgad_status sgad_net_activation_dims(const sgad_net *net, int layer, int *ndim, int64_t *dims)
+{
+    static const char fn[] = "sgad_net_activation_dims";
+    const net_buf *b;
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(net->ctx, ndim && dims, SGAD_E_INVALID_ARG, "%s: ndim or dims is NULL", fn);
+    SGAD__TRY(find_activation(net, fn, layer, &b));
+    *ndim = b->shape.ndim;
+    memcpy(dims, b->shape.dims, (size_t)b->shape.ndim * sizeof *dims);
+    return SGAD_OK;
+}
+
+sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst)
+{
+    static const char fn[] = "sgad_net_activation";
+    const net_buf *b;
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(net->ctx, dst != NULL, SGAD_E_INVALID_ARG, "%s: dst is NULL", fn);
+    SGAD__TRY(find_activation(net, fn, layer, &b));
+    const int64_t n = sgad__shape_numel(&b->shape);
+    SGAD__CHECK(net->ctx, dst->numel == n, SGAD_E_SHAPE,
+                "%s: layer %d made %lld values, dst holds %lld", fn, layer, (long long)n,
+                (long long)dst->numel);
+    memcpy(dst->data, b->data, (size_t)n * sizeof(float));
+    return SGAD_OK;
+}
+
 static sgad_status reserve_grads(sgad_net *net)
 {
     int64_t need = sgad__shape_numel(&net->input.shape);

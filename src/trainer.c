@@ -5,82 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
 #include "rng.h"
-
-typedef struct saved {
-    sgad_tensor *tensor; /* borrowed */
-    float *copy;
-} saved;
-
-struct sgad_trainer {
-    sgad_ctx *ctx;
-    sgad_net *g, *d;
-    sgad_optimizer *opt_g, *opt_d;
-    int latent;
-    sgad_loss loss;
-    uint64_t seed;
-    int64_t iterations;
-    double stats[SGAD_STAT_GRAD_NORM_G + 1];
-    int nsaved;
-    saved *saved;
-    /* Work tensors, remade when the batch shape changes. */
-    sgad_tensor *z, *real_seq, *fake, *dfake, *score_grad;
-};
-
-/* ---- snapshot ------------------------------------------------------------ */
-
-static sgad_status add_saved(sgad_trainer *t, sgad_tensor *v)
-{
-    saved *s = &t->saved[t->nsaved];
-    s->tensor = v;
-    s->copy = sgad__alloc(t->ctx, (size_t)v->numel * sizeof(float));
-    if (!s->copy)
-        return SGAD_E_NOMEM;
-    t->nsaved++;
-    return SGAD_OK;
-}
-
-static sgad_status collect_saved(sgad_trainer *t)
-{
-    sgad_net *nets[2] = {t->g, t->d};
-    sgad_optimizer *opts[2] = {t->opt_g, t->opt_d};
-    int total = 0;
-    for (int k = 0; k < 2; k++)
-        total += sgad_net_param_count(nets[k]) + sgad_optimizer_state_count(opts[k]);
-    t->saved = sgad__calloc(t->ctx, (size_t)total, sizeof *t->saved);
-    if (!t->saved)
-        return SGAD_E_NOMEM;
-    for (int k = 0; k < 2; k++) {
-        for (int i = 0; i < sgad_net_param_count(nets[k]); i++) {
-            sgad_tensor *v;
-            SGAD__TRY(sgad_net_param(nets[k], i, NULL, &v, NULL));
-            SGAD__TRY(add_saved(t, v));
-        }
-        for (int i = 0; i < sgad_optimizer_state_count(opts[k]); i++) {
-            sgad_tensor *v;
-            SGAD__TRY(sgad_optimizer_state(opts[k], i, NULL, &v));
-            SGAD__TRY(add_saved(t, v));
-        }
-    }
-    return SGAD_OK;
-}
-
-static void snapshot(sgad_trainer *t)
-{
-    for (int i = 0; i < t->nsaved; i++)
-        memcpy(t->saved[i].copy, t->saved[i].tensor->data,
-               (size_t)t->saved[i].tensor->numel * sizeof(float));
-}
-
-static void restore(sgad_trainer *t, int64_t steps_g, int64_t steps_d)
-{
-    for (int i = 0; i < t->nsaved; i++)
-        memcpy(t->saved[i].tensor->data, t->saved[i].copy,
-               (size_t)t->saved[i].tensor->numel * sizeof(float));
-    sgad__optimizer_set_steps(t->opt_g, steps_g);
-    sgad__optimizer_set_steps(t->opt_d, steps_d);
-}
+#include "trainer_impl.h"
 
 /* ---- life cycle ---------------------------------------------------------- */
 
@@ -98,12 +24,29 @@ void sgad_trainer_free(sgad_trainer *t)
     if (!t)
         return;
     free_work(t);
-    for (int i = 0; i < t->nsaved; i++)
-        sgad__free(t->ctx, t->saved[i].copy);
-    sgad__free(t->ctx, t->saved);
+    sgad__copies_free(t->ctx, &t->snapshot);
+    sgad__copies_free(t->ctx, &t->ema);
+    sgad__free(t->ctx, t->rates[0]);
+    sgad__free(t->ctx, t->rates[1]);
     sgad_optimizer_free(t->opt_g);
     sgad_optimizer_free(t->opt_d);
     sgad__free(t->ctx, t);
+}
+
+static sgad_status make_parts(sgad_trainer *t, sgad_optimizer_kind optimizer)
+{
+    SGAD__TRY(sgad_optimizer_create(t->ctx, optimizer, t->g, &t->opt_g));
+    SGAD__TRY(sgad_optimizer_create(t->ctx, optimizer, t->d, &t->opt_d));
+    SGAD__TRY(sgad__copies_add_net(t->ctx, &t->snapshot, t->g, t->opt_g));
+    SGAD__TRY(sgad__copies_add_net(t->ctx, &t->snapshot, t->d, t->opt_d));
+    sgad_net *nets[2] = {t->g, t->d};
+    for (int k = 0; k < 2; k++) {
+        const int n = sgad_net_layer_count(nets[k]);
+        t->rates[k] = sgad__calloc(t->ctx, (size_t)(n ? n : 1), sizeof(double));
+        if (!t->rates[k])
+            return SGAD_E_NOMEM;
+    }
+    return SGAD_OK;
 }
 
 sgad_status sgad_trainer_create(sgad_ctx *ctx, sgad_net *generator, sgad_net *discriminator,
@@ -130,11 +73,10 @@ sgad_status sgad_trainer_create(sgad_ctx *ctx, sgad_net *generator, sgad_net *di
     t->d = discriminator;
     t->latent = latent;
     t->loss = loss;
-    sgad_status s = sgad_optimizer_create(ctx, optimizer, generator, &t->opt_g);
-    if (s == SGAD_OK)
-        s = sgad_optimizer_create(ctx, optimizer, discriminator, &t->opt_d);
-    if (s == SGAD_OK)
-        s = collect_saved(t);
+    t->n_critic = 1;
+    t->schedule = SGAD_SCHEDULE_CONSTANT;
+    t->schedule_length = t->schedule_period = 1;
+    const sgad_status s = make_parts(t, optimizer);
     if (s != SGAD_OK) {
         sgad_trainer_free(t);
         return s;
@@ -163,17 +105,108 @@ int64_t sgad_trainer_iterations(const sgad_trainer *t)
     return t ? t->iterations : 0;
 }
 
+/* ---- settings ------------------------------------------------------------ */
+
+static sgad_status set_ema(sgad_trainer *t, double decay)
+{
+    if (decay == 0.0)
+        sgad__copies_free(t->ctx, &t->ema);
+    else if (t->ema.count == 0) {
+        const sgad_status s = sgad__copies_add_net(t->ctx, &t->ema, t->g, NULL);
+        if (s != SGAD_OK) {
+            sgad__copies_free(t->ctx, &t->ema);
+            return s;
+        }
+    }
+    t->ema_decay = decay;
+    return SGAD_OK;
+}
+
+sgad_status sgad_trainer_set(sgad_trainer *t, sgad_option option, double value)
+{
+    static const char fn[] = "sgad_trainer_set";
+    if (!t)
+        return SGAD_E_INVALID_ARG;
+    SGAD__TRY(sgad__option_check(t->ctx, fn, "trainer", option, value));
+    switch (option) {
+    case SGAD_OPT_N_CRITIC: t->n_critic = (int)value; return SGAD_OK;
+    case SGAD_OPT_CLIP: t->clip = value; return SGAD_OK;
+    case SGAD_OPT_EMA_DECAY: return set_ema(t, value);
+    case SGAD_OPT_SCHEDULE: t->schedule = (sgad_schedule)value; return SGAD_OK;
+    case SGAD_OPT_SCHEDULE_LENGTH: t->schedule_length = (int64_t)value; return SGAD_OK;
+    case SGAD_OPT_SCHEDULE_PERIOD: t->schedule_period = (int64_t)value; return SGAD_OK;
+    default: break;
+    }
+    SGAD__CHECK(t->ctx, 0, SGAD_E_UNSUPPORTED, "%s: option %d is not a trainer's; set it on "
+                "a layer or on sgad_trainer_optimizer", fn, (int)option);
+    return SGAD_E_UNSUPPORTED;
+}
+
+sgad_status sgad_trainer_get(const sgad_trainer *t, sgad_option option, double *value)
+{
+    static const char fn[] = "sgad_trainer_get";
+    if (!t)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(t->ctx, value != NULL, SGAD_E_INVALID_ARG, "%s: value is NULL", fn);
+    switch (option) {
+    case SGAD_OPT_N_CRITIC: *value = t->n_critic; return SGAD_OK;
+    case SGAD_OPT_CLIP: *value = t->clip; return SGAD_OK;
+    case SGAD_OPT_EMA_DECAY: *value = t->ema_decay; return SGAD_OK;
+    case SGAD_OPT_SCHEDULE: *value = (double)t->schedule; return SGAD_OK;
+    case SGAD_OPT_SCHEDULE_LENGTH: *value = (double)t->schedule_length; return SGAD_OK;
+    case SGAD_OPT_SCHEDULE_PERIOD: *value = (double)t->schedule_period; return SGAD_OK;
+    default: break;
+    }
+    SGAD__CHECK(t->ctx, 0, SGAD_E_UNSUPPORTED, "%s: option %d is not a trainer's", fn,
+                (int)option);
+    return SGAD_E_UNSUPPORTED;
+}
+
+/* ---- figures ------------------------------------------------------------- */
+
 sgad_status sgad_trainer_stat(const sgad_trainer *t, sgad_stat stat, double *value)
 {
     if (!t)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(t->ctx, value != NULL, SGAD_E_INVALID_ARG, "sgad_trainer_stat: value is NULL");
-    SGAD__CHECK(t->ctx, stat >= SGAD_STAT_D_REAL && stat <= SGAD_STAT_GRAD_NORM_G,
+    SGAD__CHECK(t->ctx, stat >= SGAD_STAT_D_REAL && stat <= SGAD_STAT_LR_G,
                 SGAD_E_INVALID_ARG, "sgad_trainer_stat: unknown figure %d", (int)stat);
     SGAD__CHECK(t->ctx, t->iterations > 0, SGAD_E_STATE,
                 "sgad_trainer_stat: no iteration has completed");
     *value = t->stats[stat];
     return SGAD_OK;
+}
+
+sgad_status sgad_trainer_firing_rate(const sgad_trainer *t, int which, int layer, double *rate)
+{
+    static const char fn[] = "sgad_trainer_firing_rate";
+    if (!t)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(t->ctx, rate != NULL && (which == 0 || which == 1), SGAD_E_INVALID_ARG,
+                "%s: rate is NULL or which=%d is not 0 (G) or 1 (D)", fn, which);
+    const int n = sgad_net_layer_count(which ? t->d : t->g);
+    SGAD__CHECK(t->ctx, layer >= 0 && layer < n, SGAD_E_INVALID_ARG,
+                "%s: layer %d outside [0, %d)", fn, layer, n);
+    SGAD__CHECK(t->ctx, t->iterations > 0, SGAD_E_STATE, "%s: no iteration has completed", fn);
+    const double r = t->rates[which][layer];
+    SGAD__CHECK(t->ctx, !isnan(r), SGAD_E_UNSUPPORTED, "%s: layer %d of %s does not spike",
+                fn, layer, which ? "D" : "G");
+    *rate = r;
+    return SGAD_OK;
+}
+
+/* Adds `weight` times each layer's firing rate in net's last forward to
+ * rates; NaN marks layers that do not spike. */
+static void record_rates(sgad_net *net, double *rates, double weight, int first)
+{
+    for (int i = 0; i < sgad_net_layer_count(net); i++) {
+        const sgad_layer *l = sgad_net_layer(net, i);
+        const sgad_layer_kind kind = sgad_layer_get_kind(l);
+        double r = NAN;
+        if (kind == SGAD_LAYER_LIF || kind == SGAD_LAYER_IF)
+            sgad_layer_firing_rate(l, &r);
+        rates[i] = first ? weight * r : rates[i] + weight * r;
+    }
 }
 
 /* ---- one iteration ------------------------------------------------------- */
@@ -256,21 +289,57 @@ static double grad_norm(sgad_net *net)
     return sqrt(sum);
 }
 
+/* One optimizer step with the learning rate scaled by the schedule; the
+ * rate the caller set is left in place. */
+static sgad_status scheduled_step(sgad_trainer *t, sgad_optimizer *opt, sgad_stat lr_stat)
+{
+    const double factor = sgad__schedule_factor(t->schedule, t->schedule_length,
+                                                t->schedule_period, t->iterations);
+    double lr;
+    SGAD__TRY(sgad_optimizer_get(opt, SGAD_OPT_LR, &lr));
+    t->stats[lr_stat] = lr * factor;
+    if (factor == 1.0)
+        return sgad_optimizer_step(opt);
+    SGAD__TRY(sgad_optimizer_set(opt, SGAD_OPT_LR, lr * factor));
+    const sgad_status s = sgad_optimizer_step(opt);
+    sgad_optimizer_set(opt, SGAD_OPT_LR, lr);
+    return s;
+}
+
+/* WGAN's weight clipping: every trained parameter of D into [-c, c]. */
+static void clip_weights(sgad_trainer *t)
+{
+    const float c = (float)t->clip;
+    for (int i = 0; i < sgad_net_param_count(t->d); i++) {
+        sgad_tensor *v = NULL, *g = NULL;
+        if (sgad_net_param(t->d, i, NULL, &v, &g) != SGAD_OK || !g)
+            continue; /* buffers are not clipped */
+        for (int64_t j = 0; j < v->numel; j++)
+            v->data[j] = fminf(fmaxf(v->data[j], -c), c);
+    }
+}
+
 static sgad_status update_d(sgad_trainer *t)
 {
     double loss_real, loss_fake;
     sgad_net_zero_grad(t->d);
     SGAD__TRY(sgad_net_forward(t->d, t->real_seq, NULL));
+    record_rates(t->d, t->rates[1], 0.5, 1);
     t->stats[SGAD_STAT_D_REAL] = score_grad(t, sgad_net_output(t->d), 1, 1.0, &loss_real);
     SGAD__TRY(sgad_net_backward(t->d, t->score_grad, NULL));
     SGAD__TRY(sgad_net_forward(t->g, t->z, t->fake));
+    record_rates(t->g, t->rates[0], 1.0, 1);
     SGAD__TRY(sgad_net_forward(t->d, t->fake, NULL));
+    record_rates(t->d, t->rates[1], 0.5, 0);
     t->stats[SGAD_STAT_D_FAKE] = score_grad(t, sgad_net_output(t->d), 0, -1.0, &loss_fake);
     SGAD__TRY(sgad_net_backward(t->d, t->score_grad, NULL));
     t->stats[SGAD_STAT_LOSS_D] = loss_real + loss_fake;
     t->stats[SGAD_STAT_WASSERSTEIN] = t->stats[SGAD_STAT_D_FAKE] - t->stats[SGAD_STAT_D_REAL];
     t->stats[SGAD_STAT_GRAD_NORM_D] = grad_norm(t->d);
-    return sgad_optimizer_step(t->opt_d);
+    SGAD__TRY(scheduled_step(t, t->opt_d, SGAD_STAT_LR_D));
+    if (t->clip > 0)
+        clip_weights(t);
+    return SGAD_OK;
 }
 
 static sgad_status update_g(sgad_trainer *t)
@@ -278,19 +347,18 @@ static sgad_status update_g(sgad_trainer *t)
     double loss;
     sgad_net_zero_grad(t->g);
     SGAD__TRY(sgad_net_forward(t->g, t->z, t->fake));
+    record_rates(t->g, t->rates[0], 1.0, 1);
     SGAD__TRY(sgad_net_forward(t->d, t->fake, NULL));
     score_grad(t, sgad_net_output(t->d), 1, 1.0, &loss);
     t->stats[SGAD_STAT_LOSS_G] = loss;
     SGAD__TRY(sgad_net_backward(t->d, t->score_grad, t->dfake));
     SGAD__TRY(sgad_net_backward(t->g, t->dfake, NULL));
     t->stats[SGAD_STAT_GRAD_NORM_G] = grad_norm(t->g);
-    return sgad_optimizer_step(t->opt_g);
+    return scheduled_step(t, t->opt_g, SGAD_STAT_LR_G);
 }
 
-sgad_status sgad_trainer_step(sgad_trainer *t, const sgad_tensor *real, const sgad_tensor *z)
+static sgad_status load_batch(sgad_trainer *t, const sgad_tensor *real, const sgad_tensor *z)
 {
-    if (!t)
-        return SGAD_E_INVALID_ARG;
     SGAD__TRY(prepare(t, real));
     if (z) {
         SGAD__CHECK(t->ctx, z->numel == t->z->numel, SGAD_E_SHAPE,
@@ -303,28 +371,33 @@ sgad_status sgad_trainer_step(sgad_trainer *t, const sgad_tensor *real, const sg
     const int64_t per_step = real->numel;
     for (int64_t s = 0; s < t->real_seq->dims[0]; s++)
         memcpy(t->real_seq->data + s * per_step, real->data, (size_t)per_step * sizeof(float));
-    const int64_t steps_g = sgad_optimizer_steps(t->opt_g);
-    const int64_t steps_d = sgad_optimizer_steps(t->opt_d);
-    snapshot(t);
-    sgad_status s = update_d(t);
-    if (s == SGAD_OK)
-        s = update_g(t);
-    if (s != SGAD_OK) {
-        restore(t, steps_g, steps_d);
-        return s;
-    }
-    t->iterations++;
     return SGAD_OK;
 }
 
-sgad_status sgad_trainer_sample(sgad_trainer *t, const sgad_tensor *z, sgad_tensor *images)
+sgad_status sgad_trainer_step(sgad_trainer *t, const sgad_tensor *real, const sgad_tensor *z)
 {
     if (!t)
         return SGAD_E_INVALID_ARG;
-    SGAD__CHECK(t->ctx, z && images, SGAD_E_INVALID_ARG, "sgad_trainer_sample: z or images "
-                "is NULL");
-    SGAD__TRY(sgad_net_set_training(t->g, 0));
-    const sgad_status s = sgad_net_forward(t->g, z, images);
-    sgad_net_set_training(t->g, 1);
-    return s;
+    SGAD__TRY(load_batch(t, real, z));
+    const int update_gen = (t->iterations + 1) % t->n_critic == 0;
+    const int64_t steps_g = sgad_optimizer_steps(t->opt_g);
+    const int64_t steps_d = sgad_optimizer_steps(t->opt_d);
+    double stats[SGAD_STAT_LR_G + 1];
+    memcpy(stats, t->stats, sizeof stats);
+    sgad__copies_save(&t->snapshot);
+    sgad_status s = update_d(t);
+    if (s == SGAD_OK && update_gen)
+        s = update_g(t);
+    if (s != SGAD_OK) {
+        sgad__copies_restore(&t->snapshot);
+        sgad__optimizer_set_steps(t->opt_g, steps_g);
+        sgad__optimizer_set_steps(t->opt_d, steps_d);
+        memcpy(t->stats, stats, sizeof stats);
+        return s;
+    }
+    if (update_gen && t->ema.count)
+        sgad__copies_average(&t->ema, t->ema_decay);
+    t->stats[SGAD_STAT_G_UPDATED] = update_gen;
+    t->iterations++;
+    return SGAD_OK;
 }

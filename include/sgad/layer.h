@@ -74,7 +74,18 @@ typedef enum sgad_option {
     SGAD_OPT_EPS = 402,                  /**< optimizer epsilon, (0, 1]; default 1e-8 */
     SGAD_OPT_ADAM_BETA1 = 403,           /**< Adam beta1, [0, 1); default 0.9 */
     SGAD_OPT_ADAM_BETA2 = 404,           /**< Adam beta2, [0, 1); default 0.999 */
-    SGAD_OPT_WEIGHT_DECAY = 405          /**< L2 penalty added to gradients, [0, 1e3]; default 0 */
+    SGAD_OPT_WEIGHT_DECAY = 405,         /**< L2 penalty added to gradients, [0, 1e3]; default 0 */
+    SGAD_OPT_N_CRITIC = 500,             /**< trainer: D updates per G update, [1, 1000]; default 1 */
+    SGAD_OPT_CLIP = 501,                 /**< trainer: clamp D's parameters to [-c, c] after its
+                                              update, [0, 1e3], 0 = off; default 0 */
+    SGAD_OPT_EMA_DECAY = 502,            /**< trainer: decay of G's weight average, [0, 1),
+                                              0 = off; default 0 */
+    SGAD_OPT_SCHEDULE = 503,             /**< trainer: an sgad_schedule; default constant */
+    SGAD_OPT_SCHEDULE_LENGTH = 504,      /**< trainer: iterations the schedule spans,
+                                              [1, 1e15]; default 1 */
+    SGAD_OPT_SCHEDULE_PERIOD = 505       /**< trainer: iterations between learning-rate
+                                              changes (an epoch's, to step as PyTorch does
+                                              per epoch), [1, 1e15]; default 1 */
 } sgad_option;
 
 /** Writes the closed bounds of an option's valid values. Enumerated options

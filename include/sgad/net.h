@@ -79,6 +79,17 @@ SGAD_API sgad_status sgad_net_param(sgad_net *net, int i, const char **name,
 /** Firing rate of layer i in the last forward (see sgad_layer_firing_rate). */
 SGAD_API sgad_status sgad_net_firing_rate(const sgad_net *net, int layer, double *rate);
 
+/** Writes the shape of layer i's output in the last forward (i = -1: the
+ *  net's input) into ndim and dims (SGAD_MAX_DIMS entries). SGAD_E_STATE
+ *  before a forward. */
+SGAD_API sgad_status sgad_net_activation_dims(const sgad_net *net, int layer, int *ndim,
+                                              int64_t *dims);
+
+/** Copies layer i's output of the last forward (i = -1: the net's input)
+ *  into dst, which must hold exactly as many values (any shape): for
+ *  inspecting what a layer computed, e.g. a discriminator's activations. */
+SGAD_API sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst);
+
 #ifdef __cplusplus
 }
 #endif

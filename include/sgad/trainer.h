@@ -11,7 +11,20 @@
  *
  * An iteration is all or nothing: if any gradient of either update is not
  * finite, every parameter, buffer and optimizer state of both nets is put
- * back bitwise and the call returns SGAD_E_NUMERIC naming the tensor. */
+ * back bitwise and the call returns SGAD_E_NUMERIC naming the tensor.
+ *
+ * Settings (sgad_trainer_set, see sgad_option in layer.h):
+ *   SGAD_OPT_N_CRITIC         G is updated on every n-th iteration only
+ *                             (D on all), each on that iteration's z
+ *   SGAD_OPT_CLIP             WGAN weight clipping of D (off: the paper
+ *                             finds that clipping silences spiking critics)
+ *   SGAD_OPT_EMA_DECAY        keep an exponential moving average of G's
+ *                             parameters and batch-norm statistics, for
+ *                             sampling with SGAD_SAMPLE_EMA
+ *   SGAD_OPT_SCHEDULE*        scale both optimizers' learning rates by a
+ *                             schedule over the iteration count (below)
+ * Learning rates are set on the optimizers (sgad_trainer_optimizer); the
+ * schedule multiplies them for each update and leaves them as set. */
 #ifndef SGAD_TRAINER_H
 #define SGAD_TRAINER_H
 
@@ -45,8 +58,29 @@ typedef enum sgad_stat {
     SGAD_STAT_LOSS_D = 3,
     SGAD_STAT_LOSS_G = 4,
     SGAD_STAT_GRAD_NORM_D = 5, /**< L2 norm of all D gradients before its step */
-    SGAD_STAT_GRAD_NORM_G = 6  /**< L2 norm of all G gradients before its step */
+    SGAD_STAT_GRAD_NORM_G = 6, /**< L2 norm of all G gradients before its step */
+    SGAD_STAT_G_UPDATED = 7,   /**< 1 if G was updated (see SGAD_OPT_N_CRITIC), else 0;
+                                    LOSS_G and GRAD_NORM_G are from the last G update */
+    SGAD_STAT_LR_D = 8,        /**< D's learning rate in this iteration, after the schedule */
+    SGAD_STAT_LR_G = 9         /**< G's learning rate in this iteration, after the schedule */
 } sgad_stat;
+
+/** Learning-rate schedules, as a factor f on the optimizers' rates at
+ *  position p = the iteration count rounded down to a multiple of the
+ *  period, with L the schedule's length. Values are pinned.
+ *  With period = iterations per epoch, they step as PyTorch's per-epoch
+ *  schedulers do (CosineAnnealingLR, eta_min 0). */
+typedef enum sgad_schedule {
+    SGAD_SCHEDULE_CONSTANT = 0, /**< f = 1 */
+    SGAD_SCHEDULE_COSINE = 1,   /**< f = (1 + cos(pi min(p, L) / L)) / 2 */
+    SGAD_SCHEDULE_PAPER = 2     /**< the paper's: f = 1 for the first floor(L/2)
+                                     iterations, then cosine over the rest */
+} sgad_schedule;
+
+/** Flags of sgad_trainer_sample_ex. */
+typedef enum sgad_sample_flag {
+    SGAD_SAMPLE_EMA = 1 /**< sample with G's moving average (SGAD_OPT_EMA_DECAY) */
+} sgad_sample_flag;
 
 /** Creates a trainer over a generator ([1, N, latent] -> images) and a
  *  discriminator (images -> [1, N, 1]), e.g. from sgad_preset_create. The
@@ -63,6 +97,16 @@ SGAD_API void sgad_trainer_free(sgad_trainer *t);
  *  set learning rates and other options on it. NULL if out of range. */
 SGAD_API sgad_optimizer *sgad_trainer_optimizer(sgad_trainer *t, int which);
 
+/** Sets a trainer option (SGAD_OPT_N_CRITIC ... SGAD_OPT_SCHEDULE_PERIOD).
+ *  SGAD_E_INVALID_ARG if the value is out of bounds, SGAD_E_UNSUPPORTED for
+ *  an option of layers or optimizers. Setting a non-zero EMA decay while the
+ *  average is off starts it from G's current weights; 0 drops it. */
+SGAD_API sgad_status sgad_trainer_set(sgad_trainer *t, sgad_option option, double value);
+
+/** Reads a trainer option. */
+SGAD_API sgad_status sgad_trainer_get(const sgad_trainer *t, sgad_option option,
+                                      double *value);
+
 /** Seeds the latents drawn by sgad_trainer_step (standard normal from a
  *  counter-based generator keyed by seed and iteration). */
 SGAD_API sgad_status sgad_trainer_set_seed(sgad_trainer *t, uint64_t seed);
@@ -78,10 +122,27 @@ SGAD_API int64_t sgad_trainer_iterations(const sgad_trainer *t);
 /** Reads a figure of the last completed iteration. */
 SGAD_API sgad_status sgad_trainer_stat(const sgad_trainer *t, sgad_stat stat, double *value);
 
+/** Firing rate of layer `layer` of G (which = 0) or D (which = 1) in the
+ *  last iteration: G's from its last forward, D's the mean over its real
+ *  and fake batches of the D update. SGAD_E_UNSUPPORTED for a layer that
+ *  does not spike, SGAD_E_STATE before the first iteration. */
+SGAD_API sgad_status sgad_trainer_firing_rate(const sgad_trainer *t, int which, int layer,
+                                              double *rate);
+
 /** Runs G in evaluation mode on z [1, N, latent] into images (G's output
  *  dimensions), then puts G back in training mode. */
 SGAD_API sgad_status sgad_trainer_sample(sgad_trainer *t, const sgad_tensor *z,
                                          sgad_tensor *images);
+
+/** As sgad_trainer_sample, with flags (sgad_sample_flag) and, for a
+ *  generator that ends in an attention-scored decoder, the decoder's
+ *  per-step inputs X_t into steps ([T, N, C, H, W] or any shape of that
+ *  size) and their scores s_x into scores ([T, N]); either may be NULL.
+ *  SGAD_E_STATE if steps or scores are asked of a generator without such a
+ *  decoder, or SGAD_SAMPLE_EMA while the average is off. */
+SGAD_API sgad_status sgad_trainer_sample_ex(sgad_trainer *t, const sgad_tensor *z,
+                                            sgad_tensor *images, unsigned flags,
+                                            sgad_tensor *steps, sgad_tensor *scores);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,74 @@
+/* Sampling (trainer.h): G in evaluation mode, optionally with its moving
+ * average swapped in, and the attention decoder's per-step inputs and
+ * scores read back for the paper's Fig. 5. */
+#include <string.h>
+
+#include "trainer_impl.h"
+
+/* Index of G's last attention-scored decoder, or -1. */
+static int find_decoder(const sgad_net *g)
+{
+    for (int i = sgad_net_layer_count(g) - 1; i >= 0; i--)
+        if (sgad_layer_get_kind(sgad_net_layer(g, i)) == SGAD_LAYER_ATTENTION)
+            return i;
+    return -1;
+}
+
+static sgad_status check_request(sgad_trainer *t, const char *fn, unsigned flags,
+                                 int want_steps)
+{
+    SGAD__CHECK(t->ctx, (flags & ~(unsigned)SGAD_SAMPLE_EMA) == 0, SGAD_E_INVALID_ARG,
+                "%s: unknown flags 0x%x", fn, flags);
+    SGAD__CHECK(t->ctx, !(flags & SGAD_SAMPLE_EMA) || t->ema.count > 0, SGAD_E_STATE,
+                "%s: SGAD_SAMPLE_EMA asked but the moving average is off (set "
+                "SGAD_OPT_EMA_DECAY before training)", fn);
+    SGAD__CHECK(t->ctx, !want_steps || find_decoder(t->g) >= 0, SGAD_E_STATE,
+                "%s: per-step inputs and scores need a generator with an attention-scored "
+                "decoder", fn);
+    return SGAD_OK;
+}
+
+/* Copies the decoder's inputs and scores of the forward just run. */
+static sgad_status read_steps(sgad_trainer *t, const char *fn, sgad_tensor *steps,
+                              sgad_tensor *scores)
+{
+    const int at = find_decoder(t->g);
+    int nd;
+    int64_t dims[SGAD_MAX_DIMS];
+    SGAD__TRY(sgad_net_activation_dims(t->g, at - 1, &nd, dims));
+    const int64_t count = dims[0] * dims[1]; /* T * N */
+    if (steps)
+        SGAD__TRY(sgad_net_activation(t->g, at - 1, steps));
+    if (!scores)
+        return SGAD_OK;
+    SGAD__CHECK(t->ctx, scores->numel == count, SGAD_E_SHAPE,
+                "%s: scores must hold T*N = %lld values, it holds %lld", fn, (long long)count,
+                (long long)scores->numel);
+    return sgad_attention_decoder_scores(sgad_net_layer(t->g, at), scores->data, count);
+}
+
+sgad_status sgad_trainer_sample_ex(sgad_trainer *t, const sgad_tensor *z, sgad_tensor *images,
+                                   unsigned flags, sgad_tensor *steps, sgad_tensor *scores)
+{
+    static const char fn[] = "sgad_trainer_sample";
+    if (!t)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(t->ctx, z && images, SGAD_E_INVALID_ARG, "%s: z or images is NULL", fn);
+    SGAD__TRY(check_request(t, fn, flags, steps || scores));
+    const int use_ema = (flags & SGAD_SAMPLE_EMA) != 0;
+    SGAD__TRY(sgad_net_set_training(t->g, 0));
+    if (use_ema)
+        sgad__copies_swap(&t->ema);
+    sgad_status s = sgad_net_forward(t->g, z, images);
+    if (s == SGAD_OK && (steps || scores))
+        s = read_steps(t, fn, steps, scores);
+    if (use_ema)
+        sgad__copies_swap(&t->ema);
+    sgad_net_set_training(t->g, 1);
+    return s;
+}
+
+sgad_status sgad_trainer_sample(sgad_trainer *t, const sgad_tensor *z, sgad_tensor *images)
+{
+    return sgad_trainer_sample_ex(t, z, images, 0, NULL, NULL);
+}

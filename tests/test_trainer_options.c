@@ -1,0 +1,405 @@
+/* The trainer's settings: n_critic, weight clipping, learning-rate
+ * schedules, G's moving average, per-layer firing rates, and sampling with
+ * the decoder's per-step inputs and scores. Small 28x28 presets at T = 2
+ * or 3 keep each test fast. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+typedef struct rig {
+    sgad_ctx *ctx;
+    sgad_net *g, *d;
+    sgad_trainer *t;
+    sgad_tensor *real;
+} rig;
+
+static rig make_rig(sgad_model model, int steps)
+{
+    rig r;
+    r.ctx = tu_ctx(11);
+    ASSERT_OK(r.ctx, sgad_preset_create(r.ctx, model, SGAD_SHAPE_28X28X1, steps, 15, &r.g, &r.d));
+    ASSERT_OK(r.ctx, sgad_trainer_create(r.ctx, r.g, r.d, 15, SGAD_LOSS_EM,
+                                         SGAD_OPTIMIZER_RMSPROP, &r.t));
+    ASSERT_OK(r.ctx, sgad_trainer_set_seed(r.t, 3));
+    r.real = tu_tensor(r.ctx, 4, 1, 28, 28, 0);
+    uint64_t state = 23;
+    tu_fill_uniform(sgad_tensor_data(r.real), 4 * 784, 0, 1, &state);
+    return r;
+}
+
+static void free_rig(rig *r)
+{
+    sgad_tensor_free(r->real);
+    sgad_trainer_free(r->t);
+    sgad_net_free(r->g);
+    sgad_net_free(r->d);
+    sgad_ctx_free(r->ctx);
+}
+
+/* All parameters and buffers of a net, concatenated. */
+static float *weights(sgad_ctx *ctx, sgad_net *net, int64_t *n)
+{
+    int64_t total = 0;
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *v;
+        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
+        total += sgad_tensor_numel(v);
+    }
+    float *out = malloc((size_t)total * sizeof *out), *p = out;
+    ck_assert_ptr_nonnull(out);
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *v;
+        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
+        memcpy(p, sgad_tensor_data(v), (size_t)sgad_tensor_numel(v) * sizeof *p);
+        p += sgad_tensor_numel(v);
+    }
+    *n = total;
+    return out;
+}
+
+static int same_weights(sgad_ctx *ctx, sgad_net *net, const float *w, int64_t n)
+{
+    int64_t m;
+    float *now = weights(ctx, net, &m);
+    const int same = m == n && memcmp(now, w, (size_t)n * sizeof *w) == 0;
+    free(now);
+    return same;
+}
+
+START_TEST(n_critic_updates_g_every_nth_iteration)
+{
+    rig r = make_rig(SGAD_MODEL_SGAD, 2);
+    ASSERT_OK(r.ctx, sgad_trainer_set(r.t, SGAD_OPT_N_CRITIC, 3));
+    int64_t n;
+    float *g0 = weights(r.ctx, r.g, &n);
+    double updated;
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+        ASSERT_OK(r.ctx, sgad_trainer_stat(r.t, SGAD_STAT_G_UPDATED, &updated));
+        ck_assert(updated == 0.0);
+    }
+    /* G's batch norms ran (in the D update) but its parameters did not move:
+     * compare the trained ones through the optimizer's step count instead. */
+    ck_assert_int_eq(sgad_optimizer_steps(sgad_trainer_optimizer(r.t, 0)), 0);
+    ck_assert_int_eq(sgad_optimizer_steps(sgad_trainer_optimizer(r.t, 1)), 2);
+    sgad_tensor *w;
+    ASSERT_OK(r.ctx, sgad_net_param(r.g, 0, NULL, &w, NULL)); /* fc1.weight */
+    ck_assert_mem_eq(sgad_tensor_data(w), g0, (size_t)sgad_tensor_numel(w) * sizeof *g0);
+    ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+    ASSERT_OK(r.ctx, sgad_trainer_stat(r.t, SGAD_STAT_G_UPDATED, &updated));
+    ck_assert(updated == 1.0);
+    ck_assert_int_eq(sgad_optimizer_steps(sgad_trainer_optimizer(r.t, 0)), 1);
+    ck_assert(memcmp(sgad_tensor_data(w), g0, (size_t)sgad_tensor_numel(w) * sizeof *g0) != 0);
+    double v;
+    ASSERT_OK(r.ctx, sgad_trainer_get(r.t, SGAD_OPT_N_CRITIC, &v));
+    ck_assert(v == 3.0);
+    free(g0);
+    free_rig(&r);
+}
+END_TEST
+
+START_TEST(clipping_bounds_trained_parameters_of_d_only)
+{
+    rig r = make_rig(SGAD_MODEL_SWGAN, 2);
+    const double c = 0.01;
+    ASSERT_OK(r.ctx, sgad_trainer_set(r.t, SGAD_OPT_CLIP, c));
+    ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+    int at_bound = 0, buffers_beyond = 0;
+    for (int i = 0; i < sgad_net_param_count(r.d); i++) {
+        sgad_tensor *v, *g;
+        ASSERT_OK(r.ctx, sgad_net_param(r.d, i, NULL, &v, &g));
+        const float *p = sgad_tensor_data(v);
+        for (int64_t j = 0; j < sgad_tensor_numel(v); j++) {
+            if (!g) {
+                buffers_beyond += fabsf(p[j]) > (float)c;
+                continue;
+            }
+            ck_assert_msg(fabsf(p[j]) <= (float)c, "D parameter %d[%lld] = %g", i,
+                          (long long)j, (double)p[j]);
+            at_bound += fabsf(p[j]) == (float)c;
+        }
+    }
+    ck_assert_int_gt(at_bound, 1000);   /* initial weights are far larger than c */
+    ck_assert_int_gt(buffers_beyond, 0); /* running variances (~1) were left alone */
+    /* G is never clipped: its first weight matrix keeps values beyond c. */
+    sgad_tensor *w;
+    ASSERT_OK(r.ctx, sgad_net_param(r.g, 0, NULL, &w, NULL));
+    float big = 0;
+    for (int64_t j = 0; j < sgad_tensor_numel(w); j++)
+        big = fmaxf(big, fabsf(sgad_tensor_data(w)[j]));
+    ck_assert(big > 0.1f);
+    free_rig(&r);
+}
+END_TEST
+
+/* The factor each schedule must give, written out from its definition. */
+static double expected_factor(sgad_schedule kind, int64_t length, int64_t period, int64_t it)
+{
+    const double pi = 3.14159265358979323846;
+    const int64_t p = it / period * period, hold = kind == SGAD_SCHEDULE_PAPER ? length / 2 : 0;
+    if (kind == SGAD_SCHEDULE_CONSTANT || p < hold)
+        return 1.0;
+    if (p >= length)
+        return 0.0;
+    return 0.5 * (1.0 + cos(pi * (double)(p - hold) / (double)(length - hold)));
+}
+
+static void check_schedule(sgad_schedule kind, int64_t length, int64_t period,
+                           const double *want, int iters)
+{
+    rig a = make_rig(SGAD_MODEL_SWGAN, 2), b = make_rig(SGAD_MODEL_SWGAN, 2);
+    ASSERT_OK(a.ctx, sgad_trainer_set(a.t, SGAD_OPT_SCHEDULE, kind));
+    ASSERT_OK(a.ctx, sgad_trainer_set(a.t, SGAD_OPT_SCHEDULE_LENGTH, (double)length));
+    ASSERT_OK(a.ctx, sgad_trainer_set(a.t, SGAD_OPT_SCHEDULE_PERIOD, (double)period));
+    ASSERT_OK(a.ctx, sgad_optimizer_set(sgad_trainer_optimizer(a.t, 1), SGAD_OPT_LR, 4e-4));
+    for (int i = 0; i < iters; i++) {
+        double lr_d, lr_g, base;
+        const double f = expected_factor(kind, length, period, i);
+        ck_assert_double_eq_tol(f, want[i], 1e-12);
+        /* b gets the same rates by hand, with no schedule */
+        ASSERT_OK(b.ctx, sgad_optimizer_set(sgad_trainer_optimizer(b.t, 0), SGAD_OPT_LR, 2e-4 * f));
+        ASSERT_OK(b.ctx, sgad_optimizer_set(sgad_trainer_optimizer(b.t, 1), SGAD_OPT_LR, 4e-4 * f));
+        ASSERT_OK(a.ctx, sgad_trainer_step(a.t, a.real, NULL));
+        ASSERT_OK(b.ctx, sgad_trainer_step(b.t, b.real, NULL));
+        ASSERT_OK(a.ctx, sgad_trainer_stat(a.t, SGAD_STAT_LR_D, &lr_d));
+        ASSERT_OK(a.ctx, sgad_trainer_stat(a.t, SGAD_STAT_LR_G, &lr_g));
+        ck_assert_double_eq_tol(lr_d, 4e-4 * want[i], 1e-15);
+        ck_assert_double_eq_tol(lr_g, 2e-4 * want[i], 1e-15);
+        ASSERT_OK(a.ctx, sgad_optimizer_get(sgad_trainer_optimizer(a.t, 1), SGAD_OPT_LR, &base));
+        ck_assert(base == 4e-4); /* the rate the caller set stays */
+    }
+    int64_t n;
+    float *wb = weights(b.ctx, b.g, &n);
+    ck_assert(same_weights(a.ctx, a.g, wb, n));
+    free(wb);
+    wb = weights(b.ctx, b.d, &n);
+    ck_assert(same_weights(a.ctx, a.d, wb, n));
+    free(wb);
+    free_rig(&a);
+    free_rig(&b);
+}
+
+START_TEST(cosine_schedule)
+{
+    const double want[6] = {1.0, 0.8535533905932737, 0.5, 0.14644660940672627, 0, 0};
+    check_schedule(SGAD_SCHEDULE_COSINE, 4, 1, want, 6);
+}
+END_TEST
+
+START_TEST(paper_schedule_holds_then_anneals)
+{
+    const double want[6] = {1, 1, 1, 0.5, 0, 0};
+    check_schedule(SGAD_SCHEDULE_PAPER, 4, 1, want, 6);
+}
+END_TEST
+
+START_TEST(schedule_steps_per_period)
+{
+    const double want[6] = {1, 1, 0.5, 0.5, 0, 0}; /* cosine over 2 "epochs" of 2 */
+    check_schedule(SGAD_SCHEDULE_COSINE, 4, 2, want, 6);
+}
+END_TEST
+
+START_TEST(ema_averages_g_and_samples_with_it)
+{
+    rig r = make_rig(SGAD_MODEL_SWGAN, 2);
+    sgad_tensor *z = tu_tensor(r.ctx, 1, 3, 15, 0);
+    sgad_tensor *img = tu_tensor(r.ctx, 1, 3, 1, 28, 28, 0);
+    ASSERT_STATUS(SGAD_E_STATE, sgad_trainer_sample_ex(r.t, z, img, SGAD_SAMPLE_EMA, NULL, NULL));
+    const double decay = 0.75;
+    ASSERT_OK(r.ctx, sgad_trainer_set(r.t, SGAD_OPT_EMA_DECAY, decay));
+    int64_t n;
+    float *avg = weights(r.ctx, r.g, &n); /* the average starts at G's weights */
+    for (int i = 0; i < 3; i++) {
+        ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+        float *now = weights(r.ctx, r.g, &n);
+        for (int64_t j = 0; j < n; j++)
+            avg[j] = (float)decay * avg[j] + (float)(1.0 - decay) * now[j];
+        free(now);
+    }
+    uint64_t state = 5;
+    tu_fill_uniform(sgad_tensor_data(z), 45, -2, 2, &state);
+    float *trained = weights(r.ctx, r.g, &n);
+    ASSERT_OK(r.ctx, sgad_trainer_sample_ex(r.t, z, img, SGAD_SAMPLE_EMA, NULL, NULL));
+    ck_assert(same_weights(r.ctx, r.g, trained, n)); /* swapped back bitwise */
+    /* the same images from a G loaded with the expected average */
+    sgad_tensor *want = tu_tensor(r.ctx, 1, 3, 1, 28, 28, 0);
+    const float *p = avg;
+    for (int i = 0; i < sgad_net_param_count(r.g); i++) {
+        sgad_tensor *v;
+        ASSERT_OK(r.ctx, sgad_net_param(r.g, i, NULL, &v, NULL));
+        memcpy(sgad_tensor_data(v), p, (size_t)sgad_tensor_numel(v) * sizeof *p);
+        p += sgad_tensor_numel(v);
+    }
+    ASSERT_OK(r.ctx, sgad_trainer_sample(r.t, z, want));
+    ck_assert(tu_max_scaled_err(sgad_tensor_data(img), sgad_tensor_data(want), 3 * 784, 1e-5,
+                                1e-6) <= 1.0);
+    /* and they differ from the trained G's images */
+    ck_assert(memcmp(trained, avg, (size_t)n * sizeof *avg) != 0);
+    ASSERT_OK(r.ctx, sgad_trainer_set(r.t, SGAD_OPT_EMA_DECAY, 0));
+    ASSERT_STATUS(SGAD_E_STATE, sgad_trainer_sample_ex(r.t, z, img, SGAD_SAMPLE_EMA, NULL, NULL));
+    free(avg);
+    free(trained);
+    sgad_tensor_free(z);
+    sgad_tensor_free(img);
+    sgad_tensor_free(want);
+    free_rig(&r);
+}
+END_TEST
+
+START_TEST(firing_rates_per_layer)
+{
+    rig r = make_rig(SGAD_MODEL_SGAD, 3);
+    double rate;
+    ASSERT_STATUS(SGAD_E_STATE, sgad_trainer_firing_rate(r.t, 0, 3, &rate));
+    ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+    int spiking[2] = {0, 0};
+    for (int which = 0; which < 2; which++) {
+        sgad_net *net = which ? r.d : r.g;
+        for (int i = 0; i < sgad_net_layer_count(net); i++) {
+            const sgad_layer_kind kind = sgad_layer_get_kind(sgad_net_layer(net, i));
+            const sgad_status s = sgad_trainer_firing_rate(r.t, which, i, &rate);
+            if (kind != SGAD_LAYER_LIF) {
+                ck_assert_int_eq(s, SGAD_E_UNSUPPORTED);
+                continue;
+            }
+            ck_assert_int_eq(s, SGAD_OK);
+            ck_assert(rate >= 0 && rate <= 1);
+            spiking[which]++;
+            if (which == 0) { /* G's rates are those of its last forward */
+                double last;
+                ASSERT_OK(r.ctx, sgad_net_firing_rate(r.g, i, &last));
+                ck_assert(rate == last);
+            }
+        }
+    }
+    ck_assert_int_eq(spiking[0], 3); /* fc1, fc2, convT1 */
+    ck_assert_int_eq(spiking[1], 3); /* conv1, conv2, fc1 */
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_firing_rate(r.t, 2, 0, &rate));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_firing_rate(r.t, 0, 99, &rate));
+    free_rig(&r);
+}
+END_TEST
+
+/* The scores and inputs rebuild the image by Eq. 6: V_t = (1 - s_x) V_{t-1} + s_x X_t. */
+START_TEST(sample_reports_decoder_steps_and_scores)
+{
+    const int T = 3, N = 2;
+    rig r = make_rig(SGAD_MODEL_SGAD, T);
+    sgad_tensor *z = tu_tensor(r.ctx, 1, N, 15, 0);
+    sgad_tensor *img = tu_tensor(r.ctx, 1, N, 1, 28, 28, 0);
+    sgad_tensor *steps = tu_tensor(r.ctx, T, N, 1, 28, 28, 0);
+    sgad_tensor *scores = tu_tensor(r.ctx, T, N, 0);
+    uint64_t state = 8;
+    tu_fill_uniform(sgad_tensor_data(z), N * 15, -2, 2, &state);
+    ASSERT_OK(r.ctx, sgad_trainer_sample_ex(r.t, z, img, 0, steps, scores));
+    const float *x = sgad_tensor_data(steps), *s = sgad_tensor_data(scores);
+    for (int n = 0; n < N; n++) {
+        ck_assert(s[n] == 1.0f);
+        float v[784];
+        memcpy(v, x + n * 784, sizeof v);
+        for (int t = 1; t < T; t++) {
+            const float sx = s[t * N + n];
+            ck_assert(sx > 0 && sx < 1);
+            for (int j = 0; j < 784; j++)
+                v[j] = (1 - sx) * v[j] + sx * x[(t * N + n) * 784 + j];
+        }
+        ck_assert(tu_max_scaled_err(v, sgad_tensor_data(img) + n * 784, 784, 1e-5, 1e-6) <= 1);
+    }
+    sgad_tensor *wrong = tu_tensor(r.ctx, T, N + 1, 0);
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_trainer_sample_ex(r.t, z, img, 0, NULL, wrong));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_sample_ex(r.t, z, img, 0x10, NULL, NULL));
+    rig w = make_rig(SGAD_MODEL_SWGAN, T);
+    ASSERT_STATUS(SGAD_E_STATE, sgad_trainer_sample_ex(w.t, z, img, 0, NULL, scores));
+    sgad_tensor_free(z);
+    sgad_tensor_free(img);
+    sgad_tensor_free(steps);
+    sgad_tensor_free(scores);
+    sgad_tensor_free(wrong);
+    free_rig(&r);
+    free_rig(&w);
+}
+END_TEST
+
+START_TEST(option_errors)
+{
+    rig r = make_rig(SGAD_MODEL_SWGAN, 2);
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_set(r.t, SGAD_OPT_N_CRITIC, 0));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_set(r.t, SGAD_OPT_N_CRITIC, 2.5));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_set(r.t, SGAD_OPT_CLIP, -1));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_set(r.t, SGAD_OPT_EMA_DECAY, 1));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_set(r.t, SGAD_OPT_SCHEDULE, 3));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_set(r.t, SGAD_OPT_SCHEDULE_LENGTH, 0));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_set(r.t, SGAD_OPT_CLIP, NAN));
+    ASSERT_STATUS(SGAD_E_UNSUPPORTED, sgad_trainer_set(r.t, SGAD_OPT_NEURON_TAU, 2));
+    ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(r.ctx), "not a trainer's"));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_set(NULL, SGAD_OPT_CLIP, 1));
+    double v;
+    ASSERT_STATUS(SGAD_E_UNSUPPORTED, sgad_trainer_get(r.t, SGAD_OPT_LR, &v));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_get(r.t, SGAD_OPT_CLIP, NULL));
+    ASSERT_OK(r.ctx, sgad_trainer_get(r.t, SGAD_OPT_SCHEDULE_PERIOD, &v));
+    ck_assert(v == 1.0);
+    ASSERT_OK(r.ctx, sgad_trainer_get(r.t, SGAD_OPT_EMA_DECAY, &v));
+    ck_assert(v == 0.0);
+    free_rig(&r);
+}
+END_TEST
+
+START_TEST(net_activations_read_back)
+{
+    rig r = make_rig(SGAD_MODEL_SWGAN, 2);
+    int nd;
+    int64_t dims[SGAD_MAX_DIMS];
+    ASSERT_STATUS(SGAD_E_STATE, sgad_net_activation_dims(r.g, 0, &nd, dims));
+    sgad_tensor *z = tu_tensor(r.ctx, 1, 2, 15, 0);
+    uint64_t state = 4;
+    tu_fill_uniform(sgad_tensor_data(z), 30, -1, 1, &state);
+    ASSERT_OK(r.ctx, sgad_net_forward(r.g, z, NULL));
+    ASSERT_OK(r.ctx, sgad_net_activation_dims(r.g, -1, &nd, dims));
+    ck_assert_int_eq(nd, 3);
+    sgad_tensor *in = tu_tensor(r.ctx, 30, 0);
+    ASSERT_OK(r.ctx, sgad_net_activation(r.g, -1, in));
+    ck_assert_mem_eq(sgad_tensor_data(in), sgad_tensor_data(z), 30 * sizeof(float));
+    /* layer 0 repeats z over T = 2 steps */
+    ASSERT_OK(r.ctx, sgad_net_activation_dims(r.g, 0, &nd, dims));
+    ck_assert(nd == 3 && dims[0] == 2 && dims[1] == 2 && dims[2] == 15);
+    sgad_tensor *rep = tu_tensor(r.ctx, 2, 2, 15, 0);
+    ASSERT_OK(r.ctx, sgad_net_activation(r.g, 0, rep));
+    ck_assert_mem_eq(sgad_tensor_data(rep) + 30, sgad_tensor_data(z), 30 * sizeof(float));
+    /* the last activation is the output */
+    const int last = sgad_net_layer_count(r.g) - 1;
+    sgad_tensor *out = tu_tensor(r.ctx, 2 * 784, 0);
+    ASSERT_OK(r.ctx, sgad_net_activation(r.g, last, out));
+    ck_assert_mem_eq(sgad_tensor_data(out), sgad_tensor_data(sgad_net_output(r.g)),
+                     2 * 784 * sizeof(float));
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_net_activation(r.g, last, in));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_activation(r.g, last + 1, out));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_net_activation(r.g, -2, out));
+    sgad_tensor_free(z);
+    sgad_tensor_free(in);
+    sgad_tensor_free(rep);
+    sgad_tensor_free(out);
+    free_rig(&r);
+}
+END_TEST
+
+Suite *suite_trainer_options(void)
+{
+    Suite *s = suite_create("trainer_options");
+    TCase *tc = tcase_create("options");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, n_critic_updates_g_every_nth_iteration);
+    tcase_add_test(tc, clipping_bounds_trained_parameters_of_d_only);
+    tcase_add_test(tc, cosine_schedule);
+    tcase_add_test(tc, paper_schedule_holds_then_anneals);
+    tcase_add_test(tc, schedule_steps_per_period);
+    tcase_add_test(tc, ema_averages_g_and_samples_with_it);
+    tcase_add_test(tc, firing_rates_per_layer);
+    tcase_add_test(tc, sample_reports_decoder_steps_and_scores);
+    tcase_add_test(tc, option_errors);
+    tcase_add_test(tc, net_activations_read_back);
+    suite_add_tcase(s, tc);
+    return s;
+}
