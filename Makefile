@@ -116,6 +116,7 @@ deps:
 # Regenerates the PyTorch golden fixtures (needs Debian's python3-torch).
 fixtures:
 	/usr/bin/python3 tests/gen_fixtures.py tests/fixtures
+	/usr/bin/python3 tests/gen_model_fixtures.py tests/fixtures
 
 sgad.pc: sgad.pc.in $(VERSION_H) FORCE
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \

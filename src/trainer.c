@@ -100,6 +100,15 @@ sgad_status sgad_trainer_set_seed(sgad_trainer *t, uint64_t seed)
     return SGAD_OK;
 }
 
+sgad_status sgad_trainer_set_grad_hook(sgad_trainer *t, sgad_grad_hook hook, void *user)
+{
+    if (!t)
+        return SGAD_E_INVALID_ARG;
+    t->hook = hook;
+    t->hook_user = user;
+    return SGAD_OK;
+}
+
 int64_t sgad_trainer_iterations(const sgad_trainer *t)
 {
     return t ? t->iterations : 0;
@@ -289,6 +298,16 @@ static double grad_norm(sgad_net *net)
     return sqrt(sum);
 }
 
+static sgad_status call_hook(sgad_trainer *t, int which, sgad_net *net)
+{
+    if (!t->hook)
+        return SGAD_OK;
+    const sgad_status s = t->hook(t->hook_user, t, which, net);
+    SGAD__CHECK(t->ctx, s == SGAD_OK, s, "sgad_trainer_step: the gradient hook of %s returned "
+                "%s", which ? "D" : "G", sgad_status_name(s));
+    return SGAD_OK;
+}
+
 /* One optimizer step with the learning rate scaled by the schedule; the
  * rate the caller set is left in place. */
 static sgad_status scheduled_step(sgad_trainer *t, sgad_optimizer *opt, sgad_stat lr_stat)
@@ -335,6 +354,7 @@ static sgad_status update_d(sgad_trainer *t)
     SGAD__TRY(sgad_net_backward(t->d, t->score_grad, NULL));
     t->stats[SGAD_STAT_LOSS_D] = loss_real + loss_fake;
     t->stats[SGAD_STAT_WASSERSTEIN] = t->stats[SGAD_STAT_D_FAKE] - t->stats[SGAD_STAT_D_REAL];
+    SGAD__TRY(call_hook(t, 1, t->d));
     t->stats[SGAD_STAT_GRAD_NORM_D] = grad_norm(t->d);
     SGAD__TRY(scheduled_step(t, t->opt_d, SGAD_STAT_LR_D));
     if (t->clip > 0)
@@ -353,6 +373,7 @@ static sgad_status update_g(sgad_trainer *t)
     t->stats[SGAD_STAT_LOSS_G] = loss;
     SGAD__TRY(sgad_net_backward(t->d, t->score_grad, t->dfake));
     SGAD__TRY(sgad_net_backward(t->g, t->dfake, NULL));
+    SGAD__TRY(call_hook(t, 0, t->g));
     t->stats[SGAD_STAT_GRAD_NORM_G] = grad_norm(t->g);
     return scheduled_step(t, t->opt_g, SGAD_STAT_LR_G);
 }

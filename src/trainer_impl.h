@@ -29,6 +29,8 @@ struct sgad_trainer {
     double clip, ema_decay;
     sgad_schedule schedule;
     int64_t schedule_length, schedule_period;
+    sgad_grad_hook hook;
+    void *hook_user;
     /* Figures of the last iteration; firing rates per layer of G and D
      * (NaN for layers that do not spike). */
     double stats[SGAD_STAT_LR_G + 1];

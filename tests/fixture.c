@@ -52,7 +52,7 @@ fixture *fx_load(const char *name)
     read_exact(fp, magic, 4, path);
     ck_assert_msg(memcmp(magic, "SGFX", 4) == 0, "%s: not a fixture", path);
     const uint32_t count = read_u32(fp, path);
-    ck_assert_msg(count >= 1 && count <= 64, "%s: %u arrays", path, count);
+    ck_assert_msg(count >= 1 && count <= 1024, "%s: %u arrays", path, count);
     fixture *f = calloc(1, sizeof *f);
     ck_assert_ptr_nonnull(f);
     f->arrays = calloc(count, sizeof *f->arrays);

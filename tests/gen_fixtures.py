@@ -52,7 +52,7 @@ class AtanSpike(torch.autograd.Function):
     def forward(ctx, u, alpha):
         ctx.save_for_backward(u)
         ctx.alpha = alpha
-        return (u > 0).float()
+        return (u > 0).to(u.dtype)
 
     @staticmethod
     def backward(ctx, g):

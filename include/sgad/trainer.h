@@ -107,6 +107,19 @@ SGAD_API sgad_status sgad_trainer_set(sgad_trainer *t, sgad_option option, doubl
 SGAD_API sgad_status sgad_trainer_get(const sgad_trainer *t, sgad_option option,
                                       double *value);
 
+/** Called once per update, after the gradients of `net` (G: which = 0, D:
+ *  which = 1) are complete and before its optimizer step: the place to
+ *  exchange gradients between processes (e.g. average them with
+ *  MPI_Allreduce) or to inspect them. The hook may change the gradients
+ *  (sgad_net_param); the figures and the non-finite check see the changed
+ *  values. A status other than SGAD_OK aborts the iteration, which is then
+ *  rolled back like a non-finite one and returns that status. */
+typedef sgad_status (*sgad_grad_hook)(void *user, sgad_trainer *t, int which, sgad_net *net);
+
+/** Installs (or with NULL removes) the gradient hook. */
+SGAD_API sgad_status sgad_trainer_set_grad_hook(sgad_trainer *t, sgad_grad_hook hook,
+                                                void *user);
+
 /** Seeds the latents drawn by sgad_trainer_step (standard normal from a
  *  counter-based generator keyed by seed and iteration). */
 SGAD_API sgad_status sgad_trainer_set_seed(sgad_trainer *t, uint64_t seed);
