@@ -36,7 +36,7 @@ STATIC := $(LIBOUT)/libsgad.a
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -lsubunit -lrt -lm)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_BIN := $(BUILD)/tests/check_sgad
-BENCH_BIN := $(BUILD)/bench/bench_layers
+BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
 
 .PHONY: all lib check check-asan check-valgrind check-headers bench demo deps clean \
@@ -103,8 +103,10 @@ $(BUILD)/examples/%: examples/%.c $(SHARED)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
 
 bench: deps $(BENCH_BIN)
-	$(BENCH_BIN) --threads 1
-	$(BENCH_BIN) --threads 2
+	$(BUILD)/bench/bench_layers --threads 1
+	$(BUILD)/bench/bench_layers --threads 2
+	$(BUILD)/bench/sgad-bench --model sgad --shape 28x28x1 --threads 1 --iters 3
+	$(BUILD)/bench/sgad-bench --model sgad --shape 28x28x1 --threads 2 --iters 3
 
 demo: deps $(DEMO_BIN)
 	$(DEMO_BIN)

@@ -1,0 +1,282 @@
+/* sgad-bench: times whole training iterations and sampling of a preset.
+ *
+ *   sgad-bench [--model sgad|swgan|sgan|hybrid] [--shape 28x28x1|32x32x3|64x64x3]
+ *              [--batch B] [--steps T] [--threads K] [--iters N]
+ *
+ * After one warm-up iteration it runs N training iterations (D update and
+ * G update) on random data, then N sampling calls of B images, and prints
+ * a line per phase and, last, one JSON line: median_ms, min_ms (training
+ * iteration), sample_images_per_s, peak_rss_mib, gflop_per_iter (the
+ * matrix products of one iteration, counted from the layers' shapes),
+ * achieved_gflops, and sgemm_gflops: BLIS's sgemm in this process on the
+ * shape of G's widest layer at the same thread count. */
+#include <blis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <sgad/sgad.h>
+
+typedef struct options {
+    sgad_model model;
+    sgad_image_shape shape;
+    int batch, steps, threads, iters;
+} options;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void check(sgad_ctx *ctx, sgad_status s, const char *what)
+{
+    if (s != SGAD_OK) {
+        fprintf(stderr, "sgad-bench: %s: %s\n", what, sgad_ctx_last_error(ctx));
+        exit(1);
+    }
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: sgad-bench [--model sgad|swgan|sgan|hybrid] "
+               "[--shape 28x28x1|32x32x3|64x64x3]\n"
+               "                  [--batch B] [--steps T] [--threads K] [--iters N]\n");
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    const long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+        return 0;
+    *out = (int)v;
+    return 1;
+}
+
+static int parse_enum(const char *s, const char *const *names, int count, int *out)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return 1;
+        }
+    return 0;
+}
+
+static options parse(int argc, char **argv)
+{
+    static const char *const models[] = {"sgan", "swgan", "sgad", "hybrid"};
+    static const char *const shapes[] = {"28x28x1", "32x32x3", "64x64x3"};
+    options o = {SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 64, 16, 1, 3};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = v != NULL, e = 0;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        } else if (strcmp(a, "--model") == 0) {
+            ok = ok && parse_enum(v, models, 4, &e);
+            o.model = (sgad_model)e;
+        } else if (strcmp(a, "--shape") == 0) {
+            ok = ok && parse_enum(v, shapes, 3, &e);
+            o.shape = (sgad_image_shape)e;
+        } else if (strcmp(a, "--batch") == 0) {
+            ok = ok && parse_int(v, 1, 4096, &o.batch);
+        } else if (strcmp(a, "--steps") == 0) {
+            ok = ok && parse_int(v, 1, 1024, &o.steps);
+        } else if (strcmp(a, "--threads") == 0) {
+            ok = ok && parse_int(v, 1, 256, &o.threads);
+        } else if (strcmp(a, "--iters") == 0) {
+            ok = ok && parse_int(v, 1, 100000, &o.iters);
+        } else {
+            ok = 0;
+        }
+        if (!ok) {
+            fprintf(stderr, "sgad-bench: bad argument '%s'%s%s\n", a, v ? " " : "", v ? v : "");
+            usage(stderr);
+            exit(2);
+        }
+        i++;
+    }
+    return o;
+}
+
+/* ---- counting the matrix products --------------------------------------- */
+
+static int64_t numel_of(int nd, const int64_t *dims)
+{
+    int64_t n = 1;
+    for (int i = 0; i < nd; i++)
+        n *= dims[i];
+    return n;
+}
+
+/* Forward multiply-adds x 2 of one layer in the net's last forward. */
+static double layer_flops(sgad_ctx *ctx, sgad_net *net, int i)
+{
+    sgad_layer *l = sgad_net_layer(net, i);
+    const sgad_layer_kind kind = sgad_layer_get_kind(l);
+    if (kind != SGAD_LAYER_LINEAR && kind != SGAD_LAYER_CONV2D && kind != SGAD_LAYER_CONVT2D &&
+        kind != SGAD_LAYER_ATTENTION)
+        return 0;
+    int ndi, ndo;
+    int64_t in[SGAD_MAX_DIMS], out[SGAD_MAX_DIMS];
+    check(ctx, sgad_net_activation_dims(net, i - 1, &ndi, in), "input dims");
+    check(ctx, sgad_net_activation_dims(net, i, &ndo, out), "output dims");
+    sgad_tensor *w;
+    const char *name;
+    int p = 0;
+    if (kind == SGAD_LAYER_ATTENTION) /* find query.weight [H, d] */
+        for (; p < sgad_layer_param_count(l); p++) {
+            check(ctx, sgad_layer_param(l, p, &name, NULL, NULL), "param");
+            if (strcmp(name, "query.weight") == 0)
+                break;
+        }
+    check(ctx, sgad_layer_param(l, p, NULL, &w, NULL), "weight");
+    const double wn = (double)sgad_tensor_numel(w), w0 = (double)sgad_tensor_dim(w, 0);
+    switch (kind) {
+    case SGAD_LAYER_LINEAR: return 2.0 * (double)numel_of(ndo, out) * (wn / w0);
+    case SGAD_LAYER_CONV2D: return 2.0 * (double)numel_of(ndo, out) * (wn / w0);
+    case SGAD_LAYER_CONVT2D: return 2.0 * (double)numel_of(ndi, in) * (wn / w0);
+    default: /* per step after the first: query of V, keys of V and X */
+        return 2.0 * 3.0 * (double)(in[0] - 1) * (double)in[1] * wn;
+    }
+}
+
+static double net_flops(sgad_ctx *ctx, sgad_net *net)
+{
+    double f = 0;
+    for (int i = 0; i < sgad_net_layer_count(net); i++)
+        f += layer_flops(ctx, net, i);
+    return f;
+}
+
+/* ---- BLIS in the same process -------------------------------------------- */
+
+static double sgemm_gflops(int threads, dim_t m, dim_t n, dim_t k)
+{
+    float *a = calloc((size_t)(m * k), sizeof *a), *b = calloc((size_t)(k * n), sizeof *b);
+    float *c = calloc((size_t)(m * n), sizeof *c);
+    if (!a || !b || !c) {
+        fprintf(stderr, "sgad-bench: out of memory\n");
+        exit(1);
+    }
+    float one = 1.0f, zero = 0.0f;
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(threads, &rntm);
+    double best = 1e30;
+    for (int r = 0; r < 4; r++) {
+        const double t0 = now();
+        bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, m, n, k, &one, a, k, 1, b, n, 1, &zero,
+                     c, n, 1, NULL, &rntm);
+        const double dt = now() - t0;
+        best = r > 0 && dt < best ? dt : best; /* the first run warms up */
+    }
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * (double)m * (double)n * (double)k / best * 1e-9;
+}
+
+/* ---- the runs ------------------------------------------------------------ */
+
+static sgad_tensor *random_tensor(sgad_ctx *ctx, int nd, const int64_t *dims, float lo,
+                                  float hi, uint64_t *state)
+{
+    sgad_tensor *t;
+    check(ctx, sgad_tensor_create(ctx, nd, dims, &t), "tensor");
+    float *p = sgad_tensor_data(t);
+    for (int64_t i = 0; i < sgad_tensor_numel(t); i++) {
+        *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+        p[i] = lo + (hi - lo) * (float)((*state >> 40) * 0x1p-24);
+    }
+    return t;
+}
+
+int main(int argc, char **argv)
+{
+    const options o = parse(argc, argv);
+    static const int64_t sides[3][2] = {{1, 28}, {3, 32}, {3, 64}};
+    sgad_ctx *ctx;
+    if (sgad_ctx_create(&ctx) != SGAD_OK)
+        return 1;
+    check(ctx, sgad_ctx_set_threads(ctx, o.threads), "threads");
+    sgad_net *g, *d;
+    check(ctx, sgad_preset_create(ctx, o.model, o.shape, o.steps, 0, &g, &d), "preset");
+    /* the latent size is the first linear layer's input width */
+    sgad_tensor *w1;
+    check(ctx, sgad_layer_param(sgad_net_layer(g, 1), 0, NULL, &w1, NULL), "latent");
+    const int latent = (int)sgad_tensor_dim(w1, 1);
+    sgad_trainer *t;
+    check(ctx, sgad_trainer_create(ctx, g, d, latent,
+                                   o.model == SGAD_MODEL_SGAN || o.model == SGAD_MODEL_HYBRID
+                                       ? SGAD_LOSS_MINIMAX
+                                       : SGAD_LOSS_EM,
+                                   SGAD_OPTIMIZER_RMSPROP, &t),
+          "trainer");
+    uint64_t state = 42;
+    const int64_t c = sides[o.shape][0], side = sides[o.shape][1];
+    const int64_t rdims[4] = {o.batch, c, side, side}, zd[3] = {1, o.batch, latent};
+    sgad_tensor *real = random_tensor(ctx, 4, rdims, 0, 1, &state);
+    check(ctx, sgad_trainer_step(t, real, NULL), "warm-up iteration");
+    const double gflop = (4.0 * net_flops(ctx, g) + 9.0 * net_flops(ctx, d)) * 1e-9;
+
+    double *ms = calloc((size_t)o.iters, sizeof *ms), *sms = calloc((size_t)o.iters, sizeof *sms);
+    if (!ms || !sms)
+        return 1;
+    for (int i = 0; i < o.iters; i++) {
+        const double t0 = now();
+        check(ctx, sgad_trainer_step(t, real, NULL), "iteration");
+        ms[i] = 1e3 * (now() - t0);
+        printf("iteration %d: %.1f ms\n", i + 1, ms[i]);
+        fflush(stdout);
+    }
+    int ndo;
+    int64_t odims[SGAD_MAX_DIMS];
+    check(ctx, sgad_net_output_dims(g, 3, zd, &ndo, odims), "output dims");
+    sgad_tensor *z = random_tensor(ctx, 3, zd, -2, 2, &state), *images;
+    check(ctx, sgad_tensor_create(ctx, ndo, odims, &images), "images");
+    for (int i = 0; i < o.iters; i++) {
+        const double t0 = now();
+        check(ctx, sgad_trainer_sample(t, z, images), "sample");
+        sms[i] = 1e3 * (now() - t0);
+    }
+    qsort(ms, (size_t)o.iters, sizeof *ms, cmp_double);
+    qsort(sms, (size_t)o.iters, sizeof *sms, cmp_double);
+    const double med = ms[(o.iters - 1) / 2];
+    const double sample_rate = o.batch / (sms[(o.iters - 1) / 2] * 1e-3);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    const double rss_mib = (double)ru.ru_maxrss / 1024.0;
+    /* G's widest layer as one GEMM: (T*N) x 1024 by 1024 x features */
+    const double ref = sgemm_gflops(o.threads, (dim_t)o.steps * o.batch, 6272, 1024);
+    printf("training: median %.1f ms, min %.1f ms per iteration; sampling %.1f images/s\n", med,
+           ms[0], sample_rate);
+    printf("{\"model\":\"%s\",\"shape\":\"%lldx%lldx%lld\",\"batch\":%d,\"steps\":%d,"
+           "\"threads\":%d,\"iters\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
+           "\"sample_images_per_s\":%.2f,\"peak_rss_mib\":%.1f,\"gflop_per_iter\":%.2f,"
+           "\"achieved_gflops\":%.2f,\"sgemm_gflops\":%.2f}\n",
+           sgad_model_name(o.model), (long long)side, (long long)side, (long long)c, o.batch,
+           o.steps, o.threads, o.iters, med, ms[0], sample_rate, rss_mib, gflop,
+           gflop / (med * 1e-3), ref);
+    free(ms);
+    free(sms);
+    sgad_tensor_free(real);
+    sgad_tensor_free(z);
+    sgad_tensor_free(images);
+    sgad_trainer_free(t);
+    sgad_net_free(g);
+    sgad_net_free(d);
+    sgad_ctx_free(ctx);
+    return 0;
+}
