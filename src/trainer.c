@@ -109,6 +109,16 @@ sgad_status sgad_trainer_set_grad_hook(sgad_trainer *t, sgad_grad_hook hook, voi
     return SGAD_OK;
 }
 
+sgad_status sgad_draw_latents(sgad_ctx *ctx, uint64_t seed, sgad_tensor *z)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(ctx, z != NULL, SGAD_E_INVALID_ARG, "sgad_draw_latents: z is NULL");
+    /* A stream no iteration uses: iterations count up from 0. */
+    sgad__rng_normal_fill(seed, UINT64_MAX, z->data, z->numel);
+    return SGAD_OK;
+}
+
 int64_t sgad_trainer_iterations(const sgad_trainer *t)
 {
     return t ? t->iterations : 0;
@@ -249,17 +259,10 @@ static sgad_status prepare(sgad_trainer *t, const sgad_tensor *real)
     return sgad_tensor_create(t->ctx, 3, sd, &t->score_grad);
 }
 
-/* Standard normal latents by Box-Muller from the counter-based generator. */
+/* Standard normal latents keyed by the seed and the iteration. */
 static void draw_latents(sgad_trainer *t)
 {
-    for (int64_t i = 0; i < t->z->numel; i++) {
-        const uint64_t stream = (uint64_t)t->iterations;
-        const double u1 =
-            ((double)(sgad__rng_u64(t->seed, stream, 2 * (uint64_t)i) >> 11) + 1.0) * 0x1p-53;
-        const double u2 = (double)(sgad__rng_u64(t->seed, stream, 2 * (uint64_t)i + 1) >> 11) *
-                          0x1p-53;
-        t->z->data[i] = (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-    }
+    sgad__rng_normal_fill(t->seed, (uint64_t)t->iterations, t->z->data, t->z->numel);
 }
 
 /* Mean score and the loss gradient for a batch judged as `target` (1 real,

@@ -412,6 +412,9 @@ static void check_iteration(golden *gd, sgad_loss loss)
 
 static void run_model(const char *name, sgad_model model, sgad_loss loss)
 {
+    /* Minutes under valgrind; the trainer suites run these presets there. */
+    if (getenv("SGAD_TEST_SKIP_SLOW"))
+        return;
     golden gd = open_model(name, model);
     check_forward(&gd, model);
     check_iteration(&gd, loss);

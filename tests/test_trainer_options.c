@@ -385,6 +385,33 @@ START_TEST(net_activations_read_back)
 }
 END_TEST
 
+START_TEST(seeded_latents_are_standard_normal_and_reproducible)
+{
+    sgad_ctx *ctx = tu_ctx(1);
+    sgad_tensor *a = tu_tensor(ctx, 1, 100, 100, 0), *b = tu_tensor(ctx, 1, 100, 100, 0);
+    ASSERT_OK(ctx, sgad_draw_latents(ctx, 7, a));
+    ASSERT_OK(ctx, sgad_draw_latents(ctx, 7, b));
+    ck_assert_mem_eq(sgad_tensor_data(a), sgad_tensor_data(b), 10000 * sizeof(float));
+    double mean = 0, var = 0;
+    int beyond3 = 0;
+    for (int i = 0; i < 10000; i++) {
+        const double v = sgad_tensor_data(a)[i];
+        mean += v / 10000;
+        var += v * v / 10000;
+        beyond3 += fabs(v) > 3;
+    }
+    /* 10000 draws: the mean's standard error is 0.01, the variance's 0.014 */
+    ck_assert(fabs(mean) < 0.04 && fabs(var - 1) < 0.06);
+    ck_assert(beyond3 > 5 && beyond3 < 55); /* 27 expected */
+    ASSERT_OK(ctx, sgad_draw_latents(ctx, 8, b));
+    ck_assert(memcmp(sgad_tensor_data(a), sgad_tensor_data(b), 10000 * sizeof(float)) != 0);
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_draw_latents(ctx, 7, NULL));
+    sgad_tensor_free(a);
+    sgad_tensor_free(b);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
 Suite *suite_trainer_options(void)
 {
     Suite *s = suite_create("trainer_options");
@@ -400,6 +427,7 @@ Suite *suite_trainer_options(void)
     tcase_add_test(tc, sample_reports_decoder_steps_and_scores);
     tcase_add_test(tc, option_errors);
     tcase_add_test(tc, net_activations_read_back);
+    tcase_add_test(tc, seeded_latents_are_standard_normal_and_reproducible);
     suite_add_tcase(s, tc);
     return s;
 }

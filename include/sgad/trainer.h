@@ -142,6 +142,12 @@ SGAD_API sgad_status sgad_trainer_stat(const sgad_trainer *t, sgad_stat stat, do
 SGAD_API sgad_status sgad_trainer_firing_rate(const sgad_trainer *t, int which, int layer,
                                               double *rate);
 
+/** Fills z (any shape, e.g. [1, N, latent]) with standard normal values
+ *  that depend only on seed and the index: the same seed gives the same
+ *  latents on every machine and thread count, for sampling from seeded
+ *  latents (they never coincide with the trainer's own draws). */
+SGAD_API sgad_status sgad_draw_latents(sgad_ctx *ctx, uint64_t seed, sgad_tensor *z);
+
 /** Runs G in evaluation mode on z [1, N, latent] into images (G's output
  *  dimensions), then puts G back in training mode. */
 SGAD_API sgad_status sgad_trainer_sample(sgad_trainer *t, const sgad_tensor *z,
