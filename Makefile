@@ -24,7 +24,7 @@ LIBOUT ?= lib
 
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -fopenmp
 LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DSGAD_BUILDING
-LIB_LIBS := -lblis -lm -lpthread -fopenmp
+LIB_LIBS := -lblis -ljansson -lz -lm -lpthread -fopenmp
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
@@ -72,7 +72,7 @@ $(BUILD)/tests/suites.inc: $(TEST_SRCS)
 $(TEST_BIN): $(TEST_SRCS) tests/*.h $(BUILD)/tests/suites.inc $(SHARED)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -D_DEFAULT_SOURCE -I$(BUILD)/tests -Itests \
 	    -o $@ $(TEST_SRCS) \
-	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad $(CHECK_LIBS) -lm
+	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad $(CHECK_LIBS) -lz -lm
 
 check: deps lib $(TEST_BIN) check-headers
 	SGAD_TEST_DIR=$(CURDIR)/tests $(TEST_BIN)

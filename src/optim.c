@@ -199,6 +199,11 @@ sgad_status sgad_optimizer_step(sgad_optimizer *o)
     return SGAD_OK;
 }
 
+sgad_optimizer_kind sgad_optimizer_get_kind(const sgad_optimizer *o)
+{
+    return o ? o->kind : SGAD_OPTIMIZER_RMSPROP;
+}
+
 int64_t sgad_optimizer_steps(const sgad_optimizer *o)
 {
     return o ? o->steps : 0;

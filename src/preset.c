@@ -137,6 +137,16 @@ const char *sgad_model_name(sgad_model model)
     return "unknown";
 }
 
+const char *sgad_image_shape_name(sgad_image_shape shape)
+{
+    switch (shape) {
+    case SGAD_SHAPE_28X28X1: return "28x28x1";
+    case SGAD_SHAPE_32X32X3: return "32x32x3";
+    case SGAD_SHAPE_64X64X3: return "64x64x3";
+    }
+    return "unknown";
+}
+
 static int default_latent(sgad_model model, sgad_image_shape shape)
 {
     if (model == SGAD_MODEL_SGAN)

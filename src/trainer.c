@@ -30,6 +30,10 @@ void sgad_trainer_free(sgad_trainer *t)
     sgad__free(t->ctx, t->rates[1]);
     sgad_optimizer_free(t->opt_g);
     sgad_optimizer_free(t->opt_d);
+    if (t->owns_nets) {
+        sgad_net_free(t->g);
+        sgad_net_free(t->d);
+    }
     sgad__free(t->ctx, t);
 }
 
@@ -83,6 +87,74 @@ sgad_status sgad_trainer_create(sgad_ctx *ctx, sgad_net *generator, sgad_net *di
     }
     *out = t;
     return SGAD_OK;
+}
+
+sgad_status sgad_trainer_create_preset(sgad_ctx *ctx, sgad_model model, sgad_image_shape shape,
+                                       int steps, int latent, sgad_loss loss,
+                                       sgad_optimizer_kind optimizer, sgad_trainer **out)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(ctx, out != NULL, SGAD_E_INVALID_ARG, "sgad_trainer_create_preset: out is NULL");
+    *out = NULL;
+    sgad_net *g, *d;
+    SGAD__TRY(sgad_preset_create(ctx, model, shape, steps, latent, &g, &d));
+    /* the first linear layer's input width is the latent size the preset chose */
+    sgad_tensor *w;
+    sgad_status s = sgad_layer_param(sgad_net_layer(g, 1), 0, NULL, &w, NULL);
+    if (s == SGAD_OK)
+        s = sgad_trainer_create(ctx, g, d, (int)sgad_tensor_dim(w, 1), loss, optimizer, out);
+    if (s != SGAD_OK) {
+        sgad_net_free(g);
+        sgad_net_free(d);
+        return s;
+    }
+    sgad_trainer *t = *out;
+    t->owns_nets = 1;
+    t->model = model;
+    t->shape = shape;
+    t->steps = steps ? steps : 16;
+    return SGAD_OK;
+}
+
+sgad_net *sgad_trainer_net(const sgad_trainer *t, int which)
+{
+    if (!t || (which != 0 && which != 1))
+        return NULL;
+    return which ? t->d : t->g;
+}
+
+sgad_status sgad_trainer_preset(const sgad_trainer *t, sgad_model *model, sgad_image_shape *shape,
+                                int *steps, int *latent)
+{
+    if (!t)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(t->ctx, t->owns_nets, SGAD_E_STATE,
+                "sgad_trainer_preset: this trainer runs nets its caller built");
+    if (model)
+        *model = t->model;
+    if (shape)
+        *shape = t->shape;
+    if (steps)
+        *steps = t->steps;
+    if (latent)
+        *latent = t->latent;
+    return SGAD_OK;
+}
+
+sgad_status sgad_trainer_set_epoch(sgad_trainer *t, int64_t epoch)
+{
+    if (!t)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(t->ctx, epoch >= 0, SGAD_E_INVALID_ARG, "sgad_trainer_set_epoch: epoch %lld < 0",
+                (long long)epoch);
+    t->epoch = epoch;
+    return SGAD_OK;
+}
+
+int64_t sgad_trainer_epoch(const sgad_trainer *t)
+{
+    return t ? t->epoch : 0;
 }
 
 sgad_optimizer *sgad_trainer_optimizer(sgad_trainer *t, int which)

@@ -23,7 +23,12 @@ struct sgad_trainer {
     int latent;
     sgad_loss loss;
     uint64_t seed;
-    int64_t iterations;
+    int64_t iterations, epoch;
+    /* A preset trainer owns its nets and remembers how they were made. */
+    int owns_nets;
+    sgad_model model;
+    sgad_image_shape shape;
+    int steps;
     /* Settings. */
     int n_critic;
     double clip, ema_decay;

@@ -40,6 +40,9 @@ SGAD_API sgad_status sgad_optimizer_create(sgad_ctx *ctx, sgad_optimizer_kind ki
 /** Frees the optimizer (not the net). NULL is a no-op. */
 SGAD_API void sgad_optimizer_free(sgad_optimizer *opt);
 
+/** The optimizer's kind (RMSprop if opt is NULL). */
+SGAD_API sgad_optimizer_kind sgad_optimizer_get_kind(const sgad_optimizer *opt);
+
 /** Sets or reads an option; SGAD_E_UNSUPPORTED for another kind's option. */
 SGAD_API sgad_status sgad_optimizer_set(sgad_optimizer *opt, sgad_option option, double value);
 SGAD_API sgad_status sgad_optimizer_get(const sgad_optimizer *opt, sgad_option option,

@@ -54,6 +54,10 @@ SGAD_API sgad_status sgad_preset_create(sgad_ctx *ctx, sgad_model model, sgad_im
 /** @return the model's name ("sgad", "swgan", "sgan", "hybrid"), static. */
 SGAD_API const char *sgad_model_name(sgad_model model);
 
+/** @return the shape's name ("28x28x1", "32x32x3", "64x64x3"), static;
+ *  "unknown" out of range. */
+SGAD_API const char *sgad_image_shape_name(sgad_image_shape shape);
+
 #ifdef __cplusplus
 }
 #endif

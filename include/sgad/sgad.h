@@ -17,5 +17,6 @@
 #include "optim.h"
 #include "preset.h"
 #include "trainer.h"
+#include "checkpoint.h"
 
 #endif /* SGAD_SGAD_H */

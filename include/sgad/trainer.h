@@ -35,6 +35,7 @@
 #include "layer.h"
 #include "net.h"
 #include "optim.h"
+#include "preset.h"
 #include "status.h"
 #include "tensor.h"
 
@@ -90,7 +91,29 @@ SGAD_API sgad_status sgad_trainer_create(sgad_ctx *ctx, sgad_net *generator,
                                          sgad_net *discriminator, int latent, sgad_loss loss,
                                          sgad_optimizer_kind optimizer, sgad_trainer **out);
 
-/** Frees the trainer and its optimizers (not the nets). NULL is a no-op. */
+/** Creates a trainer over a preset's nets (sgad_preset_create with the same
+ *  arguments), which the trainer owns and frees. Its checkpoints record
+ *  the preset, so sgad_checkpoint_create_trainer can rebuild it. */
+SGAD_API sgad_status sgad_trainer_create_preset(sgad_ctx *ctx, sgad_model model,
+                                                sgad_image_shape shape, int steps, int latent,
+                                                sgad_loss loss, sgad_optimizer_kind optimizer,
+                                                sgad_trainer **out);
+
+/** G (which = 0) or D (which = 1); NULL if out of range. */
+SGAD_API sgad_net *sgad_trainer_net(const sgad_trainer *t, int which);
+
+/** The preset a trainer was made with; SGAD_E_STATE for a trainer over
+ *  caller-built nets. Any output pointer may be NULL. */
+SGAD_API sgad_status sgad_trainer_preset(const sgad_trainer *t, sgad_model *model,
+                                         sgad_image_shape *shape, int *steps, int *latent);
+
+/** An epoch counter the trainer keeps for the caller and checkpoints save;
+ *  it does not change what an iteration does. */
+SGAD_API sgad_status sgad_trainer_set_epoch(sgad_trainer *t, int64_t epoch);
+SGAD_API int64_t sgad_trainer_epoch(const sgad_trainer *t);
+
+/** Frees the trainer and its optimizers (and the nets of a preset trainer;
+ *  borrowed nets are left alone). NULL is a no-op. */
 SGAD_API void sgad_trainer_free(sgad_trainer *t);
 
 /** The optimizer of G (which = 0) or D (which = 1), owned by the trainer;
