@@ -36,10 +36,13 @@ STATIC := $(LIBOUT)/libsgad.a
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -lsubunit -lrt -lm)
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_BIN := $(BUILD)/tests/check_sgad
+# Programs the tests run as child processes (crash and fault tests).
+TEST_HELPERS := $(BUILD)/tests/ckpt_helper $(BUILD)/tests/libfaultio.so
+TEST_ENV = SGAD_TEST_DIR=$(CURDIR)/tests SGAD_TEST_BIN=$(CURDIR)/$(BUILD)/tests
 BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
 
-.PHONY: all lib check check-asan check-valgrind check-headers bench demo deps clean \
+.PHONY: all lib check check-asan asan-run check-valgrind check-headers bench demo deps clean \
         install install-strip uninstall fixtures
 
 all: lib $(DEMO_BIN) $(BENCH_BIN)
@@ -74,8 +77,18 @@ $(TEST_BIN): $(TEST_SRCS) tests/*.h $(BUILD)/tests/suites.inc $(SHARED)
 	    -o $@ $(TEST_SRCS) \
 	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad $(CHECK_LIBS) -lz -lm
 
-check: deps lib $(TEST_BIN) check-headers
-	SGAD_TEST_DIR=$(CURDIR)/tests $(TEST_BIN)
+$(BUILD)/tests/ckpt_helper: tests/helpers/ckpt_helper.c tests/tiny_gan.c tests/tiny_gan.h $(SHARED)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ tests/helpers/ckpt_helper.c tests/tiny_gan.c \
+	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
+
+# The fault shim is never sanitised: it sits in front of libc for the helper.
+$(BUILD)/tests/libfaultio.so: tests/helpers/fault_io.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
+
+check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers
+	$(TEST_ENV) $(TEST_BIN)
 
 check-headers:
 	sh tests/headers.sh
@@ -83,13 +96,16 @@ check-headers:
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 check-asan: deps
 	$(MAKE) BUILD=build/asan LIBOUT=build/asan/lib OPT=-O1 SAN="$(ASAN_FLAGS)" \
-	    build/asan/tests/check_sgad
-	SGAD_TEST_DIR=$(CURDIR)/tests CK_TIMEOUT_MULTIPLIER=4 build/asan/tests/check_sgad
-	SGAD_TEST_DIR=$(CURDIR)/tests CK_FORK=no ASAN_OPTIONS=detect_leaks=1 \
+	    build/asan/tests/check_sgad build/asan/tests/ckpt_helper build/asan/tests/libfaultio.so
+	$(MAKE) --no-print-directory BUILD=build/asan asan-run
+
+asan-run:
+	$(TEST_ENV) CK_TIMEOUT_MULTIPLIER=4 build/asan/tests/check_sgad
+	$(TEST_ENV) CK_FORK=no ASAN_OPTIONS=detect_leaks=1 SGAD_KILL_TRIALS=50 \
 	    CK_TIMEOUT_MULTIPLIER=4 build/asan/tests/check_sgad
 
-check-valgrind: deps lib $(TEST_BIN)
-	SGAD_TEST_DIR=$(CURDIR)/tests CK_FORK=no CK_TIMEOUT_MULTIPLIER=20 SGAD_TEST_SKIP_SLOW=1 \
+check-valgrind: deps lib $(TEST_BIN) $(TEST_HELPERS)
+	$(TEST_ENV) CK_FORK=no CK_TIMEOUT_MULTIPLIER=20 SGAD_TEST_SKIP_SLOW=1 \
 	    valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	    --suppressions=tests/valgrind.supp $(TEST_BIN)
 
