@@ -43,7 +43,7 @@ BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
 
 .PHONY: all lib check check-asan asan-run check-valgrind check-headers bench demo deps clean \
-        install install-strip uninstall fixtures
+        install install-strip uninstall fixtures fuzz
 
 all: lib $(DEMO_BIN) $(BENCH_BIN)
 
@@ -126,6 +126,31 @@ bench: deps $(BENCH_BIN)
 
 demo: deps $(DEMO_BIN)
 	$(DEMO_BIN)
+
+# libFuzzer targets (clang): the library sources built into each target
+# with ASan and UBSan; each runs FUZZ_SECONDS on a corpus seeded with
+# valid files. A finding leaves a crash-* file and fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := checkpoint
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+    -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+    -Iinclude -Isrc -Itests
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SRCS) tests/tiny_gan.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(SRCS) tests/tiny_gan.c -lblis -ljansson -lz -lm -lpthread
+
+build/fuzz/corpus/checkpoint: $(BUILD)/tests/ckpt_helper
+	@mkdir -p $@
+	$(BUILD)/tests/ckpt_helper seed $@/seed-tiny.safetensors
+
+fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) $(FUZZ_TARGETS:%=build/fuzz/corpus/%)
+	@for t in $(FUZZ_TARGETS); do \
+	    echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	    ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$t || exit 1; \
+	done
 
 # Installs the Debian packages the build and tests need, if any is missing.
 deps:
