@@ -43,7 +43,7 @@ BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
 
 .PHONY: all lib check check-asan asan-run check-valgrind check-headers bench demo deps clean \
-        install install-strip uninstall fixtures fuzz
+        install install-strip uninstall fixtures fuzz check-tools
 
 all: lib $(DEMO_BIN) $(BENCH_BIN)
 
@@ -92,6 +92,10 @@ check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers
 
 check-headers:
 	sh tests/headers.sh
+
+# The PyTorch converter's round trip (needs Debian's python3-torch).
+check-tools: lib $(TEST_HELPERS)
+	$(TEST_ENV) sh tests/test_tools.sh
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 check-asan: deps

@@ -47,9 +47,10 @@ static unsigned char *slurp(const char *path, size_t *n)
     fseek(f, 0, SEEK_END);
     const long len = ftell(f);
     fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc(len > 0 ? (size_t)len : 1);
+    unsigned char *p = malloc((size_t)len + 1); /* NUL-terminated for messages */
     ck_assert_ptr_nonnull(p);
     ck_assert_uint_eq(fread(p, 1, (size_t)len, f), (size_t)len);
+    p[len] = 0;
     fclose(f);
     *n = (size_t)len;
     return p;

@@ -4,6 +4,7 @@
  *   ckpt_helper seed PATH                 a small valid checkpoint (fuzz corpus)
  *   ckpt_helper train THREADS N OUT [IN]  SGAD 28x28, T 2, batch 4: N iterations
  *                                         (after restoring IN), then save OUT
+ *   ckpt_helper load PATH                 rebuild the preset trainer of PATH
  * Exit status 0 on success, 1 on a library error (message on stderr), 2 on
  * bad arguments. */
 #include <stdio.h>
@@ -92,8 +93,28 @@ static int train(int threads, int n, const char *out, const char *in)
     return 0;
 }
 
+static int load(const char *path)
+{
+    sgad_ctx *ctx;
+    sgad_checkpoint *c;
+    sgad_trainer *t;
+    if (sgad_ctx_create(&ctx) != SGAD_OK)
+        return 1;
+    if (sgad_checkpoint_read(ctx, path, &c) != SGAD_OK)
+        return fail(ctx, "read");
+    const sgad_status s = sgad_checkpoint_create_trainer(c, ctx, &t);
+    sgad_checkpoint_free(c);
+    if (s != SGAD_OK)
+        return fail(ctx, "restore");
+    sgad_trainer_free(t);
+    sgad_ctx_free(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "load") == 0)
+        return load(argv[2]);
     if (argc == 5 && strcmp(argv[1], "save") == 0)
         return save_tiny(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 10));
     if (argc == 4 && strcmp(argv[1], "loop") == 0)
