@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "checkpoint_impl.h"
 
 sgad_status sgad_checkpoint_read_memory(sgad_ctx *ctx, const void *buf, size_t size,
@@ -29,37 +30,6 @@ sgad_status sgad_checkpoint_read_memory(sgad_ctx *ctx, const void *buf, size_t s
     return sgad__checkpoint_parse(ctx, copy, size, out);
 }
 
-static sgad_status read_all(sgad_ctx *ctx, const char *path, int fd, unsigned char **out,
-                            size_t *size)
-{
-    static const char fn[] = "sgad_checkpoint_read";
-    struct stat st;
-    SGAD__CHECK(ctx, fstat(fd, &st) == 0, SGAD_E_IO, "%s: cannot stat %s: %s", fn, path,
-                strerror(errno));
-    SGAD__CHECK(ctx, S_ISREG(st.st_mode), SGAD_E_IO, "%s: %s is not a regular file", fn, path);
-    SGAD__CHECK(ctx, st.st_size >= 0 && (uint64_t)st.st_size <= SGAD__CKPT_MAX_FILE,
-                SGAD_E_FORMAT, "%s: %s is larger than a checkpoint may be", fn, path);
-    const size_t n = (size_t)st.st_size;
-    unsigned char *buf = sgad__alloc(ctx, n ? n : 1);
-    if (!buf)
-        return SGAD_E_NOMEM;
-    size_t got = 0;
-    while (got < n) {
-        const ssize_t r = read(fd, buf + got, n - got > ((size_t)1 << 30) ? (size_t)1 << 30 : n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            sgad__free(ctx, buf);
-            return sgad__fail(ctx, SGAD_E_IO, "%s: reading %s: %s", fn, path,
-                              r < 0 ? strerror(errno) : "the file shrank while being read");
-        }
-        got += (size_t)r;
-    }
-    *out = buf;
-    *size = n;
-    return SGAD_OK;
-}
-
 sgad_status sgad_checkpoint_read(sgad_ctx *ctx, const char *path, sgad_checkpoint **out)
 {
     static const char fn[] = "sgad_checkpoint_read";
@@ -67,13 +37,9 @@ sgad_status sgad_checkpoint_read(sgad_ctx *ctx, const char *path, sgad_checkpoin
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(ctx, out && path, SGAD_E_INVALID_ARG, "%s: out or path is NULL", fn);
     *out = NULL;
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    SGAD__CHECK(ctx, fd >= 0, SGAD_E_IO, "%s: cannot open %s: %s", fn, path, strerror(errno));
-    unsigned char *buf = NULL;
-    size_t size = 0;
-    const sgad_status s = read_all(ctx, path, fd, &buf, &size);
-    close(fd);
-    SGAD__TRY(s);
+    unsigned char *buf;
+    size_t size;
+    SGAD__TRY(sgad__read_file(ctx, fn, path, (size_t)SGAD__CKPT_MAX_FILE, &buf, &size));
     return sgad__checkpoint_parse(ctx, buf, size, out);
 }
 

@@ -3,17 +3,13 @@
  * with spaces to a multiple of 8 bytes), to memory or crash-safely to a
  * file: temporary file in the same directory, write, fsync, close, rename,
  * fsync of the directory. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
+#include "atomic_file.h"
 #include "checkpoint_impl.h"
-#include "rng.h"
 
 /* ---- the header ---------------------------------------------------------- */
 
@@ -122,23 +118,12 @@ sgad_status sgad__checkpoint_size(sgad_ctx *ctx, const sgad__state *s, size_t *s
 
 static sgad_status sink_write(sgad__sink *k, const void *p, size_t n)
 {
-    if (k->fd < 0) {
-        SGAD__CHECK(k->ctx, n <= k->cap - k->pos, SGAD_E_INTERNAL,
-                    "sgad_checkpoint_save: the buffer is smaller than the size computed");
-        memcpy(k->mem + k->pos, p, n);
-        k->pos += n;
-        return SGAD_OK;
-    }
-    const unsigned char *b = p;
-    while (n > 0) {
-        const ssize_t w = write(k->fd, b, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        SGAD__CHECK(k->ctx, w > 0, SGAD_E_IO, "sgad_checkpoint_save: write failed: %s",
-                    w < 0 ? strerror(errno) : "no progress");
-        b += w;
-        n -= (size_t)w;
-    }
+    if (k->fd >= 0)
+        return sgad__write_all(k->ctx, "sgad_checkpoint_save", k->fd, p, n);
+    SGAD__CHECK(k->ctx, n <= k->cap - k->pos, SGAD_E_INTERNAL,
+                "sgad_checkpoint_save: the buffer is smaller than the size computed");
+    memcpy(k->mem + k->pos, p, n);
+    k->pos += n;
     return SGAD_OK;
 }
 
@@ -177,78 +162,20 @@ sgad_status sgad__checkpoint_emit(sgad_ctx *ctx, const sgad__state *s, sgad__sin
 
 /* ---- crash-safe files ------------------------------------------------------ */
 
-static sgad_status open_temp(sgad_ctx *ctx, const char *path, char *tmp, size_t cap, int *fd)
-{
-    static const char fn[] = "sgad_checkpoint_save";
-    for (uint64_t attempt = 0; attempt < 16; attempt++) {
-        const uint64_t tag = sgad__rng_u64((uint64_t)getpid(), sgad__ctx_next_stream(ctx), attempt);
-        const int n = snprintf(tmp, cap, "%s.tmp-%08llx", path, (unsigned long long)(tag >> 32));
-        SGAD__CHECK(ctx, n > 0 && (size_t)n < cap, SGAD_E_INVALID_ARG, "%s: path too long: %.64s...",
-                    fn, path);
-        *fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (*fd >= 0)
-            return SGAD_OK;
-        SGAD__CHECK(ctx, errno == EEXIST || errno == EINTR, SGAD_E_IO,
-                    "%s: cannot create %s: %s", fn, tmp, strerror(errno));
-    }
-    return sgad__fail(ctx, SGAD_E_IO, "%s: no free temporary name beside %s", fn, path);
-}
+typedef struct emit_job {
+    sgad_ctx *ctx;
+    const sgad__state *s;
+} emit_job;
 
-/* Flushes the directory holding path, so the rename itself is durable. */
-static sgad_status sync_dir(sgad_ctx *ctx, const char *path)
+static sgad_status emit_to_fd(void *user, int fd)
 {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    const size_t n = slash ? (size_t)(slash - path) : 0;
-    SGAD__CHECK(ctx, n < sizeof dir, SGAD_E_INVALID_ARG, "sgad_checkpoint_save: path too long");
-    if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else if (slash)
-        snprintf(dir, sizeof dir, "%.*s", (int)n, path);
-    else
-        snprintf(dir, sizeof dir, ".");
-    const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    SGAD__CHECK(ctx, fd >= 0, SGAD_E_IO, "sgad_checkpoint_save: saved, but cannot open %s to "
-                "flush it: %s", dir, strerror(errno));
-    const int r = fsync(fd);
-    const int e = errno;
-    close(fd);
-    SGAD__CHECK(ctx, r == 0, SGAD_E_IO, "sgad_checkpoint_save: saved, but flushing directory "
-                "%s failed: %s", dir, strerror(e));
-    return SGAD_OK;
-}
-
-/* Writes, flushes and closes the temporary file; keeps an existing file's
- * permissions. */
-static sgad_status fill_temp(sgad_ctx *ctx, const char *path, int fd, const sgad__state *s)
-{
-    static const char fn[] = "sgad_checkpoint_save";
-    struct stat st;
-    if (stat(path, &st) == 0)
-        SGAD__CHECK(ctx, fchmod(fd, st.st_mode & 07777) == 0, SGAD_E_IO,
-                    "%s: cannot copy the permissions of %s: %s", fn, path, strerror(errno));
-    sgad__sink sink = {ctx, fd, NULL, 0, 0};
-    SGAD__TRY(sgad__checkpoint_emit(ctx, s, &sink));
-    /* A failed fsync is not retried: Linux may have dropped the pages. */
-    SGAD__CHECK(ctx, fsync(fd) == 0, SGAD_E_IO, "%s: fsync failed: %s", fn, strerror(errno));
-    return SGAD_OK;
+    emit_job *job = user;
+    sgad__sink sink = {job->ctx, fd, NULL, 0, 0};
+    return sgad__checkpoint_emit(job->ctx, job->s, &sink);
 }
 
 sgad_status sgad__atomic_save(sgad_ctx *ctx, const char *path, const sgad__state *s)
 {
-    static const char fn[] = "sgad_checkpoint_save";
-    char tmp[4096];
-    int fd = -1;
-    SGAD__TRY(open_temp(ctx, path, tmp, sizeof tmp, &fd));
-    sgad_status st = fill_temp(ctx, path, fd, s);
-    if (close(fd) != 0 && st == SGAD_OK)
-        st = sgad__fail(ctx, SGAD_E_IO, "%s: closing %s failed: %s", fn, tmp, strerror(errno));
-    if (st == SGAD_OK && rename(tmp, path) != 0)
-        st = sgad__fail(ctx, SGAD_E_IO, "%s: cannot rename %s to %s: %s", fn, tmp, path,
-                        strerror(errno));
-    if (st != SGAD_OK) {
-        unlink(tmp);
-        return st;
-    }
-    return sync_dir(ctx, path);
+    emit_job job = {ctx, s};
+    return sgad__atomic_write(ctx, "sgad_checkpoint_save", path, emit_to_fd, &job);
 }
