@@ -18,5 +18,6 @@
 #include "preset.h"
 #include "trainer.h"
 #include "checkpoint.h"
+#include "data.h"
 
 #endif /* SGAD_SGAD_H */
