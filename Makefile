@@ -37,15 +37,18 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -ls
 TEST_SRCS := $(wildcard tests/*.c)
 TEST_BIN := $(BUILD)/tests/check_sgad
 # Programs the tests run as child processes (crash and fault tests).
-TEST_HELPERS := $(BUILD)/tests/ckpt_helper $(BUILD)/tests/libfaultio.so
-TEST_ENV = SGAD_TEST_DIR=$(CURDIR)/tests SGAD_TEST_BIN=$(CURDIR)/$(BUILD)/tests
+TEST_HELPERS = $(BUILD)/tests/ckpt_helper $(BUILD)/tests/libfaultio.so $(PROGRAM_BINS)
+TEST_ENV = SGAD_TEST_DIR=$(CURDIR)/tests SGAD_TEST_BIN=$(CURDIR)/$(BUILD)/tests \
+    SGAD_TEST_EXAMPLES=$(CURDIR)/$(BUILD)/examples
 BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
+PROGRAMS := sgad-train sgad-sample sgad-inspect
+PROGRAM_BINS := $(PROGRAMS:%=$(BUILD)/examples/%)
 
 .PHONY: all lib check check-asan asan-run check-valgrind check-headers bench demo deps clean \
-        install install-strip uninstall fixtures fuzz check-tools
+        install install-strip uninstall fixtures fuzz check-tools demo-layers
 
-all: lib $(DEMO_BIN) $(BENCH_BIN)
+all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
 
 lib: $(SHARED) $(STATIC)
 
@@ -100,7 +103,8 @@ check-tools: lib $(TEST_HELPERS)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 check-asan: deps
 	$(MAKE) BUILD=build/asan LIBOUT=build/asan/lib OPT=-O1 SAN="$(ASAN_FLAGS)" \
-	    build/asan/tests/check_sgad build/asan/tests/ckpt_helper build/asan/tests/libfaultio.so
+	    build/asan/tests/check_sgad build/asan/tests/ckpt_helper build/asan/tests/libfaultio.so \
+	    $(PROGRAMS:%=build/asan/examples/%)
 	$(MAKE) --no-print-directory BUILD=build/asan asan-run
 
 asan-run:
@@ -128,7 +132,19 @@ bench: deps $(BENCH_BIN)
 	$(BUILD)/bench/sgad-bench --model sgad --shape 28x28x1 --threads 1 --iters 3
 	$(BUILD)/bench/sgad-bench --model sgad --shape 28x28x1 --threads 2 --iters 3
 
-demo: deps $(DEMO_BIN)
+# The README's first command: SGAD on Debian's Fashion-MNIST for about ten
+# minutes on 2 cores (batch 32, T 8 to get a few hundred iterations in that
+# budget), writing demo-out/samples.png, a JSON-lines log and checkpoints.
+DEMO_DATA := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+demo:
+	@SGAD_DEPS_EXTRA=dataset-fashion-mnist sh tools/install-deps.sh
+	$(MAKE) --no-print-directory lib $(PROGRAM_BINS)
+	$(BUILD)/examples/sgad-train --model sgad --data $(DEMO_DATA) --batch 32 --steps 8 \
+	    --iters 100000 --time-limit 540 --threads 2 --sample-every 50 --checkpoint-every 100 \
+	    --out demo-out
+
+# The spiking CNN of the first milestone, on synthetic bars.
+demo-layers: deps $(DEMO_BIN)
 	$(DEMO_BIN)
 
 # libFuzzer targets (clang): the library sources built into each target
@@ -179,6 +195,11 @@ install: lib sgad.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsgad.so
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 644 sgad.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -d $(DESTDIR)$(BINDIR)
+	for p in $(PROGRAMS); do \
+	    $(CC) $(ALL_CFLAGS) -o $(DESTDIR)$(BINDIR)/$$p examples/$$p.c -L$(LIBOUT) -lsgad -lm \
+	        -Wl,-rpath,$(LIBDIR) || exit 1; \
+	done
 
 install-strip: install
 	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION)
@@ -186,7 +207,7 @@ install-strip: install
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libsgad.so $(DESTDIR)$(LIBDIR)/libsgad.a \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig/sgad.pc
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/sgad.pc $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%)
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/sgad
 
 clean:

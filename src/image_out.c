@@ -188,3 +188,43 @@ sgad_status sgad_image_write_strip(sgad_ctx *ctx, const char *path, const sgad_t
     sgad__free(ctx, text);
     return st;
 }
+
+typedef struct idx_out {
+    sgad_ctx *ctx;
+    const unsigned char *bytes;
+    size_t size;
+} idx_out;
+
+static sgad_status emit_bytes(void *user, int fd)
+{
+    idx_out *o = user;
+    return sgad__write_all(o->ctx, "sgad_image_write_idx", fd, o->bytes, o->size);
+}
+
+sgad_status sgad_image_write_idx(sgad_ctx *ctx, const char *path, const sgad_tensor *images)
+{
+    static const char fn[] = "sgad_image_write_idx";
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(ctx, path && images, SGAD_E_INVALID_ARG, "%s: path or images is NULL", fn);
+    int64_t n, c, h, w;
+    SGAD__TRY(image_dims(ctx, fn, images, 0, &n, &c, &h, &w));
+    const int ndim = c == 1 ? 3 : 4;
+    const int64_t dims[4] = {n, c == 1 ? h : c, c == 1 ? w : h, w};
+    const size_t head = 4 + 4 * (size_t)ndim, count = (size_t)(n * c * h * w);
+    unsigned char *b = sgad__alloc(ctx, head + count);
+    if (!b)
+        return SGAD_E_NOMEM;
+    b[0] = b[1] = 0;
+    b[2] = 0x08;
+    b[3] = (unsigned char)ndim;
+    for (int i = 0; i < ndim; i++)
+        for (int k = 0; k < 4; k++)
+            b[4 + 4 * i + k] = (unsigned char)((uint64_t)dims[i] >> (24 - 8 * k));
+    for (size_t i = 0; i < count; i++)
+        b[head + i] = to_byte(images->data[i]);
+    idx_out o = {ctx, b, head + count};
+    const sgad_status s = sgad__atomic_write(ctx, fn, path, emit_bytes, &o);
+    sgad__free(ctx, b);
+    return s;
+}

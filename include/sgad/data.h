@@ -84,6 +84,12 @@ SGAD_API sgad_status sgad_dataset_read(sgad_dataset *d, int64_t first, sgad_tens
 SGAD_API sgad_status sgad_image_write_grid(sgad_ctx *ctx, const char *path,
                                            const sgad_tensor *images, int rows, int cols);
 
+/** Writes images ([N, C, H, W] or [1, N, C, H, W], clamped to [0, 1]) as
+ *  an IDX file of unsigned bytes, crash-safely: [N, H, W] for C = 1 (the
+ *  MNIST format), [N, C, H, W] otherwise. */
+SGAD_API sgad_status sgad_image_write_idx(sgad_ctx *ctx, const char *path,
+                                          const sgad_tensor *images);
+
 /** Writes one sample's per-step decoder inputs as a strip PNG (the paper's
  *  Fig. 5): steps is [T, N, C, H, W], scores [T, N] (NULL for none); frame
  *  t shows X_t of sample n with a bar under it as long as its score s_x.

@@ -1,0 +1,481 @@
+/* sgad-train: trains one of the paper's four models on a dataset, with
+ * checkpoints, sample grids, a JSON-lines log and a progress line. Run
+ * `sgad-train --help`. SIGINT saves a checkpoint and exits with 130. */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sgad/sgad.h>
+
+typedef struct options {
+    const char *model, *data, *labels, *format, *loss, *optimizer, *schedule;
+    const char *checkpoint_dir, *resume, *log, *out;
+    long long iters, epochs, checkpoint_every, sample_every, log_every;
+    int batch, steps, latent, threads, keep;
+    double lr_d, lr_g, ema, clip, time_limit;
+    int n_critic;
+    unsigned long long seed;
+} options;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sgad-train [--model sgad|swgan|sgan|hybrid] [--data PATH] [--labels PATH]\n"
+            "                  [--format idx|cifar|png] [--iters N | --epochs N] [--batch B]\n"
+            "                  [--steps T] [--latent Z] [--lr-d X] [--lr-g X] [--loss em|minimax]\n"
+            "                  [--optimizer rmsprop|adam] [--schedule constant|cosine|paper]\n"
+            "                  [--n-critic K] [--clip C] [--ema DECAY] [--seed S] [--threads K]\n"
+            "                  [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K]\n"
+            "                  [--resume PATH|DIR] [--sample-every N] [--log FILE]\n"
+            "                  [--log-every N] [--time-limit SECONDS] [--out DIR]\n"
+            "Defaults: SGAD on Debian's Fashion-MNIST, 1000 iterations, batch 64, T 16,\n"
+            "RMSprop lr 2e-4 (SGAN: D 4e-4), checkpoints in OUT/checkpoints every 500\n"
+            "iterations keeping 3, samples every 500, log OUT/train.jsonl every 10.\n");
+}
+
+static int bad(const char *opt, const char *value)
+{
+    fprintf(stderr, "sgad-train: bad value for %s: '%s'\n", opt, value ? value : "(missing)");
+    usage(stderr);
+    return 2;
+}
+
+static int to_ll(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    const long long v = s ? strtoll(s, &end, 10) : 0;
+    if (!s || !*s || *end || errno || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int to_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    const double v = s ? strtod(s, &end) : 0;
+    if (!s || !*s || *end || !isfinite(v) || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int one_of(const char *s, const char *a, const char *b, const char *c, const char *d)
+{
+    return s && (!strcmp(s, a) || !strcmp(s, b) || (c && !strcmp(s, c)) || (d && !strcmp(s, d)));
+}
+
+static int parse(int argc, char **argv, options *o)
+{
+    *o = (options){.model = "sgad",
+                   .data = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+                   .optimizer = "rmsprop", .schedule = "constant", .out = "sgad-out",
+                   .checkpoint_every = 500, .sample_every = 500, .log_every = 10,
+                   .batch = 64, .steps = 16, .threads = 2, .keep = 3, .lr_d = -1,
+                   .lr_g = 2e-4, .n_critic = 1, .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long long n;
+        int ok = 1;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+#define TEXT(flag, field) else if (!strcmp(a, flag)) ok = (o->field = v) != NULL
+#define INT(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = to_ll(v, lo, hi, &n) && ((o->field = n), 1)
+#define REAL(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = to_double(v, lo, hi, &o->field)
+        TEXT("--model", model); TEXT("--data", data); TEXT("--labels", labels);
+        TEXT("--format", format); TEXT("--loss", loss); TEXT("--optimizer", optimizer);
+        TEXT("--schedule", schedule); TEXT("--checkpoint-dir", checkpoint_dir);
+        TEXT("--resume", resume); TEXT("--log", log); TEXT("--out", out);
+        INT("--iters", iters, 1, 1000000000LL); INT("--epochs", epochs, 1, 100000);
+        INT("--batch", batch, 1, 4096); INT("--steps", steps, 1, 1024);
+        INT("--latent", latent, 1, 4096); INT("--threads", threads, 1, 256);
+        INT("--checkpoint-every", checkpoint_every, 0, 1000000000LL);
+        INT("--sample-every", sample_every, 0, 1000000000LL);
+        INT("--log-every", log_every, 1, 1000000000LL); INT("--keep", keep, 0, 1000);
+        INT("--n-critic", n_critic, 1, 1000); INT("--seed", seed, 0, LLONG_MAX);
+        REAL("--lr-d", lr_d, 0, 10); REAL("--lr-g", lr_g, 0, 10);
+        REAL("--ema", ema, 0, 0.999999); REAL("--clip", clip, 0, 1000);
+        REAL("--time-limit", time_limit, 0, 1e9);
+        else {
+            fprintf(stderr, "sgad-train: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+#undef TEXT
+#undef INT
+#undef REAL
+        if (!ok)
+            return bad(a, v);
+        i++;
+    }
+    if (!one_of(o->model, "sgad", "swgan", "sgan", "hybrid"))
+        return bad("--model", o->model);
+    if (o->format && !one_of(o->format, "idx", "cifar", "png", NULL))
+        return bad("--format", o->format);
+    if (o->loss && !one_of(o->loss, "em", "minimax", NULL, NULL))
+        return bad("--loss", o->loss);
+    if (!one_of(o->optimizer, "rmsprop", "adam", NULL, NULL))
+        return bad("--optimizer", o->optimizer);
+    if (!one_of(o->schedule, "constant", "cosine", "paper", NULL))
+        return bad("--schedule", o->schedule);
+    if (o->iters && o->epochs) {
+        fprintf(stderr, "sgad-train: give --iters or --epochs, not both\n");
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- setting up ------------------------------------------------------------ */
+
+typedef struct run {
+    options o;
+    sgad_ctx *ctx;
+    sgad_dataset *data;
+    sgad_trainer *t;
+    sgad_tensor *real, *z, *samples;
+    FILE *log;
+    long long total, per_epoch, first;
+    double started;
+    char ckpt_dir[1024];
+} run;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int lib_fail(run *r, const char *what)
+{
+    fprintf(stderr, "sgad-train: %s: %s\n", what, sgad_ctx_last_error(r->ctx));
+    return 1;
+}
+
+static sgad_data_format guess_format(const char *path, const char *format)
+{
+    if (format)
+        return !strcmp(format, "idx") ? SGAD_DATA_IDX
+               : !strcmp(format, "cifar") ? SGAD_DATA_CIFAR10 : SGAD_DATA_PNG;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char probe[4096];
+        snprintf(probe, sizeof probe, "%s/data_batch_1.bin", path);
+        return access(probe, R_OK) == 0 ? SGAD_DATA_CIFAR10 : SGAD_DATA_PNG;
+    }
+    const size_t n = strlen(path);
+    return n > 4 && !strcmp(path + n - 4, ".bin") ? SGAD_DATA_CIFAR10 : SGAD_DATA_IDX;
+}
+
+static int shape_of(run *r, sgad_image_shape *shape)
+{
+    int64_t c, h, w;
+    sgad_dataset_image_dims(r->data, &c, &h, &w);
+    if (c == 1 && h == 28 && w == 28)
+        *shape = SGAD_SHAPE_28X28X1;
+    else if (c == 3 && h == 32 && w == 32)
+        *shape = SGAD_SHAPE_32X32X3;
+    else if (c == 3 && h == 64 && w == 64)
+        *shape = SGAD_SHAPE_64X64X3;
+    else {
+        fprintf(stderr, "sgad-train: %s has %lldx%lldx%lld images; the models take 28x28x1, "
+                "32x32x3 or 64x64x3\n", r->o.data, (long long)h, (long long)w, (long long)c);
+        return 1;
+    }
+    return 0;
+}
+
+static sgad_model model_of(const char *name)
+{
+    return !strcmp(name, "sgan") ? SGAD_MODEL_SGAN : !strcmp(name, "swgan") ? SGAD_MODEL_SWGAN
+           : !strcmp(name, "hybrid") ? SGAD_MODEL_HYBRID : SGAD_MODEL_SGAD;
+}
+
+static int configure(run *r)
+{
+    const options *o = &r->o;
+    sgad_trainer *t = r->t;
+    const int sgan = model_of(o->model) == SGAD_MODEL_SGAN;
+    const double lr_d = o->lr_d >= 0 ? o->lr_d : sgan ? 4e-4 : 2e-4;
+    const int schedule = !strcmp(o->schedule, "cosine") ? SGAD_SCHEDULE_COSINE
+                         : !strcmp(o->schedule, "paper") ? SGAD_SCHEDULE_PAPER
+                                                         : SGAD_SCHEDULE_CONSTANT;
+    if (sgad_optimizer_set(sgad_trainer_optimizer(t, 0), SGAD_OPT_LR, o->lr_g) != SGAD_OK ||
+        sgad_optimizer_set(sgad_trainer_optimizer(t, 1), SGAD_OPT_LR, lr_d) != SGAD_OK ||
+        sgad_trainer_set(t, SGAD_OPT_N_CRITIC, o->n_critic) != SGAD_OK ||
+        sgad_trainer_set(t, SGAD_OPT_CLIP, o->clip) != SGAD_OK ||
+        sgad_trainer_set(t, SGAD_OPT_EMA_DECAY, o->ema) != SGAD_OK ||
+        sgad_trainer_set(t, SGAD_OPT_SCHEDULE, schedule) != SGAD_OK ||
+        sgad_trainer_set(t, SGAD_OPT_SCHEDULE_LENGTH, (double)r->total) != SGAD_OK ||
+        sgad_trainer_set(t, SGAD_OPT_SCHEDULE_PERIOD,
+                         o->epochs ? (double)r->per_epoch : 1.0) != SGAD_OK ||
+        sgad_trainer_set_seed(t, o->seed) != SGAD_OK)
+        return lib_fail(r, "settings");
+    return 0;
+}
+
+/* A new preset trainer, or the one a checkpoint (file or directory) holds. */
+static int make_trainer(run *r, sgad_image_shape shape)
+{
+    const options *o = &r->o;
+    if (!o->resume) {
+        const int sgan_hybrid = !strcmp(o->model, "sgan") || !strcmp(o->model, "hybrid");
+        const int minimax = o->loss ? !strcmp(o->loss, "minimax") : sgan_hybrid;
+        if (sgad_trainer_create_preset(r->ctx, model_of(o->model), shape, o->steps, o->latent,
+                                       minimax ? SGAD_LOSS_MINIMAX : SGAD_LOSS_EM,
+                                       !strcmp(o->optimizer, "adam") ? SGAD_OPTIMIZER_ADAM
+                                                                     : SGAD_OPTIMIZER_RMSPROP,
+                                       &r->t) != SGAD_OK)
+            return lib_fail(r, "model");
+        return configure(r);
+    }
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s", o->resume);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+        sgad_checkpoint_find_latest(r->ctx, o->resume, path, sizeof path) != SGAD_OK)
+        return lib_fail(r, "resume");
+    sgad_checkpoint *c;
+    if (sgad_checkpoint_read(r->ctx, path, &c) != SGAD_OK)
+        return lib_fail(r, "resume");
+    const sgad_status s = sgad_checkpoint_create_trainer(c, r->ctx, &r->t);
+    sgad_checkpoint_free(c);
+    if (s != SGAD_OK)
+        return lib_fail(r, "resume");
+    fprintf(stderr, "sgad-train: resumed %s at iteration %lld\n", path,
+            (long long)sgad_trainer_iterations(r->t));
+    return 0;
+}
+
+static int setup(run *r)
+{
+    const options *o = &r->o;
+    if (sgad_ctx_create(&r->ctx) != SGAD_OK)
+        return 1;
+    if (sgad_ctx_set_threads(r->ctx, o->threads) != SGAD_OK)
+        return lib_fail(r, "threads");
+    if (sgad_dataset_open(r->ctx, guess_format(o->data, o->format), o->data, o->labels,
+                          &r->data) != SGAD_OK)
+        return lib_fail(r, "data");
+    sgad_image_shape shape;
+    if (shape_of(r, &shape))
+        return 1;
+    r->per_epoch = sgad_dataset_batches(r->data, o->batch);
+    if (r->per_epoch < 1) {
+        fprintf(stderr, "sgad-train: %lld images make no batch of %d\n",
+                (long long)sgad_dataset_count(r->data), o->batch);
+        return 1;
+    }
+    r->total = o->epochs ? o->epochs * r->per_epoch : o->iters ? o->iters : 1000;
+    if (make_trainer(r, shape))
+        return 1;
+    int64_t c, h, w;
+    sgad_dataset_image_dims(r->data, &c, &h, &w);
+    sgad_model model;
+    int latent;
+    sgad_trainer_preset(r->t, &model, NULL, NULL, &latent);
+    const int64_t rd[4] = {o->batch, c, h, w}, zd[3] = {1, 64, latent};
+    int nd;
+    int64_t sd[SGAD_MAX_DIMS];
+    if (sgad_tensor_create(r->ctx, 4, rd, &r->real) != SGAD_OK ||
+        sgad_tensor_create(r->ctx, 3, zd, &r->z) != SGAD_OK ||
+        sgad_net_output_dims(sgad_trainer_net(r->t, 0), 3, zd, &nd, sd) != SGAD_OK ||
+        sgad_tensor_create(r->ctx, nd, sd, &r->samples) != SGAD_OK ||
+        sgad_draw_latents(r->ctx, 12345, r->z) != SGAD_OK)
+        return lib_fail(r, "buffers");
+    mkdir(o->out, 0777);
+    snprintf(r->ckpt_dir, sizeof r->ckpt_dir, "%s", o->checkpoint_dir ? o->checkpoint_dir : "");
+    if (!o->checkpoint_dir)
+        snprintf(r->ckpt_dir, sizeof r->ckpt_dir, "%s/checkpoints", o->out);
+    mkdir(r->ckpt_dir, 0777);
+    char log_path[1100];
+    snprintf(log_path, sizeof log_path, "%s/train.jsonl", o->out);
+    r->log = fopen(o->log ? o->log : log_path, "a");
+    if (!r->log) {
+        fprintf(stderr, "sgad-train: cannot open the log %s: %s\n", o->log ? o->log : log_path,
+                strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- running ---------------------------------------------------------------- */
+
+static void log_rates(FILE *f, sgad_trainer *t, int which)
+{
+    sgad_net *net = sgad_trainer_net(t, which);
+    fprintf(f, ",\"firing_rates_%s\":[", which ? "d" : "g");
+    int first = 1;
+    for (int i = 0; i < sgad_net_layer_count(net); i++) {
+        double r;
+        if (sgad_trainer_firing_rate(t, which, i, &r) != SGAD_OK)
+            continue;
+        fprintf(f, "%s%.5f", first ? "" : ",", r);
+        first = 0;
+    }
+    fputc(']', f);
+}
+
+static void write_log(run *r, double seconds)
+{
+    static const char *const names[] = {"d_real", "d_fake", "wasserstein", "loss_d", "loss_g",
+                                        "grad_norm_d", "grad_norm_g", "g_updated", "lr_d",
+                                        "lr_g"};
+    sgad_trainer *t = r->t;
+    fprintf(r->log, "{\"iteration\":%lld,\"epoch\":%lld,\"seconds\":%.3f",
+            (long long)sgad_trainer_iterations(t), (long long)sgad_trainer_epoch(t), seconds);
+    for (int k = 0; k <= SGAD_STAT_LR_G; k++) {
+        double v;
+        sgad_trainer_stat(t, (sgad_stat)k, &v);
+        fprintf(r->log, ",\"%s\":%.6g", names[k], v);
+    }
+    log_rates(r->log, t, 0);
+    log_rates(r->log, t, 1);
+    fputs("}\n", r->log);
+    fflush(r->log);
+}
+
+static void progress(run *r, double seconds)
+{
+    const long long it = (long long)sgad_trainer_iterations(r->t), done = it - r->first;
+    const double rate = seconds > 0 ? (double)done / seconds : 0;
+    double dr, df, w;
+    sgad_trainer_stat(r->t, SGAD_STAT_D_REAL, &dr);
+    sgad_trainer_stat(r->t, SGAD_STAT_D_FAKE, &df);
+    sgad_trainer_stat(r->t, SGAD_STAT_WASSERSTEIN, &w);
+    const double eta = rate > 0 ? (double)(r->total - it) / rate : 0;
+    const int tty = isatty(STDERR_FILENO);
+    char bar[21];
+    const int fill = (int)(20.0 * (double)it / (double)r->total);
+    for (int i = 0; i < 20; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[20] = 0;
+    fprintf(stderr, "%s[%s] %lld/%lld  %.2f it/s  ETA %.0fs  D(real) %.4f  D(fake) %.4f  W %.4f%s",
+            tty ? "\r" : "", bar, it, r->total, rate, eta, dr, df, w, tty ? "  " : "\n");
+    fflush(stderr);
+}
+
+/* 64 samples from fixed latents as an 8x8 grid (SGAN's spike trains: the
+ * last step), kept per iteration and as OUT/samples.png. */
+static int save_samples(run *r)
+{
+    char path[1200];
+    if (sgad_trainer_sample_ex(r->t, r->z, r->samples, r->o.ema > 0 ? SGAD_SAMPLE_EMA : 0, NULL,
+                               NULL) != SGAD_OK)
+        return lib_fail(r, "sample");
+    const int64_t steps = sgad_tensor_dim(r->samples, 0), per = sgad_tensor_numel(r->samples) / steps;
+    const int64_t one[5] = {1, sgad_tensor_dim(r->samples, 1), sgad_tensor_dim(r->samples, 2),
+                            sgad_tensor_dim(r->samples, 3), sgad_tensor_dim(r->samples, 4)};
+    sgad_tensor *last;
+    if (sgad_tensor_wrap(r->ctx, 5, one, sgad_tensor_data(r->samples) + (steps - 1) * per,
+                         &last) != SGAD_OK)
+        return lib_fail(r, "samples");
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/samples-%06lld.png", r->o.out,
+             (long long)sgad_trainer_iterations(r->t));
+    if (sgad_image_write_grid(r->ctx, path, last, 8, 8) != SGAD_OK)
+        rc = lib_fail(r, "samples");
+    snprintf(path, sizeof path, "%s/samples.png", r->o.out);
+    if (!rc && sgad_image_write_grid(r->ctx, path, last, 8, 8) != SGAD_OK)
+        rc = lib_fail(r, "samples");
+    sgad_tensor_free(last);
+    return rc;
+}
+
+static int save_checkpoint(run *r)
+{
+    char path[4096];
+    if (sgad_checkpoint_save_rotating(r->t, r->ckpt_dir, r->o.keep, path, sizeof path) !=
+        SGAD_OK)
+        return lib_fail(r, "checkpoint");
+    fprintf(stderr, "%ssgad-train: saved %s\n", isatty(STDERR_FILENO) ? "\n" : "", path);
+    return 0;
+}
+
+static int train(run *r)
+{
+    const options *o = &r->o;
+    r->first = (long long)sgad_trainer_iterations(r->t);
+    r->started = now();
+    while ((long long)sgad_trainer_iterations(r->t) < r->total) {
+        const long long it = (long long)sgad_trainer_iterations(r->t);
+        const long long epoch = it / r->per_epoch;
+        if (sgad_trainer_set_epoch(r->t, epoch) != SGAD_OK ||
+            sgad_dataset_batch(r->data, o->seed, epoch, it % r->per_epoch, r->real, NULL) !=
+                SGAD_OK ||
+            sgad_trainer_step(r->t, r->real, NULL) != SGAD_OK)
+            return lib_fail(r, "iteration");
+        const long long done = it + 1;
+        const double seconds = now() - r->started;
+        const int last = done == r->total || interrupted ||
+                         (o->time_limit > 0 && seconds >= o->time_limit);
+        if (done % o->log_every == 0 || last) {
+            write_log(r, seconds);
+            progress(r, seconds);
+        }
+        if ((o->sample_every && done % o->sample_every == 0) || last)
+            if (save_samples(r))
+                return 1;
+        if ((o->checkpoint_every && done % o->checkpoint_every == 0) || last)
+            if (save_checkpoint(r))
+                return 1;
+        if (interrupted) {
+            fprintf(stderr, "sgad-train: interrupted; the checkpoint above resumes the run\n");
+            return 130;
+        }
+        if (last)
+            break;
+    }
+    fprintf(stderr, "sgad-train: %lld iterations in %.1f s; samples in %s/samples.png\n",
+            (long long)sgad_trainer_iterations(r->t) - r->first, now() - r->started, o->out);
+    return 0;
+}
+
+static void finish(run *r)
+{
+    if (r->log)
+        fclose(r->log);
+    sgad_tensor_free(r->real);
+    sgad_tensor_free(r->z);
+    sgad_tensor_free(r->samples);
+    sgad_trainer_free(r->t);
+    sgad_dataset_free(r->data);
+    sgad_ctx_free(r->ctx);
+}
+
+int main(int argc, char **argv)
+{
+    run r;
+    memset(&r, 0, sizeof r);
+    const int bad_args = parse(argc, argv, &r.o);
+    if (bad_args)
+        return bad_args;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    int rc = setup(&r);
+    if (!rc)
+        rc = train(&r);
+    finish(&r);
+    return rc;
+}
