@@ -151,18 +151,22 @@ demo-layers: deps $(DEMO_BIN)
 # with ASan and UBSan; each runs FUZZ_SECONDS on a corpus seeded with
 # valid files. A finding leaves a crash-* file and fails the target.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := checkpoint
+FUZZ_TARGETS := checkpoint idx cifar png
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     -Iinclude -Isrc -Itests
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SRCS) tests/tiny_gan.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(SRCS) tests/tiny_gan.c -lblis -ljansson -lz -lm -lpthread
+	clang $(FUZZ_CFLAGS) -o $@ $< $(SRCS) tests/tiny_gan.c -lblis -ljansson -lpng -lz -lm -lpthread
 
 build/fuzz/corpus/checkpoint: $(BUILD)/tests/ckpt_helper
 	@mkdir -p $@
 	$(BUILD)/tests/ckpt_helper seed $@/seed-tiny.safetensors
+
+# Seeds for the data readers: small valid files in each format.
+build/fuzz/corpus/idx build/fuzz/corpus/cifar build/fuzz/corpus/png: tests/fuzz/seeds.py
+	/usr/bin/python3 tests/fuzz/seeds.py build/fuzz/corpus
 
 fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) $(FUZZ_TARGETS:%=build/fuzz/corpus/%)
 	@for t in $(FUZZ_TARGETS); do \
