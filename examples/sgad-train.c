@@ -358,10 +358,11 @@ static void progress(run *r, double seconds)
 {
     const long long it = (long long)sgad_trainer_iterations(r->t), done = it - r->first;
     const double rate = seconds > 0 ? (double)done / seconds : 0;
-    double dr, df, w;
+    double dr, df, w, lg;
     sgad_trainer_stat(r->t, SGAD_STAT_D_REAL, &dr);
     sgad_trainer_stat(r->t, SGAD_STAT_D_FAKE, &df);
     sgad_trainer_stat(r->t, SGAD_STAT_WASSERSTEIN, &w);
+    sgad_trainer_stat(r->t, SGAD_STAT_LOSS_G, &lg);
     const double eta = rate > 0 ? (double)(r->total - it) / rate : 0;
     const int tty = isatty(STDERR_FILENO);
     char bar[21];
@@ -369,8 +370,9 @@ static void progress(run *r, double seconds)
     for (int i = 0; i < 20; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = 0;
-    fprintf(stderr, "%s[%s] %lld/%lld  %.2f it/s  ETA %.0fs  D(real) %.4f  D(fake) %.4f  W %.4f%s",
-            tty ? "\r" : "", bar, it, r->total, rate, eta, dr, df, w, tty ? "  " : "\n");
+    fprintf(stderr, "%s[%s] %lld/%lld  %.2f it/s  ETA %.0fs  D(real) %.4f  D(fake) %.4f  W %.4f"
+            "  loss G %.4f%s", tty ? "\r" : "", bar, it, r->total, rate, eta, dr, df, w, lg,
+            tty ? "  " : "\n");
     fflush(stderr);
 }
 
