@@ -363,10 +363,15 @@ static void progress(run *r, double seconds)
     sgad_trainer_stat(r->t, SGAD_STAT_D_FAKE, &df);
     sgad_trainer_stat(r->t, SGAD_STAT_WASSERSTEIN, &w);
     sgad_trainer_stat(r->t, SGAD_STAT_LOSS_G, &lg);
-    const double eta = rate > 0 ? (double)(r->total - it) / rate : 0;
+    double eta = rate > 0 ? (double)(r->total - it) / rate : 0;
+    double frac = (double)it / (double)r->total;
+    if (r->o.time_limit > 0) { /* the time budget may end the run first */
+        eta = fmin(eta, fmax(r->o.time_limit - seconds, 0.0));
+        frac = fmax(frac, fmin(seconds / r->o.time_limit, 1.0));
+    }
     const int tty = isatty(STDERR_FILENO);
     char bar[21];
-    const int fill = (int)(20.0 * (double)it / (double)r->total);
+    const int fill = (int)(20.0 * frac);
     for (int i = 0; i < 20; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = 0;
