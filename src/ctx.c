@@ -162,3 +162,21 @@ void sgad__scratch_release(sgad_ctx *ctx)
         ctx->scratch_size[i] = 0;
     }
 }
+
+sgad_status sgad_ctx_set_reduce_hook(sgad_ctx *ctx, sgad_reduce_hook hook, void *user)
+{
+    if (!ctx)
+        return SGAD_E_INVALID_ARG;
+    ctx->reduce = hook;
+    ctx->reduce_user = user;
+    return SGAD_OK;
+}
+
+sgad_status sgad__ctx_reduce(sgad_ctx *ctx, const char *fn, double *values, int64_t count)
+{
+    if (!ctx->reduce)
+        return SGAD_OK;
+    const sgad_status s = ctx->reduce(ctx->reduce_user, values, count);
+    SGAD__CHECK(ctx, s == SGAD_OK, s, "%s: the reduce hook returned %s", fn, sgad_status_name(s));
+    return SGAD_OK;
+}

@@ -29,6 +29,8 @@ struct sgad_ctx {
     void *scratch[SGAD__SCRATCH_SLOTS];
     size_t scratch_size[SGAD__SCRATCH_SLOTS];
     char err[SGAD__ERR_LEN];
+    sgad_reduce_hook reduce;
+    void *reduce_user;
 };
 
 struct sgad_tensor {
@@ -77,6 +79,10 @@ void sgad__free(sgad_ctx *ctx, void *ptr);
  * valid until the next call for the same slot. NULL on failure. */
 void *sgad__scratch(sgad_ctx *ctx, int slot, size_t size);
 void sgad__scratch_release(sgad_ctx *ctx);
+
+/* Sums values across processes through the context's reduce hook (a no-op
+ * without one); fn names the caller in messages. */
+sgad_status sgad__ctx_reduce(sgad_ctx *ctx, const char *fn, double *values, int64_t count);
 
 /* A fresh random stream id for the next object that needs random numbers. */
 uint64_t sgad__ctx_next_stream(sgad_ctx *ctx);

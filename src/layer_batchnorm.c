@@ -20,7 +20,8 @@ typedef struct batchnorm {
     float *stats;         /* per (t, c): mean at [t*C + c], 1/std after T*C */
     int64_t stats_cap;    /* floats allocated in stats */
     int fwd_training;     /* mode of the last forward */
-    double *acc;          /* per-channel accumulators, 2*C */
+    double *acc;          /* per-channel accumulators, 2*C + 2 */
+    double count;         /* values per channel in the last training forward's batch */
 } batchnorm;
 
 static sgad_status bn_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -50,11 +51,14 @@ static bn_geom geom_of(const sgad__shape *in)
     return g;
 }
 
-/* Per-channel mean and biased variance of one time step, in double. */
-static void step_moments(const bn_geom *g, const float *x, double *mean, double *var)
+/* Per-channel mean and biased variance of one time step, in double, over
+ * the global batch: the sums (and the count, in mean[C]) go through the
+ * context's reduce hook, which sums them across processes if there is one.
+ * *count gets the number of values per channel. */
+static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, const float *x, double *mean,
+                                double *var, double *count)
 {
-    const double m = (double)(g->n * g->s);
-    memset(mean, 0, (size_t)g->c * sizeof *mean);
+    memset(mean, 0, (size_t)(g->c + 1) * sizeof *mean);
     memset(var, 0, (size_t)g->c * sizeof *var);
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t c = 0; c < g->c; c++) {
@@ -64,6 +68,9 @@ static void step_moments(const bn_geom *g, const float *x, double *mean, double 
                 sum += p[s];
             mean[c] += sum;
         }
+    mean[g->c] = (double)(g->n * g->s);
+    SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", mean, g->c + 1));
+    const double m = mean[g->c];
     for (int64_t c = 0; c < g->c; c++)
         mean[c] /= m;
     for (int64_t n = 0; n < g->n; n++)
@@ -74,8 +81,11 @@ static void step_moments(const bn_geom *g, const float *x, double *mean, double 
                 sum += ((double)p[s] - mean[c]) * ((double)p[s] - mean[c]);
             var[c] += sum;
         }
+    SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", var, g->c));
     for (int64_t c = 0; c < g->c; c++)
         var[c] /= m;
+    *count = m;
+    return SGAD_OK;
 }
 
 /* y = (x - mean) * invstd * weight + bias for one time step. */
@@ -129,13 +139,13 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
     for (int64_t t = 0; t < steps; t++) {
         float *mt = mean + t * C, *it = invstd + t * C;
         if (l->training) {
-            double *dm = bn->acc, *dv = bn->acc + C;
-            step_moments(&g, x + t * step_len, dm, dv);
+            double *dm = bn->acc, *dv = bn->acc + C + 1;
+            SGAD__TRY(step_moments(l->ctx, &g, x + t * step_len, dm, dv, &bn->count));
             for (int64_t c = 0; c < C; c++) {
                 mt[c] = (float)dm[c];
                 it[c] = (float)(1.0 / sqrt(dv[c] + bn->eps));
             }
-            update_running(bn, dm, dv, (double)(g.n * g.s));
+            update_running(bn, dm, dv, bn->count);
         } else {
             for (int64_t c = 0; c < C; c++) {
                 mt[c] = bn->running_mean[c];
@@ -173,7 +183,7 @@ static void step_input_grad(const batchnorm *bn, const bn_geom *g, const float *
                             const float *invstd, const double *sum_dy, const double *sum_dyx,
                             const float *x, const float *dy, float *dx)
 {
-    const double m = (double)(g->n * g->s);
+    const double m = bn->count; /* values per channel in the (global) batch */
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t c = 0; c < g->c; c++) {
             const int64_t off = (n * g->c + c) * g->s;
@@ -204,6 +214,10 @@ static sgad_status bn_backward(sgad_layer *l, const sgad__shape *in, const float
             dweight[c] += (float)sum_dyx[c];
             dbias[c] += (float)sum_dy[c];
         }
+        /* parameter gradients stay per process (the trainer's gradient hook
+         * averages them); the input gradient needs the global means */
+        if (dx && bn->fwd_training)
+            SGAD__TRY(sgad__ctx_reduce(l->ctx, "batch norm", bn->acc, 2 * C));
         if (dx)
             step_input_grad(bn, &g, mean + t * C, invstd + t * C, sum_dy, sum_dyx, x + off,
                             dy + off, dx + off);
@@ -274,7 +288,7 @@ static sgad_status bn_create(sgad_ctx *ctx, const char *fn, int spatial, int64_t
         s = sgad__layer_add_param(l, "running_mean", 1, &channels, 0, &bn->running_mean);
     if (s == SGAD_OK)
         s = sgad__layer_add_param(l, "running_var", 1, &channels, 0, &bn->running_var);
-    if (s == SGAD_OK && !(bn->acc = sgad__calloc(ctx, 2 * (size_t)channels, sizeof(double))))
+    if (s == SGAD_OK && !(bn->acc = sgad__calloc(ctx, 2 * (size_t)channels + 2, sizeof(double))))
         s = SGAD_E_NOMEM;
     if (s != SGAD_OK) {
         sgad_layer_free(l);

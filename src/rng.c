@@ -23,13 +23,12 @@ float sgad__rng_uniform(uint64_t seed, uint64_t stream, uint64_t i)
     return (float)(sgad__rng_u64(seed, stream, i) >> 40) * (1.0f / 16777216.0f);
 }
 
-void sgad__rng_normal_fill(uint64_t seed, uint64_t stream, float *p, int64_t n)
+void sgad__rng_normal_fill(uint64_t seed, uint64_t stream, uint64_t first, float *p, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
-        const double u1 = ((double)(sgad__rng_u64(seed, stream, 2 * (uint64_t)i) >> 11) + 1.0) *
-                          0x1p-53;
-        const double u2 = (double)(sgad__rng_u64(seed, stream, 2 * (uint64_t)i + 1) >> 11) *
-                          0x1p-53;
+        const uint64_t k = first + (uint64_t)i;
+        const double u1 = ((double)(sgad__rng_u64(seed, stream, 2 * k) >> 11) + 1.0) * 0x1p-53;
+        const double u2 = (double)(sgad__rng_u64(seed, stream, 2 * k + 1) >> 11) * 0x1p-53;
         p[i] = (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
     }
 }

@@ -172,6 +172,17 @@ sgad_status sgad_trainer_set_seed(sgad_trainer *t, uint64_t seed)
     return SGAD_OK;
 }
 
+sgad_status sgad_trainer_set_shard(sgad_trainer *t, int index, int count)
+{
+    if (!t)
+        return SGAD_E_INVALID_ARG;
+    SGAD__CHECK(t->ctx, count >= 1 && index >= 0 && index < count, SGAD_E_INVALID_ARG,
+                "sgad_trainer_set_shard: index %d of %d", index, count);
+    t->shard_index = index;
+    t->shard_count = count;
+    return SGAD_OK;
+}
+
 sgad_status sgad_trainer_set_grad_hook(sgad_trainer *t, sgad_grad_hook hook, void *user)
 {
     if (!t)
@@ -187,7 +198,7 @@ sgad_status sgad_draw_latents(sgad_ctx *ctx, uint64_t seed, sgad_tensor *z)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(ctx, z != NULL, SGAD_E_INVALID_ARG, "sgad_draw_latents: z is NULL");
     /* A stream no iteration uses: iterations count up from 0. */
-    sgad__rng_normal_fill(seed, UINT64_MAX, z->data, z->numel);
+    sgad__rng_normal_fill(seed, UINT64_MAX, 0, z->data, z->numel);
     return SGAD_OK;
 }
 
@@ -334,7 +345,10 @@ static sgad_status prepare(sgad_trainer *t, const sgad_tensor *real)
 /* Standard normal latents keyed by the seed and the iteration. */
 static void draw_latents(sgad_trainer *t)
 {
-    sgad__rng_normal_fill(t->seed, (uint64_t)t->iterations, t->z->data, t->z->numel);
+    /* a shard draws its slice of the global batch's latents */
+    sgad__rng_normal_fill(t->seed, (uint64_t)t->iterations,
+                          (uint64_t)t->shard_index * (uint64_t)t->z->numel, t->z->data,
+                          t->z->numel);
 }
 
 /* Mean score and the loss gradient for a batch judged as `target` (1 real,

@@ -64,6 +64,19 @@ SGAD_API const char *sgad_ctx_last_error(const sgad_ctx *ctx);
 /** Clears the last error text. NULL is a no-op. */
 SGAD_API void sgad_ctx_clear_error(sgad_ctx *ctx);
 
+/** Sums count doubles elementwise across the processes of a data-parallel
+ *  run, in place (e.g. MPI_Allreduce with MPI_SUM). Returns SGAD_OK or an
+ *  error that fails the calling forward or backward. */
+typedef sgad_status (*sgad_reduce_hook)(void *user, double *values, int64_t count);
+
+/** Installs (NULL: removes) the hook batch-norm layers in training mode
+ *  call to turn their per-process statistics into statistics of the whole
+ *  global batch (synchronised batch norm): the per-channel sums and count
+ *  in forward, the sums of dy and dy * x-hat in backward. Every process
+ *  must then run the same layers on equally shaped shards. Without a hook
+ *  each process normalises with its own batch. */
+SGAD_API sgad_status sgad_ctx_set_reduce_hook(sgad_ctx *ctx, sgad_reduce_hook hook, void *user);
+
 #ifdef __cplusplus
 }
 #endif

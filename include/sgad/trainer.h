@@ -139,6 +139,15 @@ SGAD_API sgad_status sgad_trainer_get(const sgad_trainer *t, sgad_option option,
  *  rolled back like a non-finite one and returns that status. */
 typedef sgad_status (*sgad_grad_hook)(void *user, sgad_trainer *t, int which, sgad_net *net);
 
+/** For data-parallel training: this process is shard `index` of `count`,
+ *  each stepping on its slice of every global batch. The latents drawn
+ *  without a z are then the matching slice of the global batch's latents,
+ *  so `count` processes see the same z as one process with the whole
+ *  batch. Default 0 of 1. With the gradient hook (averaging gradients) and
+ *  the context's reduce hook (synchronised batch norm) the processes train
+ *  one model; see docs/mpi.md. */
+SGAD_API sgad_status sgad_trainer_set_shard(sgad_trainer *t, int index, int count);
+
 /** Installs (or with NULL removes) the gradient hook. */
 SGAD_API sgad_status sgad_trainer_set_grad_hook(sgad_trainer *t, sgad_grad_hook hook,
                                                 void *user);
