@@ -46,7 +46,7 @@ PROGRAMS := sgad-train sgad-sample sgad-inspect
 PROGRAM_BINS := $(PROGRAMS:%=$(BUILD)/examples/%)
 
 .PHONY: all lib check check-asan asan-run check-valgrind check-headers bench demo deps clean \
-        install install-strip uninstall fixtures fuzz check-tools demo-layers
+        install install-strip uninstall fixtures fuzz check-tools demo-layers mpi check-mpi
 
 all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
 
@@ -175,6 +175,21 @@ fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) $(FUZZ_TARGETS:%=build/fuzz/corpu
 	        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
 	        -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$t || exit 1; \
 	done
+
+# The optional MPI layer (Debian's libopenmpi-dev): sgad-train built with
+# data-parallel training; the library itself never links MPI.
+MPICC ?= mpicc
+MPI_BIN := $(BUILD)/mpi/sgad-train-mpi
+$(MPI_BIN): examples/sgad-train.c mpi/sgad_mpi.c mpi/sgad_mpi.h $(SHARED)
+	@command -v $(MPICC) >/dev/null || { echo "make mpi: $(MPICC) not found; apt-get install libopenmpi-dev openmpi-bin" >&2; exit 1; }
+	@mkdir -p $(@D)
+	$(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $@ examples/sgad-train.c mpi/sgad_mpi.c \
+	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
+
+mpi: lib $(MPI_BIN)
+
+check-mpi: mpi $(TEST_HELPERS)
+	$(TEST_ENV) SGAD_MPI_BIN=$(CURDIR)/$(MPI_BIN) sh tests/test_mpi.sh
 
 # Installs the Debian packages the build and tests need, if any is missing.
 deps:

@@ -14,10 +14,14 @@
 
 #include <sgad/sgad.h>
 
+#ifdef SGAD_WITH_MPI /* `make mpi`: data-parallel over MPI, see docs/mpi.md */
+#include "../mpi/sgad_mpi.h"
+#endif
+
 typedef struct options {
     const char *model, *data, *labels, *format, *loss, *optimizer, *schedule;
     const char *checkpoint_dir, *resume, *log, *out;
-    long long iters, epochs, checkpoint_every, sample_every, log_every;
+    long long iters, epochs, checkpoint_every, sample_every, log_every, stop_at;
     int batch, steps, latent, threads, keep;
     double lr_d, lr_g, ema, clip, time_limit;
     int n_critic;
@@ -42,10 +46,13 @@ static void usage(FILE *f)
             "                  [--n-critic K] [--clip C] [--ema DECAY] [--seed S] [--threads K]\n"
             "                  [--checkpoint-dir DIR] [--checkpoint-every N] [--keep K]\n"
             "                  [--resume PATH|DIR] [--sample-every N] [--log FILE]\n"
-            "                  [--log-every N] [--time-limit SECONDS] [--out DIR]\n"
+            "                  [--log-every N] [--time-limit SECONDS] [--stop-at ITERATION]\n"
+            "                  [--out DIR]\n"
             "Defaults: SGAD on Debian's Fashion-MNIST, 1000 iterations, batch 64, T 16,\n"
             "RMSprop lr 2e-4 (SGAN: D 4e-4), checkpoints in OUT/checkpoints every 500\n"
-            "iterations keeping 3, samples every 500, log OUT/train.jsonl every 10.\n");
+            "iterations keeping 3, samples every 500, log OUT/train.jsonl every 10.\n"
+            "--time-limit and --stop-at end a run early with a checkpoint, as Ctrl-C does;\n"
+            "--resume continues it with the schedule it was started with.\n");
 }
 
 static int bad(const char *opt, const char *value)
@@ -110,6 +117,7 @@ static int parse(int argc, char **argv, options *o)
         INT("--checkpoint-every", checkpoint_every, 0, 1000000000LL);
         INT("--sample-every", sample_every, 0, 1000000000LL);
         INT("--log-every", log_every, 1, 1000000000LL); INT("--keep", keep, 0, 1000);
+        INT("--stop-at", stop_at, 1, 1000000000LL);
         INT("--n-critic", n_critic, 1, 1000); INT("--seed", seed, 0, LLONG_MAX);
         REAL("--lr-d", lr_d, 0, 10); REAL("--lr-g", lr_g, 0, 10);
         REAL("--ema", ema, 0, 0.999999); REAL("--clip", clip, 0, 1000);
@@ -148,6 +156,11 @@ static int parse(int argc, char **argv, options *o)
 
 typedef struct run {
     options o;
+    int rank, ranks; /* this process of `ranks` data-parallel ones (1 without MPI) */
+#ifdef SGAD_WITH_MPI
+    sgad_mpi mpi;
+#endif
+    sgad_tensor *global; /* a whole global batch, sliced per rank */
     sgad_ctx *ctx;
     sgad_dataset *data;
     sgad_trainer *t;
@@ -293,7 +306,15 @@ static int setup(run *r)
     sgad_model model;
     int latent;
     sgad_trainer_preset(r->t, &model, NULL, NULL, &latent);
-    const int64_t rd[4] = {o->batch, c, h, w}, zd[3] = {1, 64, latent};
+    if (o->batch % r->ranks != 0) {
+        fprintf(stderr, "sgad-train: the batch %d does not split over %d ranks\n", o->batch,
+                r->ranks);
+        return 1;
+    }
+    const int64_t rd[4] = {o->batch / r->ranks, c, h, w}, gd[4] = {o->batch, c, h, w};
+    const int64_t zd[3] = {1, 64, latent};
+    if (sgad_tensor_create(r->ctx, 4, gd, &r->global) != SGAD_OK)
+        return lib_fail(r, "buffers");
     int nd;
     int64_t sd[SGAD_MAX_DIMS];
     if (sgad_tensor_create(r->ctx, 4, rd, &r->real) != SGAD_OK ||
@@ -302,6 +323,12 @@ static int setup(run *r)
         sgad_tensor_create(r->ctx, nd, sd, &r->samples) != SGAD_OK ||
         sgad_draw_latents(r->ctx, 12345, r->z) != SGAD_OK)
         return lib_fail(r, "buffers");
+#ifdef SGAD_WITH_MPI
+    if (sgad_mpi_attach(&r->mpi, r->ctx, r->t) != SGAD_OK)
+        return lib_fail(r, "mpi");
+#endif
+    if (r->rank != 0)
+        return 0; /* rank 0 alone writes */
     mkdir(o->out, 0777);
     snprintf(r->ckpt_dir, sizeof r->ckpt_dir, "%s", o->checkpoint_dir ? o->checkpoint_dir : "");
     if (!o->checkpoint_dir)
@@ -319,6 +346,25 @@ static int setup(run *r)
 }
 
 /* ---- running ---------------------------------------------------------------- */
+
+/* Whether the run ends here, the same on every rank (any rank's reason). */
+static int agree(run *r, int last)
+{
+#ifdef SGAD_WITH_MPI
+    if (r->ranks > 1)
+        return !sgad_mpi_all_ok(!last);
+#endif
+    (void)r;
+    return last;
+}
+
+/* For the MPI test: SGAD_MPI_TEST_DIE_AT=N kills rank 1 after iteration N. */
+static void test_failure(const run *r, long long done)
+{
+    const char *at = getenv("SGAD_MPI_TEST_DIE_AT");
+    if (at && r->rank == 1 && done == atoll(at))
+        raise(SIGKILL);
+}
 
 static void log_rates(FILE *f, sgad_trainer *t, int which)
 {
@@ -427,14 +473,26 @@ static int train(run *r)
         const long long it = (long long)sgad_trainer_iterations(r->t);
         const long long epoch = it / r->per_epoch;
         if (sgad_trainer_set_epoch(r->t, epoch) != SGAD_OK ||
-            sgad_dataset_batch(r->data, o->seed, epoch, it % r->per_epoch, r->real, NULL) !=
-                SGAD_OK ||
-            sgad_trainer_step(r->t, r->real, NULL) != SGAD_OK)
+            sgad_dataset_batch(r->data, o->seed, epoch, it % r->per_epoch, r->global, NULL) !=
+                SGAD_OK)
+            return lib_fail(r, "data");
+        /* this rank's slice of the global batch */
+        const int64_t part = sgad_tensor_numel(r->real);
+        memcpy(sgad_tensor_data(r->real), sgad_tensor_data(r->global) + r->rank * part,
+               (size_t)part * sizeof(float));
+        if (sgad_trainer_step(r->t, r->real, NULL) != SGAD_OK)
             return lib_fail(r, "iteration");
+        test_failure(r, it + 1);
         const long long done = it + 1;
         const double seconds = now() - r->started;
-        const int last = done == r->total || interrupted ||
-                         (o->time_limit > 0 && seconds >= o->time_limit);
+        int last = done == r->total || interrupted || done == o->stop_at ||
+                   (o->time_limit > 0 && seconds >= o->time_limit);
+        last = agree(r, last);
+        if (r->rank != 0) {
+            if (last)
+                break;
+            continue;
+        }
         if (done % o->log_every == 0 || last) {
             write_log(r, seconds);
             progress(r, seconds);
@@ -452,8 +510,10 @@ static int train(run *r)
         if (last)
             break;
     }
-    fprintf(stderr, "sgad-train: %lld iterations in %.1f s; samples in %s/samples.png\n",
-            (long long)sgad_trainer_iterations(r->t) - r->first, now() - r->started, o->out);
+    if (r->rank == 0)
+        fprintf(stderr, "sgad-train: %lld iterations in %.1f s on %d rank%s; samples in "
+                "%s/samples.png\n", (long long)sgad_trainer_iterations(r->t) - r->first,
+                now() - r->started, r->ranks, r->ranks > 1 ? "s" : "", o->out);
     return 0;
 }
 
@@ -462,6 +522,7 @@ static void finish(run *r)
     if (r->log)
         fclose(r->log);
     sgad_tensor_free(r->real);
+    sgad_tensor_free(r->global);
     sgad_tensor_free(r->z);
     sgad_tensor_free(r->samples);
     sgad_trainer_free(r->t);
@@ -473,6 +534,15 @@ int main(int argc, char **argv)
 {
     run r;
     memset(&r, 0, sizeof r);
+    r.ranks = 1;
+#ifdef SGAD_WITH_MPI
+    if (sgad_mpi_init(&argc, &argv, &r.mpi)) {
+        fprintf(stderr, "sgad-train: MPI did not start\n");
+        return 1;
+    }
+    r.rank = r.mpi.rank;
+    r.ranks = r.mpi.size;
+#endif
     const int bad_args = parse(argc, argv, &r.o);
     if (bad_args)
         return bad_args;
@@ -483,6 +553,14 @@ int main(int argc, char **argv)
     int rc = setup(&r);
     if (!rc)
         rc = train(&r);
+#ifdef SGAD_WITH_MPI
+    if (rc && rc != 130 && r.ranks > 1)
+        sgad_mpi_abort(rc); /* the other ranks would wait for this one forever */
+    finish(&r);
+    sgad_mpi_finalize();
+    return rc;
+#else
     finish(&r);
     return rc;
+#endif
 }

@@ -5,8 +5,17 @@
  *   ckpt_helper train THREADS N OUT [IN]  SGAD 28x28, T 2, batch 4: N iterations
  *                                         (after restoring IN), then save OUT
  *   ckpt_helper load PATH                 rebuild the preset trainer of PATH
+ *   ckpt_helper idx PATH N                N 28x28 images with bars (IDX)
+ *   ckpt_helper compare A B TOL           two checkpoints of the same run done
+ *                                         differently (e.g. over MPI ranks): fails
+ *                                         if a parameter or optimizer state
+ *                                         differs by more than TOL of its
+ *                                         tensor's largest value, a running
+ *                                         statistic by more than 10 TOL; see
+ *                                         compare() for what is left out
  * Exit status 0 on success, 1 on a library error (message on stderr), 2 on
  * bad arguments. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +120,118 @@ static int load(const char *path)
     return 0;
 }
 
+static int write_idx(const char *path, int n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return 1;
+    const unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, 28, 0, 0, 0, 28};
+    fwrite(head, 1, 16, f);
+    for (int i = 0; i < n; i++)
+        for (int p = 0; p < 784; p++)
+            fputc((p / 28) / 4 == i % 7 || (p % 28) / 4 == i % 5 ? 230 : 10, f);
+    return fclose(f) != 0;
+}
+
+/* Largest |value| of tensor name in c, or -1 if there is none. */
+static double peak(sgad_ctx *ctx, const sgad_checkpoint *c, const char *name)
+{
+    for (int i = 0; i < sgad_checkpoint_tensor_count(c); i++) {
+        const char *n;
+        int nd;
+        int64_t dims[SGAD_MAX_DIMS];
+        sgad_checkpoint_tensor_info(c, i, &n, &nd, dims);
+        if (strcmp(n, name) != 0)
+            continue;
+        sgad_tensor *t;
+        if (sgad_tensor_create(ctx, nd, dims, &t) != SGAD_OK ||
+            sgad_checkpoint_tensor_read(c, name, t) != SGAD_OK)
+            return -1;
+        double m = 0;
+        for (int64_t k = 0; k < sgad_tensor_numel(t); k++)
+            m = fmax(m, fabs(sgad_tensor_data(t)[k]));
+        sgad_tensor_free(t);
+        return m;
+    }
+    return -1;
+}
+
+/* A parameter whose true gradient is zero (a bias right before batch norm,
+ * the decoder's shared key bias): its computed gradient is rounding noise,
+ * its RMSprop second moment stays below 1e-12, and its steps of +-10 lr go
+ * whichever way the noise points, in each run differently. Such parameters
+ * and their optimizer state are not compared, as in the golden tests. */
+static int is_noise(sgad_ctx *ctx, const sgad_checkpoint *c, const char *name)
+{
+    char state[512];
+    const char *base = strncmp(name, "opt.", 4) == 0 ? name + 4 : name;
+    snprintf(state, sizeof state, "opt.%.*s.square_avg",
+             (int)(strstr(base, ".square_avg") ? strstr(base, ".square_avg") - base
+                                               : (long)strlen(base)), base);
+    const double m = peak(ctx, c, state);
+    return m >= 0 && m < 1e-12;
+}
+
+static int compare(const char *a, const char *b, double tol)
+{
+    sgad_ctx *ctx;
+    sgad_checkpoint *ca, *cb;
+    if (sgad_ctx_create(&ctx) != SGAD_OK || sgad_checkpoint_read(ctx, a, &ca) != SGAD_OK ||
+        sgad_checkpoint_read(ctx, b, &cb) != SGAD_OK)
+        return fail(ctx, "read");
+    if (strcmp(sgad_checkpoint_meta(ca, "iteration"), sgad_checkpoint_meta(cb, "iteration")) ||
+        sgad_checkpoint_tensor_count(ca) != sgad_checkpoint_tensor_count(cb)) {
+        fprintf(stderr, "ckpt_helper: the checkpoints differ in iteration or tensors\n");
+        return 1;
+    }
+    double worst = 0;
+    const char *worst_name = "";
+    long long differing = 0, total = 0;
+    for (int i = 0; i < sgad_checkpoint_tensor_count(ca); i++) {
+        const char *name;
+        int nd;
+        int64_t dims[SGAD_MAX_DIMS];
+        sgad_tensor *ta, *tb;
+        sgad_checkpoint_tensor_info(ca, i, &name, &nd, dims);
+        if (sgad_tensor_create(ctx, nd, dims, &ta) != SGAD_OK ||
+            sgad_tensor_create(ctx, nd, dims, &tb) != SGAD_OK ||
+            sgad_checkpoint_tensor_read(ca, name, ta) != SGAD_OK ||
+            sgad_checkpoint_tensor_read(cb, name, tb) != SGAD_OK)
+            return fail(ctx, name);
+        const float *pa = sgad_tensor_data(ta), *pb = sgad_tensor_data(tb);
+        const int running = strstr(name, ".running_") != NULL;
+        if (!running && is_noise(ctx, cb, name)) {
+            sgad_tensor_free(ta);
+            sgad_tensor_free(tb);
+            continue;
+        }
+        double scale = 0, diff = 0;
+        for (int64_t k = 0; k < sgad_tensor_numel(ta); k++) {
+            scale = fmax(scale, fabs(pb[k]));
+            diff = fmax(diff, fabs(pa[k] - pb[k]));
+            differing += pa[k] != pb[k];
+        }
+        total += sgad_tensor_numel(ta);
+        /* running statistics also carry the noise parameters' random steps */
+        const double rel = (scale > 0 ? diff / scale : diff) / (running ? 10.0 : 1.0);
+        if (rel > worst) {
+            worst = rel;
+            worst_name = name;
+        }
+        sgad_tensor_free(ta);
+        sgad_tensor_free(tb);
+    }
+    printf("compare: %lld of %lld compared values differ; worst %.3g of the tolerance's unit "
+           "(%s), tolerance %g\n", differing, total, worst, worst_name, tol);
+    return worst > tol;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "idx") == 0)
+        return write_idx(argv[2], atoi(argv[3]));
+    if (argc == 5 && strcmp(argv[1], "compare") == 0)
+        return compare(argv[2], argv[3], atof(argv[4]));
     if (argc == 3 && strcmp(argv[1], "load") == 0)
         return load(argv[2]);
     if (argc == 5 && strcmp(argv[1], "save") == 0)

@@ -1,0 +1,111 @@
+/* The MPI layer (sgad_mpi.h). Only this file includes mpi.h. */
+#include "sgad_mpi.h"
+
+#include <mpi.h>
+#include <stdint.h>
+#include <string.h>
+
+int sgad_mpi_init(int *argc, char ***argv, sgad_mpi *m)
+{
+    int provided;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return 1;
+    /* errors come back as codes, so a dead peer gives a message, not a hang */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &m->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &m->size);
+    return 0;
+}
+
+void sgad_mpi_finalize(void)
+{
+    MPI_Finalize();
+}
+
+void sgad_mpi_abort(int code)
+{
+    MPI_Abort(MPI_COMM_WORLD, code);
+}
+
+int sgad_mpi_all_ok(int ok)
+{
+    int all = 0;
+    if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return 0;
+    return all;
+}
+
+/* Gradients: summed across ranks, then divided by the number of ranks:
+ * each rank's loss is a mean over its shard, so the average is the mean
+ * over the global batch. */
+static sgad_status average_gradients(void *user, sgad_trainer *t, int which, sgad_net *net)
+{
+    (void)t;
+    (void)which;
+    const sgad_mpi *m = user;
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *g = NULL;
+        if (sgad_net_param(net, i, NULL, NULL, &g) != SGAD_OK)
+            return SGAD_E_INTERNAL;
+        if (!g)
+            continue; /* a buffer */
+        float *p = sgad_tensor_data(g);
+        const int64_t n = sgad_tensor_numel(g);
+        if (n > INT32_MAX || MPI_Allreduce(MPI_IN_PLACE, p, (int)n, MPI_FLOAT, MPI_SUM,
+                                           MPI_COMM_WORLD) != MPI_SUCCESS)
+            return SGAD_E_IO;
+        const float scale = 1.0f / (float)m->size;
+        for (int64_t k = 0; k < n; k++)
+            p[k] *= scale;
+    }
+    return SGAD_OK;
+}
+
+static sgad_status sum_statistics(void *user, double *values, int64_t count)
+{
+    (void)user;
+    if (count > INT32_MAX || MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_DOUBLE,
+                                           MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return SGAD_E_IO;
+    return SGAD_OK;
+}
+
+static sgad_status broadcast_tensor(sgad_tensor *v)
+{
+    const int64_t n = sgad_tensor_numel(v);
+    if (n > INT32_MAX ||
+        MPI_Bcast(sgad_tensor_data(v), (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return SGAD_E_IO;
+    return SGAD_OK;
+}
+
+static sgad_status broadcast_state(sgad_trainer *t)
+{
+    for (int which = 0; which < 2; which++) {
+        sgad_net *net = sgad_trainer_net(t, which);
+        sgad_optimizer *opt = sgad_trainer_optimizer(t, which);
+        for (int i = 0; i < sgad_net_param_count(net); i++) {
+            sgad_tensor *v;
+            if (sgad_net_param(net, i, NULL, &v, NULL) != SGAD_OK || broadcast_tensor(v))
+                return SGAD_E_IO;
+        }
+        for (int i = 0; i < sgad_optimizer_state_count(opt); i++) {
+            sgad_tensor *v;
+            if (sgad_optimizer_state(opt, i, NULL, &v) != SGAD_OK || broadcast_tensor(v))
+                return SGAD_E_IO;
+        }
+    }
+    return SGAD_OK;
+}
+
+sgad_status sgad_mpi_attach(sgad_mpi *m, sgad_ctx *ctx, sgad_trainer *t)
+{
+    sgad_status s = sgad_trainer_set_grad_hook(t, average_gradients, m);
+    if (s == SGAD_OK)
+        s = sgad_ctx_set_reduce_hook(ctx, sum_statistics, m);
+    if (s == SGAD_OK)
+        s = sgad_trainer_set_shard(t, m->rank, m->size);
+    if (s == SGAD_OK)
+        s = broadcast_state(t);
+    return s;
+}
