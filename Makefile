@@ -219,6 +219,10 @@ install: lib sgad.pc
 	    $(CC) $(ALL_CFLAGS) -o $(DESTDIR)$(BINDIR)/$$p examples/$$p.c -L$(LIBOUT) -lsgad -lm \
 	        -Wl,-rpath,$(LIBDIR) || exit 1; \
 	done
+	if [ -f $(MPI_BIN) ]; then \
+	    $(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $(DESTDIR)$(BINDIR)/sgad-train-mpi \
+	        examples/sgad-train.c mpi/sgad_mpi.c -L$(LIBOUT) -lsgad -lm -Wl,-rpath,$(LIBDIR); \
+	fi
 
 install-strip: install
 	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION)
@@ -226,7 +230,8 @@ install-strip: install
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libsgad.so $(DESTDIR)$(LIBDIR)/libsgad.a \
-	    $(DESTDIR)$(LIBDIR)/pkgconfig/sgad.pc $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%)
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/sgad.pc $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) \
+	    $(DESTDIR)$(BINDIR)/sgad-train-mpi
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/sgad
 
 clean:
