@@ -98,6 +98,21 @@ static sgad_status broadcast_state(sgad_trainer *t)
     return SGAD_OK;
 }
 
+/* The random state is the seed and the iteration count: rank 0's seed is
+ * taken by all, and every rank must be at the same iteration. */
+static sgad_status broadcast_random_state(sgad_trainer *t)
+{
+    unsigned long long seed = sgad_trainer_seed(t);
+    long long it = (long long)sgad_trainer_iterations(t), lo = 0, hi = 0;
+    if (MPI_Bcast(&seed, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS ||
+        MPI_Allreduce(&it, &lo, 1, MPI_LONG_LONG, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS ||
+        MPI_Allreduce(&it, &hi, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return SGAD_E_IO;
+    if (lo != hi)
+        return SGAD_E_STATE; /* ranks resumed from different checkpoints */
+    return sgad_trainer_set_seed(t, seed);
+}
+
 sgad_status sgad_mpi_attach(sgad_mpi *m, sgad_ctx *ctx, sgad_trainer *t)
 {
     sgad_status s = sgad_trainer_set_grad_hook(t, average_gradients, m);
@@ -107,5 +122,7 @@ sgad_status sgad_mpi_attach(sgad_mpi *m, sgad_ctx *ctx, sgad_trainer *t)
         s = sgad_trainer_set_shard(t, m->rank, m->size);
     if (s == SGAD_OK)
         s = broadcast_state(t);
+    if (s == SGAD_OK)
+        s = broadcast_random_state(t);
     return s;
 }

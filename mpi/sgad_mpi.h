@@ -19,8 +19,8 @@ void sgad_mpi_finalize(void);
 
 /* Installs the gradient hook and the batch-norm reduce hook, sets the
  * trainer's shard to (rank, size) and broadcasts rank 0's parameters,
- * buffers and optimizer state to all ranks (the seed comes from the
- * command line, the same on every rank). */
+ * buffers, optimizer state and seed to all ranks; SGAD_E_STATE if the
+ * ranks are at different iterations. */
 sgad_status sgad_mpi_attach(sgad_mpi *m, sgad_ctx *ctx, sgad_trainer *t);
 
 /* A collective "did every rank succeed": the smallest status code wins,

@@ -202,6 +202,11 @@ sgad_status sgad_draw_latents(sgad_ctx *ctx, uint64_t seed, sgad_tensor *z)
     return SGAD_OK;
 }
 
+uint64_t sgad_trainer_seed(const sgad_trainer *t)
+{
+    return t ? t->seed : 0;
+}
+
 int64_t sgad_trainer_iterations(const sgad_trainer *t)
 {
     return t ? t->iterations : 0;

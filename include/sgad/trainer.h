@@ -156,6 +156,11 @@ SGAD_API sgad_status sgad_trainer_set_grad_hook(sgad_trainer *t, sgad_grad_hook 
  *  counter-based generator keyed by seed and iteration). */
 SGAD_API sgad_status sgad_trainer_set_seed(sgad_trainer *t, uint64_t seed);
 
+/** The seed of the latents. Together with sgad_trainer_iterations it is
+ *  the whole state of the trainer's random numbers (what a data-parallel
+ *  run broadcasts at start). */
+SGAD_API uint64_t sgad_trainer_seed(const sgad_trainer *t);
+
 /** Runs one iteration on a batch of real images [N, C, H, W] in [0, 1].
  *  z [1, N, latent] may be NULL: it is then drawn from the trainer's seed. */
 SGAD_API sgad_status sgad_trainer_step(sgad_trainer *t, const sgad_tensor *real,
