@@ -156,9 +156,19 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     -Iinclude -Isrc -Itests
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(SRCS) tests/tiny_gan.c
+FUZZ_LIBS := -lblis -ljansson -lpng -lz -lm -lpthread
+build/fuzz/fuzz_checkpoint: tests/fuzz/fuzz_checkpoint.c $(SRCS) tests/tiny_gan.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(SRCS) tests/tiny_gan.c -lblis -ljansson -lpng -lz -lm -lpthread
+	clang $(FUZZ_CFLAGS) -o $@ $< $(SRCS) tests/tiny_gan.c $(FUZZ_LIBS)
+
+# One binary per data reader from the same source.
+build/fuzz/fuzz_idx build/fuzz/fuzz_cifar build/fuzz/fuzz_png: tests/fuzz/fuzz_data.c $(SRCS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -DSGAD_FUZZ_FORMAT=$(FUZZ_FORMAT_$(@F)) -o $@ $< $(SRCS) $(FUZZ_LIBS)
+
+FUZZ_FORMAT_fuzz_idx := SGAD_DATA_IDX
+FUZZ_FORMAT_fuzz_cifar := SGAD_DATA_CIFAR10
+FUZZ_FORMAT_fuzz_png := SGAD_DATA_PNG
 
 build/fuzz/corpus/checkpoint: $(BUILD)/tests/ckpt_helper
 	@mkdir -p $@

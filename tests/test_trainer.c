@@ -60,40 +60,20 @@ static void free_setup(setup *s)
     sgad_ctx_free(s->ctx);
 }
 
-/* Concatenated parameters and buffers of a net, for bitwise comparison. */
-static float *flatten(sgad_ctx *ctx, sgad_net *net, int64_t *n)
-{
-    int64_t total = 0;
-    for (int i = 0; i < sgad_net_param_count(net); i++) {
-        sgad_tensor *v;
-        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
-        total += sgad_tensor_numel(v);
-    }
-    float *out = malloc((size_t)total * sizeof *out), *p = out;
-    ck_assert_ptr_nonnull(out);
-    for (int i = 0; i < sgad_net_param_count(net); i++) {
-        sgad_tensor *v;
-        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
-        memcpy(p, sgad_tensor_data(v), (size_t)sgad_tensor_numel(v) * sizeof *p);
-        p += sgad_tensor_numel(v);
-    }
-    *n = total;
-    return out;
-}
 
 START_TEST(iterations_are_deterministic_and_move_both_nets)
 {
     setup a = make_setup(5), b = make_setup(5);
     int64_t ng, nd;
-    float *g0 = flatten(a.ctx, a.g, &ng), *d0 = flatten(a.ctx, a.d, &nd);
+    float *g0 = tu_net_weights(a.ctx, a.g, &ng), *d0 = tu_net_weights(a.ctx, a.d, &nd);
     for (int i = 0; i < 2; i++) {
         ASSERT_OK(a.ctx, sgad_trainer_step(a.t, a.real, NULL));
         ASSERT_OK(b.ctx, sgad_trainer_step(b.t, b.real, NULL));
     }
     ck_assert_int_eq(sgad_trainer_iterations(a.t), 2);
     int64_t n;
-    float *ga = flatten(a.ctx, a.g, &n), *gb = flatten(b.ctx, b.g, &n);
-    float *da = flatten(a.ctx, a.d, &n), *db = flatten(b.ctx, b.d, &n);
+    float *ga = tu_net_weights(a.ctx, a.g, &n), *gb = tu_net_weights(b.ctx, b.g, &n);
+    float *da = tu_net_weights(a.ctx, a.d, &n), *db = tu_net_weights(b.ctx, b.d, &n);
     ck_assert_mem_eq(ga, gb, (size_t)ng * sizeof *ga);
     ck_assert_mem_eq(da, db, (size_t)nd * sizeof *da);
     ck_assert(memcmp(ga, g0, (size_t)ng * sizeof *ga) != 0);
@@ -121,12 +101,12 @@ START_TEST(non_finite_iteration_is_rolled_back)
     setup s = make_setup(6);
     ASSERT_OK(s.ctx, sgad_trainer_step(s.t, s.real, NULL));
     int64_t ng, nd;
-    float *g0 = flatten(s.ctx, s.g, &ng), *d0 = flatten(s.ctx, s.d, &nd);
+    float *g0 = tu_net_weights(s.ctx, s.g, &ng), *d0 = tu_net_weights(s.ctx, s.d, &nd);
     sgad_tensor_data(s.real)[10] = NAN;
     ASSERT_STATUS(SGAD_E_NUMERIC, sgad_trainer_step(s.t, s.real, NULL));
     ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(s.ctx), "gradient of"));
     int64_t n;
-    float *g1 = flatten(s.ctx, s.g, &n), *d1 = flatten(s.ctx, s.d, &n);
+    float *g1 = tu_net_weights(s.ctx, s.g, &n), *d1 = tu_net_weights(s.ctx, s.d, &n);
     ck_assert_mem_eq(g0, g1, (size_t)ng * sizeof *g0); /* BN running stats included */
     ck_assert_mem_eq(d0, d1, (size_t)nd * sizeof *d0);
     ck_assert_int_eq(sgad_trainer_iterations(s.t), 1);

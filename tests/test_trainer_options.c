@@ -54,31 +54,11 @@ static void free_rig(rig *r)
     sgad_ctx_free(r->ctx);
 }
 
-/* All parameters and buffers of a net, concatenated. */
-static float *weights(sgad_ctx *ctx, sgad_net *net, int64_t *n)
-{
-    int64_t total = 0;
-    for (int i = 0; i < sgad_net_param_count(net); i++) {
-        sgad_tensor *v;
-        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
-        total += sgad_tensor_numel(v);
-    }
-    float *out = malloc((size_t)total * sizeof *out), *p = out;
-    ck_assert_ptr_nonnull(out);
-    for (int i = 0; i < sgad_net_param_count(net); i++) {
-        sgad_tensor *v;
-        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
-        memcpy(p, sgad_tensor_data(v), (size_t)sgad_tensor_numel(v) * sizeof *p);
-        p += sgad_tensor_numel(v);
-    }
-    *n = total;
-    return out;
-}
 
 static int same_weights(sgad_ctx *ctx, sgad_net *net, const float *w, int64_t n)
 {
     int64_t m;
-    float *now = weights(ctx, net, &m);
+    float *now = tu_net_weights(ctx, net, &m);
     const int same = m == n && memcmp(now, w, (size_t)n * sizeof *w) == 0;
     free(now);
     return same;
@@ -89,7 +69,7 @@ START_TEST(n_critic_updates_g_every_nth_iteration)
     rig r = make_rig(TINY, 2);
     ASSERT_OK(r.ctx, sgad_trainer_set(r.t, SGAD_OPT_N_CRITIC, 3));
     int64_t n;
-    float *g0 = weights(r.ctx, r.g, &n);
+    float *g0 = tu_net_weights(r.ctx, r.g, &n);
     double updated;
     for (int i = 0; i < 2; i++) {
         ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
@@ -187,10 +167,10 @@ static void check_schedule(sgad_schedule kind, int64_t length, int64_t period,
         ck_assert(base == 4e-4); /* the rate the caller set stays */
     }
     int64_t n;
-    float *wb = weights(b.ctx, b.g, &n);
+    float *wb = tu_net_weights(b.ctx, b.g, &n);
     ck_assert(same_weights(a.ctx, a.g, wb, n));
     free(wb);
-    wb = weights(b.ctx, b.d, &n);
+    wb = tu_net_weights(b.ctx, b.d, &n);
     ck_assert(same_weights(a.ctx, a.d, wb, n));
     free(wb);
     free_rig(&a);
@@ -227,17 +207,17 @@ START_TEST(ema_averages_g_and_samples_with_it)
     const double decay = 0.75;
     ASSERT_OK(r.ctx, sgad_trainer_set(r.t, SGAD_OPT_EMA_DECAY, decay));
     int64_t n;
-    float *avg = weights(r.ctx, r.g, &n); /* the average starts at G's weights */
+    float *avg = tu_net_weights(r.ctx, r.g, &n); /* the average starts at G's weights */
     for (int i = 0; i < 3; i++) {
         ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
-        float *now = weights(r.ctx, r.g, &n);
+        float *now = tu_net_weights(r.ctx, r.g, &n);
         for (int64_t j = 0; j < n; j++)
             avg[j] = (float)decay * avg[j] + (float)(1.0 - decay) * now[j];
         free(now);
     }
     uint64_t state = 5;
     tu_fill_uniform(sgad_tensor_data(z), 12, -2, 2, &state);
-    float *trained = weights(r.ctx, r.g, &n);
+    float *trained = tu_net_weights(r.ctx, r.g, &n);
     ASSERT_OK(r.ctx, sgad_trainer_sample_ex(r.t, z, img, SGAD_SAMPLE_EMA, NULL, NULL));
     ck_assert(same_weights(r.ctx, r.g, trained, n)); /* swapped back bitwise */
     /* the same images from a G loaded with the expected average */

@@ -1,6 +1,8 @@
 /* Shared test helpers. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "test_util.h"
 
@@ -52,4 +54,24 @@ double tu_max_scaled_err(const float *a, const float *b, int64_t n, double rtol,
             worst = e; /* also catches NaN */
     }
     return worst;
+}
+
+float *tu_net_weights(sgad_ctx *ctx, sgad_net *net, int64_t *n)
+{
+    int64_t total = 0;
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *v;
+        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
+        total += sgad_tensor_numel(v);
+    }
+    float *out = malloc((size_t)total * sizeof *out), *p = out;
+    ck_assert_ptr_nonnull(out);
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *v;
+        ASSERT_OK(ctx, sgad_net_param(net, i, NULL, &v, NULL));
+        memcpy(p, sgad_tensor_data(v), (size_t)sgad_tensor_numel(v) * sizeof *p);
+        p += sgad_tensor_numel(v);
+    }
+    *n = total;
+    return out;
 }

@@ -38,4 +38,7 @@ double tu_uniform(uint64_t *state);
 /* Max |a-b| / (atol + rtol |b|) over n values; <= 1 means within tolerance. */
 double tu_max_scaled_err(const float *a, const float *b, int64_t n, double rtol, double atol);
 
+/* All parameters and buffers of a net, concatenated into a malloc'd array
+ * (the caller frees it) of *n floats: for bitwise comparisons. */
+float *tu_net_weights(sgad_ctx *ctx, sgad_net *net, int64_t *n);
 #endif

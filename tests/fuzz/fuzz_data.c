@@ -1,5 +1,6 @@
-/* libFuzzer target for the png reader: any bytes go to
- * sgad_dataset_open_memory, and what opens is read back whole. */
+/* libFuzzer target for a data reader: any bytes go to
+ * sgad_dataset_open_memory in the format SGAD_FUZZ_FORMAT (set by the
+ * Makefile: one binary per reader), and what opens is read back. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ctx && sgad_ctx_create(&ctx) != SGAD_OK)
         return 0;
     sgad_dataset *d;
-    if (sgad_dataset_open_memory(ctx, SGAD_DATA_PNG, data, size, NULL, 0, &d) != SGAD_OK)
+    if (sgad_dataset_open_memory(ctx, SGAD_FUZZ_FORMAT, data, size, NULL, 0, &d) != SGAD_OK)
         return 0;
     int64_t c, h, w;
     sgad_dataset_image_dims(d, &c, &h, &w);
