@@ -375,6 +375,109 @@ START_TEST(png_grid_strip_and_folders)
 }
 END_TEST
 
+/* ---- PNGs of other depths and colour types, built byte by byte ---------- */
+
+static void put32(buf *b, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        b->p[b->n++] = (unsigned char)(v >> (24 - 8 * k));
+}
+
+static void chunk(buf *b, const char *type, const unsigned char *data, uint32_t len)
+{
+    put32(b, len);
+    memcpy(b->p + b->n, type, 4);
+    if (len)
+        memcpy(b->p + b->n + 4, data, len);
+    const uLong crc = crc32(crc32(0L, Z_NULL, 0), b->p + b->n, len + 4);
+    b->n += len + 4;
+    put32(b, (uint32_t)crc);
+}
+
+/* A w x h PNG of the given depth and colour type with rows of `row` bytes
+ * (without the filter byte); palette (3 x entries bytes) for type 3. */
+static buf make_png(uint32_t w, uint32_t h, int depth, int type, const unsigned char *rows,
+                    size_t row, const unsigned char *palette, int entries)
+{
+    buf b = {malloc(4096 + h * (row + 1) * 2), 0};
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    memcpy(b.p, sig, 8);
+    b.n = 8;
+    unsigned char ihdr[13] = {0};
+    for (int k = 0; k < 4; k++) {
+        ihdr[k] = (unsigned char)(w >> (24 - 8 * k));
+        ihdr[4 + k] = (unsigned char)(h >> (24 - 8 * k));
+    }
+    ihdr[8] = (unsigned char)depth;
+    ihdr[9] = (unsigned char)type;
+    chunk(&b, "IHDR", ihdr, 13);
+    if (palette)
+        chunk(&b, "PLTE", palette, (uint32_t)(3 * entries));
+    unsigned char raw[4096], z[8192];
+    size_t rn = 0;
+    for (uint32_t y = 0; y < h; y++) {
+        raw[rn++] = 0; /* filter: none */
+        memcpy(raw + rn, rows + y * row, row);
+        rn += row;
+    }
+    uLongf zn = sizeof z;
+    ck_assert_int_eq(compress(z, &zn, raw, rn), Z_OK);
+    chunk(&b, "IDAT", z, (uint32_t)zn);
+    chunk(&b, "IEND", NULL, 0);
+    return b;
+}
+
+static float pixel(const buf *png, int channel, int index)
+{
+    sgad_ctx *ctx = tu_ctx(1);
+    sgad_dataset *d;
+    ASSERT_OK(ctx, sgad_dataset_open_memory(ctx, SGAD_DATA_PNG, png->p, png->n, NULL, 0, &d));
+    int64_t c, h, w;
+    ASSERT_OK(ctx, sgad_dataset_image_dims(d, &c, &h, &w));
+    sgad_tensor *t = tu_tensor(ctx, 1, 3, (int)h, (int)w, 0);
+    ASSERT_OK(ctx, sgad_dataset_read(d, 0, t));
+    const float v = sgad_tensor_data(t)[channel * h * w + index];
+    sgad_tensor_free(t);
+    sgad_dataset_free(d);
+    sgad_ctx_free(ctx);
+    return v;
+}
+
+START_TEST(png_depths_and_palettes_become_8bit_rgb)
+{
+    /* 16-bit RGB, 2x1: the high byte survives */
+    const unsigned char rgb16[12] = {0x12, 0x34, 0x80, 0x00, 0xff, 0xff, 0, 0, 0x40, 0x01, 0, 9};
+    buf b = make_png(2, 1, 16, 2, rgb16, 12, NULL, 0);
+    ck_assert_float_eq(pixel(&b, 0, 0), 0x12 / 255.0f);
+    ck_assert_float_eq(pixel(&b, 1, 0), 0x80 / 255.0f);
+    ck_assert_float_eq(pixel(&b, 1, 1), 0x40 / 255.0f);
+    free(b.p);
+    /* palette, 4 bits per index, 3x1 */
+    const unsigned char pal[9] = {255, 0, 0, 0, 255, 0, 0, 0, 255}, idx4[2] = {0x01, 0x20};
+    b = make_png(3, 1, 4, 3, idx4, 2, pal, 3);
+    ck_assert_float_eq(pixel(&b, 0, 0), 1.0f); /* red */
+    ck_assert_float_eq(pixel(&b, 1, 1), 1.0f); /* green */
+    ck_assert_float_eq(pixel(&b, 2, 2), 1.0f); /* blue */
+    free(b.p);
+    /* gray + alpha, 16-bit: gray copied to all three channels, alpha dropped */
+    const unsigned char ga16[4] = {0xc0, 0x00, 0x00, 0x10};
+    b = make_png(1, 1, 16, 4, ga16, 4, NULL, 0);
+    ck_assert_float_eq(pixel(&b, 2, 0), 0xc0 / 255.0f);
+    free(b.p);
+    /* an index beyond the palette reads as black (libpng pads the palette
+     * to 256 entries), never from outside it */
+    const unsigned char beyond[2] = {0x09, 0x00};
+    b = make_png(3, 1, 4, 3, beyond, 2, pal, 3);
+    ck_assert_float_eq(pixel(&b, 0, 1), 0.0f); /* index 9 */
+    ck_assert_float_eq(pixel(&b, 0, 0), 1.0f); /* index 0 beside it is red */
+    free(b.p);
+    /* a bit depth libpng refuses */
+    const unsigned char bad[3] = {1, 2, 3};
+    expect_open(SGAD_E_FORMAT, SGAD_DATA_PNG, make_png(3, 1, 5, 2, bad, 3, NULL, 0), none,
+                "(memory)");
+}
+END_TEST
+
 Suite *suite_data(void)
 {
     Suite *s = suite_create("data");
@@ -384,6 +487,7 @@ Suite *suite_data(void)
     tcase_add_test(tc, cifar_records_and_directories);
     tcase_add_test(tc, batches_shuffle_by_seed_and_epoch);
     tcase_add_test(tc, png_grid_strip_and_folders);
+    tcase_add_test(tc, png_depths_and_palettes_become_8bit_rgb);
     suite_add_tcase(s, tc);
     return s;
 }
