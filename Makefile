@@ -46,7 +46,7 @@ PROGRAMS := sgad-train sgad-sample sgad-inspect
 PROGRAM_BINS := $(PROGRAMS:%=$(BUILD)/examples/%)
 
 .PHONY: all lib check check-asan asan-run check-valgrind check-headers bench demo deps clean \
-        install install-strip uninstall fixtures fuzz check-tools demo-layers mpi check-mpi
+        install install-strip uninstall fixtures fuzz check-tools demo-layers mpi check-mpi check-python
 
 all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
 
@@ -95,6 +95,10 @@ check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers
 
 check-headers:
 	sh tests/headers.sh
+
+# The Python bindings (Debian's python3-numpy and python3-pytest).
+check-python: lib
+	SGAD_LIBRARY=$(CURDIR)/$(LIBOUT)/libsgad.so.1 /usr/bin/python3 -m pytest -q bindings/python/tests
 
 # The PyTorch converter's round trip (needs Debian's python3-torch).
 check-tools: lib $(TEST_HELPERS)

@@ -1,0 +1,235 @@
+"""Python bindings for libsgad over ctypes (no compiler needed).
+
+numpy float32 C-contiguous arrays are passed to the library without
+copies (sgad_tensor_wrap). Library errors raise SgadError carrying the
+library's message; handles are freed when their Python objects go.
+
+    import numpy as np, sgad
+    ctx = sgad.Context(threads=2)
+    t = sgad.Trainer.preset(ctx, "sgad", "28x28x1", steps=16)
+    t.step(real)                      # real: float32 [N, 1, 28, 28] in [0, 1]
+    images = t.sample(64, seed=1)     # float32 [64, 1, 28, 28]
+    t.save("ckpt.safetensors")
+    u = sgad.Trainer.load(ctx, "ckpt.safetensors")
+
+The library is found through $SGAD_LIBRARY, then the tree this package
+sits in (lib/libsgad.so.1), then the system (libsgad.so.1).
+"""
+import ctypes
+import ctypes.util
+import os
+
+import numpy as np
+
+__all__ = ["SgadError", "Context", "Trainer", "MODELS", "SHAPES"]
+
+MODELS = {"sgan": 0, "swgan": 1, "sgad": 2, "hybrid": 3}
+SHAPES = {"28x28x1": 0, "32x32x3": 1, "64x64x3": 2}
+LOSSES = {"em": 0, "minimax": 1}
+OPTIMIZERS = {"rmsprop": 0, "adam": 1}
+STATS = ("d_real", "d_fake", "wasserstein", "loss_d", "loss_g", "grad_norm_d",
+         "grad_norm_g", "g_updated", "lr_d", "lr_g")
+OPTIONS = {"n_critic": 500, "clip": 501, "ema_decay": 502, "schedule": 503,
+           "schedule_length": 504, "schedule_period": 505}
+SAMPLE_EMA = 1
+
+
+def _load():
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.environ.get("SGAD_LIBRARY"),
+                  os.path.join(here, "..", "..", "..", "lib", "libsgad.so.1"),
+                  ctypes.util.find_library("sgad"), "libsgad.so.1"]
+    for path in candidates:
+        if path and (os.path.exists(path) or not os.path.isabs(path)):
+            try:
+                return ctypes.CDLL(path)
+            except OSError:
+                continue
+    raise OSError("libsgad not found: set SGAD_LIBRARY to libsgad.so.1")
+
+
+_lib = _load()
+_p = ctypes.c_void_p
+_i64 = ctypes.c_int64
+
+
+def _sig(name, restype, *argtypes):
+    f = getattr(_lib, name)
+    f.restype = restype
+    f.argtypes = list(argtypes)
+    return f
+
+
+_sig("sgad_status_name", ctypes.c_char_p, ctypes.c_int)
+_sig("sgad_ctx_create", ctypes.c_int, ctypes.POINTER(_p))
+_sig("sgad_ctx_free", None, _p)
+_sig("sgad_ctx_set_threads", ctypes.c_int, _p, ctypes.c_int)
+_sig("sgad_ctx_set_seed", ctypes.c_int, _p, ctypes.c_uint64)
+_sig("sgad_ctx_last_error", ctypes.c_char_p, _p)
+_sig("sgad_tensor_wrap", ctypes.c_int, _p, ctypes.c_int, ctypes.POINTER(_i64), _p,
+     ctypes.POINTER(_p))
+_sig("sgad_tensor_free", None, _p)
+_sig("sgad_trainer_create_preset", ctypes.c_int, _p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+     ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.POINTER(_p))
+_sig("sgad_trainer_free", None, _p)
+_sig("sgad_trainer_net", _p, _p, ctypes.c_int)
+_sig("sgad_trainer_preset", ctypes.c_int, _p, ctypes.POINTER(ctypes.c_int),
+     ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int), ctypes.POINTER(ctypes.c_int))
+_sig("sgad_trainer_set_seed", ctypes.c_int, _p, ctypes.c_uint64)
+_sig("sgad_trainer_set", ctypes.c_int, _p, ctypes.c_int, ctypes.c_double)
+_sig("sgad_trainer_step", ctypes.c_int, _p, _p, _p)
+_sig("sgad_trainer_iterations", _i64, _p)
+_sig("sgad_trainer_stat", ctypes.c_int, _p, ctypes.c_int, ctypes.POINTER(ctypes.c_double))
+_sig("sgad_trainer_sample_ex", ctypes.c_int, _p, _p, _p, ctypes.c_uint, _p, _p)
+_sig("sgad_net_output_dims", ctypes.c_int, _p, ctypes.c_int, ctypes.POINTER(_i64),
+     ctypes.POINTER(ctypes.c_int), ctypes.POINTER(_i64))
+_sig("sgad_draw_latents", ctypes.c_int, _p, ctypes.c_uint64, _p)
+_sig("sgad_checkpoint_save", ctypes.c_int, _p, ctypes.c_char_p)
+_sig("sgad_checkpoint_read", ctypes.c_int, _p, ctypes.c_char_p, ctypes.POINTER(_p))
+_sig("sgad_checkpoint_free", None, _p)
+_sig("sgad_checkpoint_create_trainer", ctypes.c_int, _p, _p, ctypes.POINTER(_p))
+
+
+class SgadError(RuntimeError):
+    """A libsgad call failed: .status is the status name, the text the
+    library's message."""
+
+    def __init__(self, status, message):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+class Context:
+    """An sgad_ctx: threads, seed, and the last error message."""
+
+    def __init__(self, threads=None, seed=None):
+        h = _p()
+        if _lib.sgad_ctx_create(ctypes.byref(h)) != 0:
+            raise MemoryError("sgad_ctx_create failed")
+        self._h = h
+        if threads is not None:
+            self.check(_lib.sgad_ctx_set_threads(h, int(threads)))
+        if seed is not None:
+            self.check(_lib.sgad_ctx_set_seed(h, int(seed)))
+
+    def check(self, status):
+        if status != 0:
+            name = _lib.sgad_status_name(status).decode()
+            raise SgadError(name, (_lib.sgad_ctx_last_error(self._h) or b"").decode())
+
+    def wrap(self, array):
+        """A borrowed sgad_tensor over a float32 C-contiguous array (no
+        copy); the caller keeps the array alive and frees the tensor."""
+        if array.dtype != np.float32 or not array.flags["C_CONTIGUOUS"]:
+            raise TypeError("arrays passed to libsgad must be float32 and C-contiguous")
+        dims = (_i64 * array.ndim)(*array.shape)
+        t = _p()
+        self.check(_lib.sgad_tensor_wrap(self._h, array.ndim, dims,
+                                         array.ctypes.data_as(_p), ctypes.byref(t)))
+        return t
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            _lib.sgad_ctx_free(self._h)
+            self._h = None
+
+
+class Trainer:
+    """A preset trainer (sgad_trainer_create_preset) or one rebuilt from a
+    checkpoint. Keeps its Context alive."""
+
+    def __init__(self, ctx, handle):
+        self.ctx, self._h = ctx, handle
+        model, shape, steps, latent = (ctypes.c_int() for _ in range(4))
+        ctx.check(_lib.sgad_trainer_preset(handle, ctypes.byref(model), ctypes.byref(shape),
+                                           ctypes.byref(steps), ctypes.byref(latent)))
+        self.latent, self.steps = latent.value, steps.value
+
+    @classmethod
+    def preset(cls, ctx, model="sgad", shape="28x28x1", steps=16, latent=0, loss=None,
+               optimizer="rmsprop"):
+        if loss is None:
+            loss = "minimax" if model in ("sgan", "hybrid") else "em"
+        h = _p()
+        ctx.check(_lib.sgad_trainer_create_preset(ctx._h, MODELS[model], SHAPES[shape], steps,
+                                                  latent, LOSSES[loss],
+                                                  OPTIMIZERS[optimizer], ctypes.byref(h)))
+        return cls(ctx, h)
+
+    @classmethod
+    def load(cls, ctx, path):
+        """The trainer a checkpoint file describes, with its whole state."""
+        c, h = _p(), _p()
+        ctx.check(_lib.sgad_checkpoint_read(ctx._h, os.fsencode(path), ctypes.byref(c)))
+        try:
+            ctx.check(_lib.sgad_checkpoint_create_trainer(c, ctx._h, ctypes.byref(h)))
+        finally:
+            _lib.sgad_checkpoint_free(c)
+        return cls(ctx, h)
+
+    def save(self, path):
+        self.ctx.check(_lib.sgad_checkpoint_save(self._h, os.fsencode(path)))
+
+    def seed(self, seed):
+        self.ctx.check(_lib.sgad_trainer_set_seed(self._h, int(seed)))
+
+    def set(self, option, value):
+        self.ctx.check(_lib.sgad_trainer_set(self._h, OPTIONS[option], float(value)))
+
+    @property
+    def iterations(self):
+        return _lib.sgad_trainer_iterations(self._h)
+
+    def stats(self):
+        """The figures of the last iteration as a dict."""
+        out = {}
+        for k, name in enumerate(STATS):
+            v = ctypes.c_double()
+            self.ctx.check(_lib.sgad_trainer_stat(self._h, k, ctypes.byref(v)))
+            out[name] = v.value
+        return out
+
+    def step(self, real):
+        """One iteration (D then G) on real images [N, C, H, W] in [0, 1]."""
+        real = np.ascontiguousarray(real, dtype=np.float32)
+        t = self.ctx.wrap(real)
+        try:
+            self.ctx.check(_lib.sgad_trainer_step(self._h, t, None))
+        finally:
+            _lib.sgad_tensor_free(t)
+
+    def _output_shape(self, n):
+        dims = (_i64 * 3)(1, n, self.latent)
+        nd, out = ctypes.c_int(), (_i64 * 6)()
+        g = _lib.sgad_trainer_net(self._h, 0)
+        self.ctx.check(_lib.sgad_net_output_dims(g, 3, dims, ctypes.byref(nd), out))
+        return tuple(out[i] for i in range(nd.value))
+
+    def sample(self, n, seed=0, ema=False, with_steps=False):
+        """n images from latents drawn with seed, in evaluation mode:
+        [n, C, H, W] (SGAN: [T, n, C, H, W] spikes). With with_steps (SGAD),
+        also the decoder's inputs [T, n, C, H, W] and scores [T, n]."""
+        z = np.empty((1, n, self.latent), dtype=np.float32)
+        shape = self._output_shape(n)
+        images = np.empty(shape, dtype=np.float32)
+        tensors = [self.ctx.wrap(z), self.ctx.wrap(images)]
+        steps = scores = None
+        if with_steps:
+            steps = np.empty((self.steps,) + shape[1:], dtype=np.float32)
+            scores = np.empty((self.steps, n), dtype=np.float32)
+            tensors += [self.ctx.wrap(steps), self.ctx.wrap(scores)]
+        try:
+            self.ctx.check(_lib.sgad_draw_latents(self.ctx._h, int(seed), tensors[0]))
+            self.ctx.check(_lib.sgad_trainer_sample_ex(
+                self._h, tensors[0], tensors[1], SAMPLE_EMA if ema else 0,
+                tensors[2] if with_steps else None, tensors[3] if with_steps else None))
+        finally:
+            for t in tensors:
+                _lib.sgad_tensor_free(t)
+        images = images[0] if images.shape[0] == 1 else images
+        return (images, steps, scores) if with_steps else images
+
+    def __del__(self):
+        if getattr(self, "_h", None):
+            _lib.sgad_trainer_free(self._h)
+            self._h = None
