@@ -100,13 +100,17 @@ class SgadError(RuntimeError):
 
 
 class Context:
-    """An sgad_ctx: threads, seed, and the last error message."""
+    """An sgad_ctx: threads, seed, and the last error message. Objects made
+    in a context (trainers) keep it alive; at interpreter exit, when Python
+    may finalise in any order, the context's memory goes last."""
 
     def __init__(self, threads=None, seed=None):
         h = _p()
         if _lib.sgad_ctx_create(ctypes.byref(h)) != 0:
             raise MemoryError("sgad_ctx_create failed")
         self._h = h
+        self._children = 0
+        self._closing = False
         if threads is not None:
             self.check(_lib.sgad_ctx_set_threads(h, int(threads)))
         if seed is not None:
@@ -128,10 +132,15 @@ class Context:
                                          array.ctypes.data_as(_p), ctypes.byref(t)))
         return t
 
+    def _release(self, _free=_lib.sgad_ctx_free):
+        if self._h and self._children == 0:
+            _free(self._h)
+            self._h = None
+
     def __del__(self):
         if getattr(self, "_h", None):
-            _lib.sgad_ctx_free(self._h)
-            self._h = None
+            self._closing = True
+            self._release()
 
 
 class Trainer:
@@ -140,6 +149,7 @@ class Trainer:
 
     def __init__(self, ctx, handle):
         self.ctx, self._h = ctx, handle
+        ctx._children += 1
         model, shape, steps, latent = (ctypes.c_int() for _ in range(4))
         ctx.check(_lib.sgad_trainer_preset(handle, ctypes.byref(model), ctypes.byref(shape),
                                            ctypes.byref(steps), ctypes.byref(latent)))
@@ -229,7 +239,10 @@ class Trainer:
         images = images[0] if images.shape[0] == 1 else images
         return (images, steps, scores) if with_steps else images
 
-    def __del__(self):
+    def __del__(self, _free=_lib.sgad_trainer_free):
         if getattr(self, "_h", None):
-            _lib.sgad_trainer_free(self._h)
+            _free(self._h)
             self._h = None
+            self.ctx._children -= 1
+            if self.ctx._closing:
+                self.ctx._release()

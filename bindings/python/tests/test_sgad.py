@@ -77,3 +77,13 @@ def test_arrays_are_shared_not_copied():
         assert z == 0 and np.count_nonzero(a) == 6
     finally:
         sgad._lib.sgad_tensor_free(t)
+
+
+def test_context_outlives_its_trainers_whatever_the_order():
+    ctx = sgad.Context(threads=1)
+    t = sgad.Trainer.preset(ctx, "swgan", "28x28x1", steps=2)
+    ctx.__del__()  # as at interpreter exit, where finalisers run in any order
+    assert ctx._h is not None  # still held for the trainer
+    assert t.sample(2, seed=1).shape == (2, 1, 28, 28)
+    t.__del__()
+    assert ctx._h is None  # released with the last trainer
