@@ -92,6 +92,10 @@ uint64_t sgad__ctx_next_stream(sgad_ctx *ctx);
 sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,
                                sgad_option option, double value);
 
+/* One optimizer step with learning rate `rate` in place of the option (the
+ * trainer's schedule); the option is left as the caller set it. */
+sgad_status sgad__optimizer_step_at(sgad_optimizer *opt, double rate);
+
 /* Puts an optimizer's step counter back (the trainer's rollback). */
 void sgad__optimizer_set_steps(sgad_optimizer *opt, int64_t steps);
 

@@ -152,9 +152,9 @@ static sgad_status check_finite(const sgad_optimizer *o)
     return SGAD_OK;
 }
 
-static void rmsprop_update(const sgad_optimizer *o, opt_slot *s)
+static void rmsprop_update(const sgad_optimizer *o, opt_slot *s, double rate)
 {
-    const float alpha = (float)o->alpha, lr = (float)o->lr, eps = (float)o->eps;
+    const float alpha = (float)o->alpha, lr = (float)rate, eps = (float)o->eps;
     const float wd = (float)o->weight_decay;
     float *p = s->param->data, *sq = s->state[0]->data;
     const float *g = s->grad->data;
@@ -165,13 +165,13 @@ static void rmsprop_update(const sgad_optimizer *o, opt_slot *s)
     }
 }
 
-static void adam_update(const sgad_optimizer *o, opt_slot *s)
+static void adam_update(const sgad_optimizer *o, opt_slot *s, double rate)
 {
     const float b1 = (float)o->beta1, b2 = (float)o->beta2, eps = (float)o->eps;
     const float wd = (float)o->weight_decay;
     const double bc1 = 1.0 - pow(o->beta1, (double)o->steps);
     const double bc2 = 1.0 - pow(o->beta2, (double)o->steps);
-    const float step_size = (float)(o->lr / bc1), bc2_sqrt = (float)sqrt(bc2);
+    const float step_size = (float)(rate / bc1), bc2_sqrt = (float)sqrt(bc2);
     float *p = s->param->data, *m = s->state[0]->data, *v = s->state[1]->data;
     const float *g = s->grad->data;
     for (int64_t j = 0; j < s->param->numel; j++) {
@@ -186,15 +186,20 @@ sgad_status sgad_optimizer_step(sgad_optimizer *o)
 {
     if (!o)
         return SGAD_E_INVALID_ARG;
+    return sgad__optimizer_step_at(o, o->lr);
+}
+
+sgad_status sgad__optimizer_step_at(sgad_optimizer *o, double rate)
+{
     SGAD__CHECK(o->ctx, sgad_net_param_count(o->net) == o->nparams_net, SGAD_E_STATE,
                 "sgad_optimizer_step: the net gained layers after the optimizer was made");
     SGAD__TRY(check_finite(o));
     o->steps++;
     for (int i = 0; i < o->nslots; i++) {
         if (o->kind == SGAD_OPTIMIZER_ADAM)
-            adam_update(o, &o->slots[i]);
+            adam_update(o, &o->slots[i], rate);
         else
-            rmsprop_update(o, &o->slots[i]);
+            rmsprop_update(o, &o->slots[i], rate);
     }
     return SGAD_OK;
 }

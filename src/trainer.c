@@ -179,7 +179,6 @@ sgad_status sgad_trainer_set_shard(sgad_trainer *t, int index, int count)
     SGAD__CHECK(t->ctx, count >= 1 && index >= 0 && index < count, SGAD_E_INVALID_ARG,
                 "sgad_trainer_set_shard: index %d of %d", index, count);
     t->shard_index = index;
-    t->shard_count = count;
     return SGAD_OK;
 }
 
@@ -402,8 +401,7 @@ static sgad_status call_hook(sgad_trainer *t, int which, sgad_net *net)
     return SGAD_OK;
 }
 
-/* One optimizer step with the learning rate scaled by the schedule; the
- * rate the caller set is left in place. */
+/* One optimizer step at the caller's learning rate scaled by the schedule. */
 static sgad_status scheduled_step(sgad_trainer *t, sgad_optimizer *opt, sgad_stat lr_stat)
 {
     const double factor = sgad__schedule_factor(t->schedule, t->schedule_length,
@@ -411,12 +409,7 @@ static sgad_status scheduled_step(sgad_trainer *t, sgad_optimizer *opt, sgad_sta
     double lr;
     SGAD__TRY(sgad_optimizer_get(opt, SGAD_OPT_LR, &lr));
     t->stats[lr_stat] = lr * factor;
-    if (factor == 1.0)
-        return sgad_optimizer_step(opt);
-    SGAD__TRY(sgad_optimizer_set(opt, SGAD_OPT_LR, lr * factor));
-    const sgad_status s = sgad_optimizer_step(opt);
-    sgad_optimizer_set(opt, SGAD_OPT_LR, lr);
-    return s;
+    return sgad__optimizer_step_at(opt, lr * factor);
 }
 
 /* WGAN's weight clipping: every trained parameter of D into [-c, c]. */

@@ -36,7 +36,7 @@ struct sgad_trainer {
     int64_t schedule_length, schedule_period;
     sgad_grad_hook hook;
     void *hook_user;
-    int shard_index, shard_count; /* this process's slice of a data-parallel batch */
+    int shard_index; /* this process's slice of a data-parallel batch */
     /* Figures of the last iteration; firing rates per layer of G and D
      * (NaN for layers that do not spike). */
     double stats[SGAD_STAT_LR_G + 1];
