@@ -160,7 +160,7 @@ typedef struct run {
 #ifdef SGAD_WITH_MPI
     sgad_mpi mpi;
 #endif
-    sgad_tensor *global; /* a whole global batch, sliced per rank */
+    sgad_tensor *global; /* a whole global batch; real views this rank's slice of it */
     sgad_ctx *ctx;
     sgad_dataset *data;
     sgad_trainer *t;
@@ -313,11 +313,12 @@ static int setup(run *r)
     }
     const int64_t rd[4] = {o->batch / r->ranks, c, h, w}, gd[4] = {o->batch, c, h, w};
     const int64_t zd[3] = {1, 64, latent};
-    if (sgad_tensor_create(r->ctx, 4, gd, &r->global) != SGAD_OK)
-        return lib_fail(r, "buffers");
     int nd;
     int64_t sd[SGAD_MAX_DIMS];
-    if (sgad_tensor_create(r->ctx, 4, rd, &r->real) != SGAD_OK ||
+    if (sgad_tensor_create(r->ctx, 4, gd, &r->global) != SGAD_OK ||
+        sgad_tensor_wrap(r->ctx, 4, rd,
+                         sgad_tensor_data(r->global) + r->rank * rd[0] * c * h * w,
+                         &r->real) != SGAD_OK ||
         sgad_tensor_create(r->ctx, 3, zd, &r->z) != SGAD_OK ||
         sgad_net_output_dims(sgad_trainer_net(r->t, 0), 3, zd, &nd, sd) != SGAD_OK ||
         sgad_tensor_create(r->ctx, nd, sd, &r->samples) != SGAD_OK ||
@@ -476,10 +477,6 @@ static int train(run *r)
             sgad_dataset_batch(r->data, o->seed, epoch, it % r->per_epoch, r->global, NULL) !=
                 SGAD_OK)
             return lib_fail(r, "data");
-        /* this rank's slice of the global batch */
-        const int64_t part = sgad_tensor_numel(r->real);
-        memcpy(sgad_tensor_data(r->real), sgad_tensor_data(r->global) + r->rank * part,
-               (size_t)part * sizeof(float));
         if (sgad_trainer_step(r->t, r->real, NULL) != SGAD_OK)
             return lib_fail(r, "iteration");
         test_failure(r, it + 1);
