@@ -126,6 +126,7 @@ $(BUILD)/bench/%: bench/%.c $(SHARED)
 	$(CC) $(ALL_CFLAGS) -D_DEFAULT_SOURCE -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) \
 	    -lsgad -lblis -lm
 
+$(PROGRAM_BINS): examples/cli.h
 $(BUILD)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
@@ -194,7 +195,7 @@ fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) $(FUZZ_TARGETS:%=build/fuzz/corpu
 # data-parallel training; the library itself never links MPI.
 MPICC ?= mpicc
 MPI_BIN := $(BUILD)/mpi/sgad-train-mpi
-$(MPI_BIN): examples/sgad-train.c mpi/sgad_mpi.c mpi/sgad_mpi.h $(SHARED)
+$(MPI_BIN): examples/sgad-train.c examples/cli.h mpi/sgad_mpi.c mpi/sgad_mpi.h $(SHARED)
 	@command -v $(MPICC) >/dev/null || { echo "make mpi: $(MPICC) not found; apt-get install libopenmpi-dev openmpi-bin" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $@ examples/sgad-train.c mpi/sgad_mpi.c \

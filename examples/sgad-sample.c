@@ -13,6 +13,8 @@
 
 #include <sgad/sgad.h>
 
+#include "cli.h"
+
 typedef struct options {
     const char *checkpoint, *grid, *idx, *strips;
     long long n, seed, threads;
@@ -23,17 +25,6 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: sgad-sample --checkpoint PATH|DIR --n N [--grid FILE.png] [--idx FILE]\n"
                "                   [--strips DIR] [--seed S] [--ema] [--threads K]\n");
-}
-
-static int to_ll(const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    const long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || !*s || *end || errno || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
 }
 
 static int parse(int argc, char **argv, options *o)
@@ -57,11 +48,11 @@ static int parse(int argc, char **argv, options *o)
         } else if (!strcmp(a, "--strips")) {
             ok = (o->strips = v) != NULL;
         } else if (!strcmp(a, "--n")) {
-            ok = to_ll(v, 1, 100000, &o->n);
+            ok = cli_integer(v, 1, 100000, &o->n);
         } else if (!strcmp(a, "--seed")) {
-            ok = to_ll(v, 0, 1LL << 62, &o->seed);
+            ok = cli_integer(v, 0, 1LL << 62, &o->seed);
         } else if (!strcmp(a, "--threads")) {
-            ok = to_ll(v, 1, 256, &o->threads);
+            ok = cli_integer(v, 1, 256, &o->threads);
         } else {
             fprintf(stderr, "sgad-sample: unknown option '%s'\n", a);
             usage(stderr);

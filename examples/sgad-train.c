@@ -14,6 +14,8 @@
 
 #include <sgad/sgad.h>
 
+#include "cli.h"
+
 #ifdef SGAD_WITH_MPI /* `make mpi`: data-parallel over MPI, see docs/mpi.md */
 #include "../mpi/sgad_mpi.h"
 #endif
@@ -62,27 +64,6 @@ static int bad(const char *opt, const char *value)
     return 2;
 }
 
-static int to_ll(const char *s, long long lo, long long hi, long long *out)
-{
-    char *end;
-    errno = 0;
-    const long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || !*s || *end || errno || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
-static int to_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    const double v = s ? strtod(s, &end) : 0;
-    if (!s || !*s || *end || !isfinite(v) || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 static int one_of(const char *s, const char *a, const char *b, const char *c, const char *d)
 {
     return s && (!strcmp(s, a) || !strcmp(s, b) || (c && !strcmp(s, c)) || (d && !strcmp(s, d)));
@@ -105,8 +86,8 @@ static int parse(int argc, char **argv, options *o)
             exit(0);
         }
 #define TEXT(flag, field) else if (!strcmp(a, flag)) ok = (o->field = v) != NULL
-#define INT(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = to_ll(v, lo, hi, &n) && ((o->field = n), 1)
-#define REAL(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = to_double(v, lo, hi, &o->field)
+#define INT(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = cli_integer(v, lo, hi, &n) && ((o->field = n), 1)
+#define REAL(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = cli_real(v, lo, hi, &o->field)
         TEXT("--model", model); TEXT("--data", data); TEXT("--labels", labels);
         TEXT("--format", format); TEXT("--loss", loss); TEXT("--optimizer", optimizer);
         TEXT("--schedule", schedule); TEXT("--checkpoint-dir", checkpoint_dir);
