@@ -39,23 +39,6 @@ static int run(const char *env, const char *args, const char *err_file)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *p = malloc((size_t)len + 1); /* NUL-terminated for messages */
-    ck_assert_ptr_nonnull(p);
-    ck_assert_uint_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-    p[len] = 0;
-    fclose(f);
-    *n = (size_t)len;
-    return p;
-}
-
 static int count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -99,14 +82,14 @@ START_TEST(injected_failures_keep_the_previous_file)
             snprintf(args, sizeof args, "save %s 16 1", path);
             ck_assert_int_eq(run(NULL, args, NULL), 0); /* the previous checkpoint */
             size_t old_n, new_n;
-            unsigned char *old = slurp(path, &old_n);
+            unsigned char *old = tu_read_file(path, &old_n);
             snprintf(env, sizeof env, "LD_PRELOAD=%s/libfaultio.so SGAD_FAULT_OP=%s "
                      "SGAD_FAULT_AT=%d", bin_dir(), ops[o], k);
             snprintf(args, sizeof args, "save %s 16 2", path);
             const int rc = run(env, args, err);
             size_t en;
-            unsigned char *msg = slurp(err, &en);
-            unsigned char *now = slurp(path, &new_n);
+            unsigned char *msg = tu_read_file(err, &en);
+            unsigned char *now = tu_read_file(path, &new_n);
             ck_assert_ptr_nonnull(now);
             ck_assert_int_eq(count_entries(dir), 1); /* no temporary file left */
             if (rc == 0) { /* the k-th call was never made: the save went through */
@@ -209,14 +192,14 @@ START_TEST(full_file_system_keeps_the_previous_file)
     snprintf(args, sizeof args, "save %s 16 1", path);
     ck_assert_int_eq(run(NULL, args, NULL), 0);
     size_t old_n, now_n;
-    unsigned char *old = slurp(path, &old_n);
+    unsigned char *old = tu_read_file(path, &old_n);
     snprintf(args, sizeof args, "save %s 2048 2", path); /* ~1 MB: cannot fit */
     snprintf(cmd, sizeof cmd, "%s.err", dir);
     ck_assert_int_eq(run(NULL, args, cmd), 1);
     size_t en;
-    unsigned char *msg = slurp(cmd, &en);
+    unsigned char *msg = tu_read_file(cmd, &en);
     ck_assert_ptr_nonnull(strstr((char *)msg, "No space left"));
-    unsigned char *now = slurp(path, &now_n);
+    unsigned char *now = tu_read_file(path, &now_n);
     ck_assert(now_n == old_n && memcmp(now, old, old_n) == 0);
     ck_assert_int_eq(count_entries(dir), 1);
     free(old);
@@ -243,7 +226,7 @@ static void resume_at(int threads)
     snprintf(a, sizeof a, "%s/straight", dir);
     snprintf(b, sizeof b, "%s/resumed", dir);
     size_t na, nb;
-    unsigned char *pa = slurp(a, &na), *pb = slurp(b, &nb);
+    unsigned char *pa = tu_read_file(a, &na), *pb = tu_read_file(b, &nb);
     ck_assert_uint_eq(na, nb);
     ck_assert_msg(memcmp(pa, pb, na) == 0, "resumed training differs at %d threads", threads);
     free(pa);

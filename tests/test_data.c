@@ -267,17 +267,12 @@ START_TEST(batches_shuffle_by_seed_and_epoch)
 }
 END_TEST
 
+/* A file's bytes as a buf (the test frees p). */
 static buf slurp(const char *path)
 {
-    buf b = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    b.n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b.p = malloc(b.n + 1);
-    ck_assert_uint_eq(fread(b.p, 1, b.n, f), b.n);
-    fclose(f);
+    buf b;
+    b.p = tu_read_file(path, &b.n);
+    ck_assert_msg(b.p != NULL, "cannot read %s", path);
     return b;
 }
 

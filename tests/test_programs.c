@@ -56,12 +56,11 @@ static int count_lines(const char *path, const char *needle)
 static void expect_png(sgad_ctx *ctx, const char *path, int64_t h, int64_t w)
 {
     sgad_dataset *d;
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s missing", path);
-    unsigned char buf[1 << 16];
-    const size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    ASSERT_OK(ctx, sgad_dataset_open_memory(ctx, SGAD_DATA_PNG, buf, n, NULL, 0, &d));
+    size_t n;
+    unsigned char *bytes = tu_read_file(path, &n);
+    ck_assert_msg(bytes != NULL, "%s missing", path);
+    ASSERT_OK(ctx, sgad_dataset_open_memory(ctx, SGAD_DATA_PNG, bytes, n, NULL, 0, &d));
+    free(bytes);
     int64_t hh, ww;
     ASSERT_OK(ctx, sgad_dataset_image_dims(d, NULL, &hh, &ww));
     ck_assert_msg(hh == h && ww == w, "%s is %lldx%lld, expected %lldx%lld", path, (long long)hh,

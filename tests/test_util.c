@@ -1,6 +1,7 @@
 /* Shared test helpers. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +75,22 @@ float *tu_net_weights(sgad_ctx *ctx, sgad_net *net, int64_t *n)
     }
     *n = total;
     return out;
+}
+
+unsigned char *tu_read_file(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    const long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    ck_assert_int_ge(len, 0);
+    unsigned char *p = malloc((size_t)len + 1);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq(fread(p, 1, (size_t)len, f), (size_t)len);
+    p[len] = 0;
+    fclose(f);
+    *n = (size_t)len;
+    return p;
 }

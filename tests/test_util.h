@@ -38,6 +38,9 @@ double tu_uniform(uint64_t *state);
 /* Max |a-b| / (atol + rtol |b|) over n values; <= 1 means within tolerance. */
 double tu_max_scaled_err(const float *a, const float *b, int64_t n, double rtol, double atol);
 
+/* The whole file at path in a malloc'd buffer with a NUL after its *n
+ * bytes (for messages); NULL if it cannot be opened. */
+unsigned char *tu_read_file(const char *path, size_t *n);
 /* All parameters and buffers of a net, concatenated into a malloc'd array
  * (the caller frees it) of *n floats: for bitwise comparisons. */
 float *tu_net_weights(sgad_ctx *ctx, sgad_net *net, int64_t *n);
