@@ -66,7 +66,8 @@ typedef struct sgad__state {
     char values[64][96];
 } sgad__state;
 
-sgad_status sgad__state_collect(sgad_trainer *t, sgad__state *s);
+/* ema: G's moving average to list as ema.G.* (count 0 for none). */
+sgad_status sgad__state_collect(sgad_trainer *t, const sgad__copies *ema, sgad__state *s);
 void sgad__state_free(sgad_ctx *ctx, sgad__state *s);
 
 /* Where serialised bytes go: a file descriptor or a memory buffer. */

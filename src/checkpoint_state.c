@@ -64,14 +64,15 @@ static sgad_status add_optimizer(sgad_ctx *ctx, sgad__state *s, int cap, const c
 }
 
 /* The moving average lives in plain arrays: wrap each in a tensor view. */
-static sgad_status add_ema(sgad_ctx *ctx, sgad__state *s, int cap, sgad_trainer *t)
+static sgad_status add_ema(sgad_ctx *ctx, sgad__state *s, int cap, sgad_trainer *t,
+                           const sgad__copies *ema)
 {
-    for (int i = 0; i < t->ema.count; i++) {
+    for (int i = 0; i < ema->count; i++) {
         const char *name;
         SGAD__TRY(sgad_net_param(t->g, i, &name, NULL, NULL));
-        const sgad_tensor *like = t->ema.tensors[i];
+        const sgad_tensor *like = ema->tensors[i];
         sgad_tensor *view;
-        SGAD__TRY(sgad_tensor_wrap(ctx, like->ndim, like->dims, t->ema.copies[i], &view));
+        SGAD__TRY(sgad_tensor_wrap(ctx, like->ndim, like->dims, ema->copies[i], &view));
         const sgad_status st = add_entry(ctx, s, cap, "ema.G.", name, view);
         if (st != SGAD_OK) {
             sgad_tensor_free(view);
@@ -135,7 +136,7 @@ static void collect_meta(sgad_trainer *t, sgad__state *s)
     optimizer_meta(s, "d", t->opt_d);
 }
 
-sgad_status sgad__state_collect(sgad_trainer *t, sgad__state *s)
+sgad_status sgad__state_collect(sgad_trainer *t, const sgad__copies *ema, sgad__state *s)
 {
     memset(s, 0, sizeof *s);
     s->owned_from = -1;
@@ -152,7 +153,7 @@ sgad_status sgad__state_collect(sgad_trainer *t, sgad__state *s)
     if (st == SGAD_OK)
         st = add_optimizer(t->ctx, s, cap, "opt.D.", t->opt_d);
     if (st == SGAD_OK)
-        st = add_ema(t->ctx, s, cap, t); /* last: the wrapped views are freed from here on */
+        st = add_ema(t->ctx, s, cap, t, ema); /* last: the views are freed from here on */
     if (st != SGAD_OK) {
         sgad__state_free(t->ctx, s);
         return st;
@@ -186,7 +187,7 @@ static sgad_status check_finite(sgad_ctx *ctx, const sgad__state *s)
 
 static sgad_status collect_checked(sgad_trainer *t, sgad__state *s)
 {
-    SGAD__TRY(sgad__state_collect(t, s));
+    SGAD__TRY(sgad__state_collect(t, &t->ema, s));
     const sgad_status st = check_finite(t->ctx, s);
     if (st != SGAD_OK)
         sgad__state_free(t->ctx, s);
@@ -447,31 +448,25 @@ sgad_status sgad_checkpoint_restore(const sgad_checkpoint *c, sgad_trainer *t)
     settings st;
     SGAD__TRY(read_settings(c, fn, &st));
     SGAD__TRY(check_config(c, fn, t, &st));
-    /* The average must exist to be filled; made here, dropped again on failure. */
-    const int had_ema = t->ema.count > 0, want_ema = st.ema_decay > 0;
-    if (want_ema && !had_ema)
-        SGAD__TRY(sgad__copies_add_net(t->ctx, &t->ema, t->g, NULL));
-    sgad__copies dropped = t->ema;
-    if (!want_ema)
-        memset(&t->ema, 0, sizeof t->ema); /* hidden while collecting */
+    /* A saved moving average goes into fresh arrays, which replace the
+     * trainer's only once everything has been checked and copied. */
+    sgad__copies ema;
+    memset(&ema, 0, sizeof ema);
+    sgad_status rc = st.ema_decay > 0 ? sgad__copies_add_net(t->ctx, &ema, t->g, NULL) : SGAD_OK;
     sgad__state s;
-    sgad_status rc = sgad__state_collect(t, &s);
-    if (rc == SGAD_OK) {
+    if (rc == SGAD_OK && (rc = sgad__state_collect(t, &ema, &s)) == SGAD_OK) {
         rc = check_all(c, fn, &s);
         if (rc == SGAD_OK)
             for (int i = 0; i < s.count; i++)
                 copy_tensor(c, s.entries[i].name, s.entries[i].tensor);
         sgad__state_free(t->ctx, &s);
     }
-    if (!want_ema)
-        t->ema = dropped;
     if (rc != SGAD_OK) {
-        if (want_ema && !had_ema)
-            sgad__copies_free(t->ctx, &t->ema);
+        sgad__copies_free(t->ctx, &ema);
         return rc;
     }
-    if (!want_ema)
-        sgad__copies_free(t->ctx, &t->ema);
+    sgad__copies_free(t->ctx, &t->ema);
+    t->ema = ema;
     apply_settings(t, &st);
     return SGAD_OK;
 }
