@@ -171,7 +171,10 @@ START_TEST(killed_saver_leaves_loadable_checkpoints)
     printf("kill test: %d SIGKILLs, %d while a save was in flight, %d checkpoint files checked, "
            "all load (%d trials killed before the first save)\n", trials, mid_save, checked,
            empty);
-    ck_assert_int_gt(mid_save, 0); /* the kills did land inside saves */
+    /* The kills did land inside saves: about one in ten does, so with 100
+     * or more trials none landing would mean the test stopped testing. */
+    if (trials >= 100)
+        ck_assert_int_gt(mid_save, 0);
     remove_tree(dir);
 }
 END_TEST
