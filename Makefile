@@ -43,7 +43,13 @@ TEST_ENV = SGAD_TEST_DIR=$(CURDIR)/tests SGAD_TEST_BIN=$(CURDIR)/$(BUILD)/tests 
 BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
 PROGRAMS := sgad-train sgad-sample sgad-inspect
-PROGRAM_BINS := $(PROGRAMS:%=$(BUILD)/examples/%)
+PROGRAM_BINS = $(PROGRAMS:%=$(BUILD)/examples/%)
+
+# One fragment per optional concern (bindings, ABI guard, docs, metrics):
+# each may add to PROGRAMS and define its own targets. Included here, before
+# the rules that list PROGRAMS, so their additions are built and installed.
+.DEFAULT_GOAL := all
+include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all lib check check-asan asan-run check-valgrind check-headers bench demo deps clean \
         install install-strip uninstall fixtures fuzz check-tools demo-layers mpi check-mpi check-python
