@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "layer_impl.h"
+#include "parallel.h"
 
 typedef struct batchnorm {
     sgad_layer base;
@@ -58,29 +59,36 @@ static bn_geom geom_of(const sgad__shape *in)
 static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, const float *x, double *mean,
                                 double *var, double *count)
 {
-    memset(mean, 0, (size_t)(g->c + 1) * sizeof *mean);
-    memset(var, 0, (size_t)g->c * sizeof *var);
-    for (int64_t n = 0; n < g->n; n++)
-        for (int64_t c = 0; c < g->c; c++) {
+    const int threads = sgad__par_threads(ctx, g->n * g->c * g->s);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t c = 0; c < g->c; c++) {
+        double total = 0;
+        for (int64_t n = 0; n < g->n; n++) {
             const float *p = x + (n * g->c + c) * g->s;
             double sum = 0;
             for (int64_t s = 0; s < g->s; s++)
                 sum += p[s];
-            mean[c] += sum;
+            total += sum;
         }
+        mean[c] = total;
+    }
     mean[g->c] = (double)(g->n * g->s);
     SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", mean, g->c + 1));
     const double m = mean[g->c];
     for (int64_t c = 0; c < g->c; c++)
         mean[c] /= m;
-    for (int64_t n = 0; n < g->n; n++)
-        for (int64_t c = 0; c < g->c; c++) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t c = 0; c < g->c; c++) {
+        double total = 0;
+        for (int64_t n = 0; n < g->n; n++) {
             const float *p = x + (n * g->c + c) * g->s;
             double sum = 0;
             for (int64_t s = 0; s < g->s; s++)
                 sum += ((double)p[s] - mean[c]) * ((double)p[s] - mean[c]);
-            var[c] += sum;
+            total += sum;
         }
+        var[c] = total;
+    }
     SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", var, g->c));
     for (int64_t c = 0; c < g->c; c++)
         var[c] /= m;
@@ -92,6 +100,8 @@ static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, const float *x,
 static void step_normalise(const batchnorm *bn, const bn_geom *g, const float *mean,
                            const float *invstd, const float *x, float *y)
 {
+#pragma omp parallel for collapse(2) schedule(static) \
+    num_threads(sgad__par_threads(bn->base.ctx, g->n * g->c * g->s))
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t c = 0; c < g->c; c++) {
             const float scale = invstd[c] * bn->weight[c];
@@ -159,22 +169,27 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
 }
 
 /* Per-channel sums of dy and dy * x-hat over one time step. */
-static void step_grad_sums(const bn_geom *g, const float *mean, const float *invstd,
-                           const float *x, const float *dy, double *sum_dy, double *sum_dyx)
+static void step_grad_sums(const sgad_ctx *ctx, const bn_geom *g, const float *mean,
+                           const float *invstd, const float *x, const float *dy, double *sum_dy,
+                           double *sum_dyx)
 {
-    memset(sum_dy, 0, (size_t)g->c * sizeof *sum_dy);
-    memset(sum_dyx, 0, (size_t)g->c * sizeof *sum_dyx);
-    for (int64_t n = 0; n < g->n; n++)
-        for (int64_t c = 0; c < g->c; c++) {
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, g->n * g->c * g->s)) \
+    schedule(static)
+    for (int64_t c = 0; c < g->c; c++) {
+        double total_dy = 0, total_dyx = 0;
+        for (int64_t n = 0; n < g->n; n++) {
             const int64_t off = (n * g->c + c) * g->s;
             double a = 0, b = 0;
             for (int64_t s = 0; s < g->s; s++) {
                 a += dy[off + s];
                 b += (double)dy[off + s] * ((double)x[off + s] - mean[c]);
             }
-            sum_dy[c] += a;
-            sum_dyx[c] += b * invstd[c];
+            total_dy += a;
+            total_dyx += b * invstd[c];
         }
+        sum_dy[c] = total_dy;
+        sum_dyx[c] = total_dyx;
+    }
 }
 
 /* dx = weight * invstd * (dy - mean(dy) - x-hat * mean(dy * x-hat)); in
@@ -184,6 +199,8 @@ static void step_input_grad(const batchnorm *bn, const bn_geom *g, const float *
                             const float *x, const float *dy, float *dx)
 {
     const double m = bn->count; /* values per channel in the (global) batch */
+#pragma omp parallel for collapse(2) schedule(static) \
+    num_threads(sgad__par_threads(bn->base.ctx, g->n * g->c * g->s))
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t c = 0; c < g->c; c++) {
             const int64_t off = (n * g->c + c) * g->s;
@@ -209,7 +226,7 @@ static sgad_status bn_backward(sgad_layer *l, const sgad__shape *in, const float
     double *sum_dy = bn->acc, *sum_dyx = bn->acc + C;
     for (int64_t t = 0; t < steps; t++) {
         const int64_t off = t * step_len;
-        step_grad_sums(&g, mean + t * C, invstd + t * C, x + off, dy + off, sum_dy, sum_dyx);
+        step_grad_sums(l->ctx, &g, mean + t * C, invstd + t * C, x + off, dy + off, sum_dy, sum_dyx);
         for (int64_t c = 0; c < C; c++) {
             dweight[c] += (float)sum_dyx[c];
             dbias[c] += (float)sum_dy[c];

@@ -6,7 +6,10 @@
 #include <math.h>
 #include <string.h>
 
+#include <omp.h>
+
 #include "layer_impl.h"
+#include "parallel.h"
 #include "surrogate.h"
 
 /* Elements per backward block; the H buffer holds T * BLOCK floats. */
@@ -58,6 +61,34 @@ static float after_spike(const neuron *n, float h, float s)
     return h - n->v_th * s;
 }
 
+/* Forward of the elements [j0, j1) over all T steps, with their membranes
+ * in v; returns the number of spikes. */
+static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t M, int64_t j0,
+                                     int64_t j1, const float *x, float *v, float *y)
+{
+    const charge q = charge_of(n);
+    const float v0 = initial_v(n), vth = n->v_th;
+    int64_t spikes = 0;
+    for (int64_t j = j0; j < j1; j++)
+        v[j] = v0;
+    for (int64_t t = 0; t < T; t++) {
+        const float *xt = x + t * M;
+        float *yt = y + t * M;
+        for (int64_t j = j0; j < j1; j++) {
+            const float h = q.a * v[j] + q.b * xt[j] + q.c;
+            const float s = h > vth ? 1.0f : 0.0f;
+            spikes += h > vth;
+            v[j] = after_spike(n, h, s);
+            yt[j] = s;
+        }
+    }
+    return spikes;
+}
+
+/* Elements per forward block: a block's membranes (16 KiB) stay in L1 while
+ * the T steps stream past. */
+#define FWD_BLOCK 4096
+
 static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const float *x,
                                   float *y)
 {
@@ -66,25 +97,23 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
     float *v = sgad__scratch(l->ctx, 2, (size_t)M * sizeof *v);
     if (!v)
         return SGAD_E_NOMEM;
-    const charge q = charge_of(n);
-    const float v0 = initial_v(n);
-    for (int64_t j = 0; j < M; j++)
-        v[j] = v0;
     if (l->ops->kind == SGAD_LAYER_MP) {
+        const charge q = charge_of(n);
+        for (int64_t j = 0; j < M; j++)
+            v[j] = 0.0f;
         for (int64_t t = 0; t < T; t++)
             for (int64_t j = 0; j < M; j++)
                 y[t * M + j] = v[j] = q.a * v[j] + q.b * x[t * M + j];
         return SGAD_OK;
     }
+    const int64_t blocks = (M + FWD_BLOCK - 1) / FWD_BLOCK;
     int64_t spikes = 0;
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t j = 0; j < M; j++) {
-            const float h = q.a * v[j] + q.b * x[t * M + j] + q.c;
-            const float s = h > n->v_th ? 1.0f : 0.0f;
-            spikes += s > 0.0f;
-            v[j] = after_spike(n, h, s);
-            y[t * M + j] = s;
-        }
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, T * M)) schedule(static) \
+    reduction(+ : spikes)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t j0 = b * FWD_BLOCK, j1 = j0 + FWD_BLOCK < M ? j0 + FWD_BLOCK : M;
+        spikes += spiking_forward_range(n, T, M, j0, j1, x, v, y);
+    }
     l->has_rate = 1;
     l->firing_rate = (double)spikes / (double)(T * M);
     return SGAD_OK;
@@ -105,12 +134,21 @@ static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const floa
     return SGAD_OK;
 }
 
-/* BPTT over elements [j0, j0 + len) with h as T x BLOCK scratch. */
-static void spiking_block_backward(const neuron *n, int64_t T, int64_t M, int64_t j0,
-                                   int64_t len, const float *x, const float *dy, float *dx,
-                                   float *h)
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* BPTT over elements [j0, j0 + len) with h as T x BLOCK scratch. Callers
+ * pass the surrogate kind as a constant, so each kind gets its own loop. */
+static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate, int64_t T,
+                                                 int64_t M, int64_t j0, int64_t len,
+                                                 const float *x, const float *dy, float *dx,
+                                                 float *h)
 {
     const charge q = charge_of(n);
+    const float vth = n->v_th, v_reset = n->v_reset, alpha = n->alpha;
     float v[BLOCK], gv[BLOCK];
     for (int64_t j = 0; j < len; j++) {
         v[j] = initial_v(n);
@@ -120,23 +158,39 @@ static void spiking_block_backward(const neuron *n, int64_t T, int64_t M, int64_
         for (int64_t j = 0; j < len; j++) {
             const float ht = q.a * v[j] + q.b * x[t * M + j0 + j] + q.c;
             h[t * BLOCK + j] = ht;
-            v[j] = after_spike(n, ht, ht > n->v_th ? 1.0f : 0.0f);
+            v[j] = after_spike(n, ht, ht > vth ? 1.0f : 0.0f);
         }
-    const int hard = n->reset_mode == SGAD_RESET_HARD;
+    const int hard = n->reset_mode == SGAD_RESET_HARD, attached = !n->detach_reset;
     for (int64_t t = T - 1; t >= 0; t--)
         for (int64_t j = 0; j < len; j++) {
-            const float ht = h[t * BLOCK + j], s = ht > n->v_th ? 1.0f : 0.0f;
+            const float ht = h[t * BLOCK + j], s = ht > vth ? 1.0f : 0.0f;
             /* dV_t/dH_t with S held fixed, and dV_t/dS_t for attached resets. */
             const float dv_dh = hard ? 1.0f - s : 1.0f;
-            const float dv_ds = hard ? n->v_reset - ht : -n->v_th;
+            const float dv_ds = hard ? v_reset - ht : -vth;
             float ds = dy[t * M + j0 + j];
-            if (!n->detach_reset)
+            if (attached)
                 ds += gv[j] * dv_ds;
-            const float dh = gv[j] * dv_dh + ds * sgad__surrogate(n->surrogate, n->alpha,
-                                                                   ht - n->v_th);
+            const float dh = gv[j] * dv_dh + ds * sgad__surrogate(surrogate, alpha, ht - vth);
             dx[t * M + j0 + j] = dh * q.b;
             gv[j] = dh * q.a;
         }
+}
+
+static void spiking_backward_block(const neuron *n, int64_t T, int64_t M, int64_t j0,
+                                   int64_t len, const float *x, const float *dy, float *dx,
+                                   float *h)
+{
+    switch (n->surrogate) {
+    case SGAD_SURROGATE_SIGMOID:
+        spiking_block_backward(n, SGAD_SURROGATE_SIGMOID, T, M, j0, len, x, dy, dx, h);
+        break;
+    case SGAD_SURROGATE_TRIANGLE:
+        spiking_block_backward(n, SGAD_SURROGATE_TRIANGLE, T, M, j0, len, x, dy, dx, h);
+        break;
+    default:
+        spiking_block_backward(n, SGAD_SURROGATE_ATAN, T, M, j0, len, x, dy, dx, h);
+        break;
+    }
 }
 
 static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const float *x,
@@ -149,11 +203,17 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
     const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T;
     if (l->ops->kind == SGAD_LAYER_MP)
         return mp_backward(n, T, M, dy, dx);
-    float *h = sgad__scratch(l->ctx, 3, (size_t)(T * BLOCK) * sizeof *h);
+    const int threads = sgad__par_threads(l->ctx, T * M);
+    float *h = sgad__scratch(l->ctx, 3, (size_t)(threads * T * BLOCK) * sizeof *h);
     if (!h)
         return SGAD_E_NOMEM;
-    for (int64_t j0 = 0; j0 < M; j0 += BLOCK)
-        spiking_block_backward(n, T, M, j0, M - j0 < BLOCK ? M - j0 : BLOCK, x, dy, dx, h);
+    const int64_t blocks = (M + BLOCK - 1) / BLOCK;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t j0 = b * BLOCK, len = M - j0 < BLOCK ? M - j0 : BLOCK;
+        spiking_backward_block(n, T, M, j0, len, x, dy, dx,
+                               h + (int64_t)omp_get_thread_num() * T * BLOCK);
+    }
     return SGAD_OK;
 }
 

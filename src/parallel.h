@@ -1,0 +1,22 @@
+/* Threads for element-wise kernels. BLIS threads the matrix products; the
+ * loops between them (neurons, batch norm, pooling, patch copies) use
+ * OpenMP with the context's thread count. Every parallel loop gives each
+ * output element (or each reduced channel) to exactly one thread, which
+ * computes it in the same order as the serial loop, so results do not
+ * depend on the thread count. */
+#ifndef SGAD_PARALLEL_H
+#define SGAD_PARALLEL_H
+
+#include "internal.h"
+
+/* Below this many elements of work a loop stays serial: waking a second
+ * thread costs more than it saves. */
+#define SGAD__PAR_MIN_WORK ((int64_t)1 << 15)
+
+/* The thread count for a loop over `work` elements. */
+static inline int sgad__par_threads(const sgad_ctx *ctx, int64_t work)
+{
+    return work >= SGAD__PAR_MIN_WORK ? ctx->threads : 1;
+}
+
+#endif /* SGAD_PARALLEL_H */
