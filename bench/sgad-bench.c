@@ -121,44 +121,109 @@ static int64_t numel_of(int nd, const int64_t *dims)
     return n;
 }
 
-/* Forward multiply-adds x 2 of one layer in the net's last forward. */
+static int is_product(sgad_layer_kind kind)
+{
+    return kind == SGAD_LAYER_LINEAR || kind == SGAD_LAYER_CONV2D ||
+           kind == SGAD_LAYER_CONVT2D || kind == SGAD_LAYER_ATTENTION;
+}
+
+/* Layer l's parameter called `want`, or NULL. */
+static sgad_tensor *param_named(sgad_ctx *ctx, sgad_layer *l, const char *want)
+{
+    for (int p = 0; p < sgad_layer_param_count(l); p++) {
+        const char *name;
+        sgad_tensor *w;
+        check(ctx, sgad_layer_param(l, p, &name, &w, NULL), "param");
+        if (strcmp(name, want) == 0)
+            return w;
+    }
+    return NULL;
+}
+
+/* The attention decoder per step after the first and per sample (Eq. 6):
+ * with a down map phi (RGB), phi of V and of X; the query of phi(V), the
+ * keys of phi(V) and phi(X); the two query-key dot products. */
+static double attention_flops(sgad_ctx *ctx, sgad_layer *l, const int64_t *in)
+{
+    const sgad_tensor *q = param_named(ctx, l, "query.weight");
+    const sgad_tensor *down = param_named(ctx, l, "down.weight");
+    const double h = (double)sgad_tensor_dim(q, 0), k = (double)sgad_tensor_dim(q, 1);
+    const double phi = down ? 2.0 * (double)sgad_tensor_numel(down) : 0.0;
+    return 2.0 * (double)(in[0] - 1) * (double)in[1] * (phi + 3.0 * k * h + 2.0 * h);
+}
+
+/* Forward multiply-adds x 2 of layer i in the net's last forward. */
 static double layer_flops(sgad_ctx *ctx, sgad_net *net, int i)
 {
     sgad_layer *l = sgad_net_layer(net, i);
     const sgad_layer_kind kind = sgad_layer_get_kind(l);
-    if (kind != SGAD_LAYER_LINEAR && kind != SGAD_LAYER_CONV2D && kind != SGAD_LAYER_CONVT2D &&
-        kind != SGAD_LAYER_ATTENTION)
+    if (!is_product(kind))
         return 0;
     int ndi, ndo;
     int64_t in[SGAD_MAX_DIMS], out[SGAD_MAX_DIMS];
     check(ctx, sgad_net_activation_dims(net, i - 1, &ndi, in), "input dims");
     check(ctx, sgad_net_activation_dims(net, i, &ndo, out), "output dims");
+    if (kind == SGAD_LAYER_ATTENTION)
+        return attention_flops(ctx, l, in);
     sgad_tensor *w;
-    const char *name;
-    int p = 0;
-    if (kind == SGAD_LAYER_ATTENTION) /* find query.weight [H, d] */
-        for (; p < sgad_layer_param_count(l); p++) {
-            check(ctx, sgad_layer_param(l, p, &name, NULL, NULL), "param");
-            if (strcmp(name, "query.weight") == 0)
-                break;
-        }
-    check(ctx, sgad_layer_param(l, p, NULL, &w, NULL), "weight");
-    const double wn = (double)sgad_tensor_numel(w), w0 = (double)sgad_tensor_dim(w, 0);
-    switch (kind) {
-    case SGAD_LAYER_LINEAR: return 2.0 * (double)numel_of(ndo, out) * (wn / w0);
-    case SGAD_LAYER_CONV2D: return 2.0 * (double)numel_of(ndo, out) * (wn / w0);
-    case SGAD_LAYER_CONVT2D: return 2.0 * (double)numel_of(ndi, in) * (wn / w0);
-    default: /* per step after the first: query of V, keys of V and X */
-        return 2.0 * 3.0 * (double)(in[0] - 1) * (double)in[1] * wn;
-    }
+    check(ctx, sgad_layer_param(l, 0, NULL, &w, NULL), "weight");
+    /* per output (input, for convt) value: the weight's numel over dim 0 */
+    const double per = (double)sgad_tensor_numel(w) / (double)sgad_tensor_dim(w, 0);
+    if (kind == SGAD_LAYER_CONVT2D)
+        return 2.0 * (double)numel_of(ndi, in) * per;
+    return 2.0 * (double)numel_of(ndo, out) * per;
 }
 
-static double net_flops(sgad_ctx *ctx, sgad_net *net)
+/* A net's forward flops, and those of its first matrix product: backward
+ * needs no input gradient there when the net's input needs none. */
+typedef struct net_work {
+    double forward, first;
+} net_work;
+
+static net_work net_flops(sgad_ctx *ctx, sgad_net *net)
 {
-    double f = 0;
-    for (int i = 0; i < sgad_net_layer_count(net); i++)
-        f += layer_flops(ctx, net, i);
-    return f;
+    net_work w = {0, 0};
+    for (int i = 0; i < sgad_net_layer_count(net); i++) {
+        const double f = layer_flops(ctx, net, i);
+        if (w.forward == 0)
+            w.first = f;
+        w.forward += f;
+    }
+    return w;
+}
+
+/* One iteration as the reference runs it (sgad_trainer_step, PyTorch's
+ * autograd): G forward twice and backward once, D forward three times and
+ * backward three times. A backward costs two forwards (input and weight
+ * gradients) less the first product's input gradient where nothing needs
+ * it: G's latent always, D's input in the D update (real images, and fakes
+ * made without gradients). */
+static double iteration_flops(sgad_ctx *ctx, sgad_net *g, sgad_net *d)
+{
+    const net_work gw = net_flops(ctx, g), dw = net_flops(ctx, d);
+    return 4.0 * gw.forward - gw.first + 9.0 * dw.forward - 2.0 * dw.first;
+}
+
+/* G's largest linear layer as an sgemm: rows x in by in x out. */
+static void widest_product(sgad_ctx *ctx, sgad_net *g, dim_t *m, dim_t *n, dim_t *k)
+{
+    double best = 0;
+    for (int i = 0; i < sgad_net_layer_count(g); i++) {
+        sgad_layer *l = sgad_net_layer(g, i);
+        if (sgad_layer_get_kind(l) != SGAD_LAYER_LINEAR)
+            continue;
+        sgad_tensor *w;
+        int nd;
+        int64_t in[SGAD_MAX_DIMS];
+        check(ctx, sgad_layer_param(l, 0, NULL, &w, NULL), "weight");
+        check(ctx, sgad_net_activation_dims(g, i - 1, &nd, in), "input dims");
+        if ((double)sgad_tensor_numel(w) > best) {
+            best = (double)sgad_tensor_numel(w);
+            *n = (dim_t)sgad_tensor_dim(w, 0);
+            *k = (dim_t)sgad_tensor_dim(w, 1);
+            *m = (dim_t)(numel_of(nd, in) / *k);
+        }
+    }
 }
 
 /* ---- BLIS in the same process -------------------------------------------- */
@@ -229,7 +294,9 @@ int main(int argc, char **argv)
     const int64_t rdims[4] = {o.batch, c, side, side}, zd[3] = {1, o.batch, latent};
     sgad_tensor *real = random_tensor(ctx, 4, rdims, 0, 1, &state);
     check(ctx, sgad_trainer_step(t, real, NULL), "warm-up iteration");
-    const double gflop = (4.0 * net_flops(ctx, g) + 9.0 * net_flops(ctx, d)) * 1e-9;
+    const double gflop = iteration_flops(ctx, g, d) * 1e-9;
+    dim_t gm = 0, gn = 0, gk = 0;
+    widest_product(ctx, g, &gm, &gn, &gk);
 
     double *ms = calloc((size_t)o.iters, sizeof *ms), *sms = calloc((size_t)o.iters, sizeof *sms);
     if (!ms || !sms)
@@ -258,17 +325,16 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     const double rss_mib = (double)ru.ru_maxrss / 1024.0;
-    /* G's widest layer as one GEMM: (T*N) x 1024 by 1024 x features */
-    const double ref = sgemm_gflops(o.threads, (dim_t)o.steps * o.batch, 6272, 1024);
+    const double ref = sgemm_gflops(o.threads, gm, gn, gk);
     printf("training: median %.1f ms, min %.1f ms per iteration; sampling %.1f images/s\n", med,
            ms[0], sample_rate);
     printf("{\"model\":\"%s\",\"shape\":\"%lldx%lldx%lld\",\"batch\":%d,\"steps\":%d,"
            "\"threads\":%d,\"iters\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
-           "\"sample_images_per_s\":%.2f,\"peak_rss_mib\":%.1f,\"gflop_per_iter\":%.2f,"
-           "\"achieved_gflops\":%.2f,\"sgemm_gflops\":%.2f}\n",
+           "\"sample_images_per_s\":%.2f,\"peak_rss_mib\":%.1f,\"gflop_per_iter\":%.4f,"
+           "\"achieved_gflops\":%.2f,\"sgemm_gflops\":%.2f,\"sgemm_mnk\":[%ld,%ld,%ld]}\n",
            sgad_model_name(o.model), (long long)side, (long long)side, (long long)c, o.batch,
            o.steps, o.threads, o.iters, med, ms[0], sample_rate, rss_mib, gflop,
-           gflop / (med * 1e-3), ref);
+           gflop / (med * 1e-3), ref, (long)gm, (long)gn, (long)gk);
     free(ms);
     free(sms);
     sgad_tensor_free(real);
