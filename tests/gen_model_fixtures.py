@@ -82,7 +82,10 @@ def formula(name, salt, count, centre, half):
 
 
 class Margin:
+    """The closest any LIF membrane came to its threshold; tracking it costs
+    a reduction per step, which bench/torch_reference.py turns off."""
     smallest = math.inf
+    track = True
 
 
 class Precision:
@@ -99,7 +102,8 @@ def neuron(seq, kind):
         if kind == "mp":
             out.append(mem)
             continue
-        Margin.smallest = min(Margin.smallest, float((mem.detach() - 1.0).abs().min()))
+        if Margin.track:
+            Margin.smallest = min(Margin.smallest, float((mem.detach() - 1.0).abs().min()))
         s = AtanSpike.apply(mem - 1.0, 2.0)
         mem = mem * (1 - s.detach())
         out.append(s)
@@ -114,6 +118,7 @@ class Model:
     def __init__(self, prefix):
         self.prefix, self.layers, self.params, self.buffers = prefix, [], {}, {}
         self.init, self.zero_grad = {}, set()
+        self.training = True  # batch norm: batch statistics, or running ones
 
     def _param(self, name, shape, centre, half, buffer=False):
         full = f"{self.prefix}.{len(self.layers)}.{name}"
@@ -138,9 +143,16 @@ class Model:
             if prev[0] in ("linear", "conv", "convt"):
                 self.zero_grad.add(prev[1]["b"])
         elif kind == "attention":
+            # RGB: queries and keys see a shared Linear(features -> down) + ReLU
+            features, down = kw["features"], kw.get("down", 0)
+            width = down or features
             for p in ("query", "key"):
-                kw[p + "w"] = self._param(p + ".weight", (256, 784), 0.0, 1 / 28)
-                kw[p + "b"] = self._param(p + ".bias", (256,), 0.0, 1 / 28)
+                kw[p + "w"] = self._param(p + ".weight", (256, width), 0.0, 1 / math.sqrt(width))
+                kw[p + "b"] = self._param(p + ".bias", (256,), 0.0, 1 / math.sqrt(width))
+            if down:
+                half = 1 / math.sqrt(features)
+                kw["downw"] = self._param("down.weight", (down, features), 0.0, half)
+                kw["downb"] = self._param("down.bias", (down,), 0.0, half)
         self.layers.append((kind, kw))
         assert i == len(self.layers) - 1
 
@@ -169,8 +181,8 @@ class Model:
                 seq = [F.conv_transpose2d(x, P(kw["w"]), P(kw["b"]), stride=2, padding=1)
                        for x in seq]
             elif kind == "bn":
-                seq = [F.batch_norm(x, P(kw["rm"]), P(kw["rv"]), P(kw["w"]), P(kw["b"]), True,
-                                    0.1, 1e-5) for x in seq]
+                seq = [F.batch_norm(x, P(kw["rm"]), P(kw["rv"]), P(kw["w"]), P(kw["b"]),
+                                    self.training, 0.1, 1e-5) for x in seq]
             elif kind in ("lif", "mp"):
                 seq = neuron(seq, kind)
             elif kind == "pool":
@@ -184,68 +196,87 @@ class Model:
             elif kind == "last":
                 seq = [seq[-1] * kw["scale"]]
             elif kind == "attention":
+                down = (P(kw["downw"]), P(kw["downb"])) if "downw" in kw else None
                 seq = [attention(seq, P(kw["queryw"]), P(kw["queryb"]), P(kw["keyw"]),
-                                 P(kw["keyb"]))]
+                                 P(kw["keyb"]), down)]
             else:
                 raise ValueError(kind)
         return seq
 
 
-def attention(seq, qw, qb, kw, kb):
-    """ScoringMP with AttentionScoring_1 (one key map), Eq. 6."""
+def attention(seq, qw, qb, kw, kb, down=None):
+    """ScoringMP with AttentionScoring_1 (one key map), Eq. 6; with `down`
+    (weight, bias), AttentionScoring_RGB: queries and keys are taken of
+    relu(down(V)) and relu(down(X)), the mixing stays on the images."""
+    def phi(v):
+        return v if down is None else F.relu(F.linear(v, *down))
     n = seq[0].shape[0]
     mem = seq[0].reshape(n, -1)
     for x in seq[1:]:
         x = x.reshape(n, -1)
-        q = F.linear(mem, qw, qb).unsqueeze(1)
-        keys = F.linear(torch.stack([mem, x], dim=1), kw, kb)
+        pm = phi(mem)
+        q = F.linear(pm, qw, qb).unsqueeze(1)
+        keys = F.linear(torch.stack([pm, phi(x)], dim=1), kw, kb)
         w = torch.softmax(torch.bmm(q, keys.transpose(1, 2)) / math.sqrt(256), dim=-1)
         mem = w[:, 0, 0:1] * mem + w[:, 0, 1:2] * x
     return mem.reshape(seq[0].shape)
 
 
-def generator(model, latent):
+# Image shape -> (channels, side, G's first map side, G's transposed
+# convolutions, side after D's two conv+pool blocks, D's hidden width), as
+# libsgad's presets (src/preset.c) and the authors' CelebA code build them.
+GEOMETRY = {"28x28x1": (1, 28, 7, 2, 4, 1024),
+            "32x32x3": (3, 32, 8, 2, 5, 1024),
+            "64x64x3": (3, 64, 8, 3, 13, 2048)}
+
+
+def generator(model, latent, shape="28x28x1", steps=T):
+    c, side, base, ups, _, _ = GEOMETRY[shape]
     g = Model("G")
-    g.add("repeat", steps=T)
+    g.add("repeat", steps=steps)
     g.add("linear", wshape=(1024, latent), fan_in=latent)
     g.add("bn", c=1024)
     g.add("lif")
-    g.add("linear", wshape=(6272, 1024), fan_in=1024)
-    g.add("bn", c=6272)
+    g.add("linear", wshape=(128 * base * base, 1024), fan_in=1024)
+    g.add("bn", c=128 * base * base)
     g.add("lif")
-    g.add("reshape", shape=(128, 7, 7))
-    g.add("convt", wshape=(128, 64, 4, 4), fan_in=64 * 16)
-    g.add("bn", c=64)
-    g.add("lif")
-    g.add("convt", wshape=(64, 1, 4, 4), fan_in=16)
+    g.add("reshape", shape=(128, base, base))
+    ch = 128
+    for _ in range(ups - 1):
+        g.add("convt", wshape=(ch, ch // 2, 4, 4), fan_in=ch // 2 * 16)
+        g.add("bn", c=ch // 2)
+        g.add("lif")
+        ch //= 2
+    g.add("convt", wshape=(ch, c, 4, 4), fan_in=c * 16)
     if model == "sgad":
         g.add("sigmoid")
-        g.add("attention")
+        g.add("attention", features=c * side * side, down=1024 if c == 3 else 0)
     elif model == "sgan":
         g.add("lif")
     else:
         g.add("mp")
-        g.add("last", scale=1.0 / T)
+        g.add("last", scale=1.0 / steps)
         g.add("sigmoid")
     return g
 
 
-def discriminator(model):
+def discriminator(model, shape="28x28x1", steps=T):
+    c, side, _, _, d_side, hidden = GEOMETRY[shape]
     d = Model("D")
     if model == "sgan":
-        d.add("reshape", shape=(784,))
-        d.add("linear", wshape=(400, 784), fan_in=784, gain=GAIN)
+        d.add("reshape", shape=(c * side * side,))
+        d.add("linear", wshape=(400, c * side * side), fan_in=c * side * side, gain=GAIN)
         d.add("lif")
         d.add("linear", wshape=(1, 400), fan_in=400, gain=GAIN)
         d.add("mp")
-        d.add("last", scale=1.0 / T)
+        d.add("last", scale=1.0 / steps)
         d.add("sigmoid")
         return d
     ann = model == "hybrid"
     act = "leaky" if ann else "lif"
     if not ann:
-        d.add("repeat", steps=T)
-    d.add("conv", wshape=(32, 1, 5, 5), fan_in=25)
+        d.add("repeat", steps=steps)
+    d.add("conv", wshape=(32, c, 5, 5), fan_in=c * 25)
     d.add("bn", c=32)
     d.add(act)
     d.add("pool")
@@ -253,16 +284,17 @@ def discriminator(model):
     d.add("bn", c=64)
     d.add(act)
     d.add("pool")
-    d.add("reshape", shape=(1024,))
+    flat = 64 * d_side * d_side
+    d.add("reshape", shape=(flat,))
     gain = 1.0 if ann else GAIN
-    d.add("linear", wshape=(1024, 1024), fan_in=1024, gain=gain)
+    d.add("linear", wshape=(hidden, flat), fan_in=flat, gain=gain)
     d.add(act)
-    d.add("linear", wshape=(1, 1024), fan_in=1024, gain=gain)
+    d.add("linear", wshape=(1, hidden), fan_in=hidden, gain=gain)
     if ann:
         d.add("sigmoid")
     else:
         d.add("mp")
-        d.add("last", scale=1.0 / T)
+        d.add("last", scale=1.0 / steps)
     return d
 
 
@@ -291,6 +323,31 @@ def silence(net, zero):
             net.params[name].grad.zero_()
 
 
+def real_sequence(model, real, steps):
+    """D's input: SGAN's MLP D sees the image at every step (its G emits
+    spikes); the conv Ds repeat it themselves (or, hybrid, take one step)."""
+    return [real] * steps if model == "sgan" else [real]
+
+
+def d_backward(g, d, z, real_seq, minimax):
+    """D's gradients of a D update: real and fake batches in separate
+    forwards, gradients summed; the fakes are made without gradients."""
+    s_real = d_scores(d, real_seq)
+    loss_of(s_real, 1, minimax, 1.0).backward()
+    with torch.no_grad():
+        fake_seq = g.forward([z[0]])
+    s_fake = d_scores(d, fake_seq)
+    loss_of(s_fake, 0, minimax, -1.0).backward()
+    return fake_seq, s_real, s_fake
+
+
+def g_backward(g, d, z, minimax):
+    """G's gradients of a G update on the same z, through D (whose own
+    gradients PyTorch computes too, as the authors' code lets it)."""
+    fake_seq = g.forward([z[0]])
+    loss_of(d_scores(d, fake_seq), 1, minimax, 1.0).backward()
+
+
 def iteration(model, salt, latent, lr_g, lr_d, zero=frozenset()):
     """One D update then one G update, as sgad_trainer_step runs them."""
     Margin.smallest = math.inf
@@ -302,27 +359,18 @@ def iteration(model, salt, latent, lr_g, lr_d, zero=frozenset()):
     real = torch.from_numpy(formula("real", salt, N * 784, 0.5, 0.5)).reshape(N, 1, 28, 28)
     real = (torch.round(real * 64) / 64).to(Precision.dtype)
     minimax = model in ("sgan", "hybrid")
-    real_seq = [real] * T if model == "sgan" else [real]
     out = {"z": z, "real": real}
 
-    # D update: real and fake batches in separate forwards, gradients summed.
-    s_real = d_scores(d, real_seq)
-    loss_of(s_real, 1, minimax, 1.0).backward()
-    with torch.no_grad():
-        fake_seq = g.forward([z[0]])
-    s_fake = d_scores(d, fake_seq)
-    loss_of(s_fake, 0, minimax, -1.0).backward()
+    fake_seq, s_real, s_fake = d_backward(g, d, z, real_sequence(model, real, T), minimax)
     out["fake"] = torch.stack(fake_seq)
     out["score_real"], out["score_fake"] = s_real, s_fake
     grads = {k: p.grad.clone() for k, p in d.params.items()}
     silence(d, zero)
     rmsprop_step(d, lr_d)
 
-    # G update on the same z, through the updated D.
     for p in d.params.values():
         p.grad = None
-    fake_seq = g.forward([z[0]])
-    loss_of(d_scores(d, fake_seq), 1, minimax, 1.0).backward()
+    g_backward(g, d, z, minimax)
     grads.update({k: p.grad.clone() for k, p in g.params.items()})
     silence(g, zero)
     rmsprop_step(g, lr_g)
