@@ -20,3 +20,9 @@ check-abi: abi-deps lib
 abi-dump: abi-deps lib
 	abidw $(ABIDW_FLAGS) --out-file $(ABI_RECORD) $(SHARED)
 	@echo "abi-dump: wrote $(ABI_RECORD); commit it with the release"
+
+# An installed libsgad used from C and C++ through pkg-config alone, shared
+# and static (tests/consumer.sh).
+.PHONY: check-consumer
+check-consumer: lib
+	sh tests/consumer.sh
