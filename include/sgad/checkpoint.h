@@ -1,4 +1,5 @@
-/* libsgad: checkpoints of the whole training state.
+/** @file
+ * libsgad: checkpoints of the whole training state.
  *
  * A checkpoint is one file in the safetensors layout: an 8-byte
  * little-endian header length, a UTF-8 JSON header mapping each tensor name
@@ -7,6 +8,7 @@
  * Python reads it with numpy or the safetensors package
  * (docs/checkpoints.md). It holds everything a bitwise resume needs:
  *
+ * @verbatim
  *   G.<param>, D.<param>        parameters and batch-norm statistics
  *   ema.G.<param>               G's moving average, when on
  *   opt.G.<state>, opt.D.<state> optimizer state (RMSprop square_avg,
@@ -16,6 +18,7 @@
  *                               optimizer kinds and settings, trainer
  *                               settings, seed, iteration, epoch, optimizer
  *                               step counts, and a CRC-32 of the data
+ * @endverbatim
  *
  * Reading validates before trusting: bounded header, sorted contiguous
  * offsets covering the data exactly, no duplicate names, overflow-checked
@@ -28,7 +31,11 @@
  * Saving is crash-safe: the file is written under a temporary name in the
  * same directory, flushed with fsync, renamed over the target, and the
  * directory is flushed; on any failure the previous file is untouched and
- * the temporary file removed. */
+ * the temporary file removed.
+ *
+ * Threads: an object is used by one thread at a time, together with the
+ * context it was made from (context.h); objects of different contexts may
+ * be used in parallel. */
 #ifndef SGAD_CHECKPOINT_H
 #define SGAD_CHECKPOINT_H
 
@@ -82,18 +89,24 @@ SGAD_API sgad_status sgad_checkpoint_read_memory(sgad_ctx *ctx, const void *buf,
 /** Frees a checkpoint. NULL is a no-op. */
 SGAD_API void sgad_checkpoint_free(sgad_checkpoint *c);
 
-/** Number of metadata entries, and entry i's key and value (static until
- *  the checkpoint is freed). */
+/** @return the number of metadata entries (0 if c is NULL). */
 SGAD_API int sgad_checkpoint_meta_count(const sgad_checkpoint *c);
+
+/** Reads metadata entry i (0 <= i < count): key and value, owned by the
+ *  checkpoint until sgad_checkpoint_free. Either output may be NULL.
+ *  SGAD_E_INVALID_ARG if i is out of range. */
 SGAD_API sgad_status sgad_checkpoint_meta_entry(const sgad_checkpoint *c, int i,
                                                 const char **key, const char **value);
 
 /** The value of a metadata key, or NULL. */
 SGAD_API const char *sgad_checkpoint_meta(const sgad_checkpoint *c, const char *key);
 
-/** Number of tensors, and tensor i's name and shape (dims: SGAD_MAX_DIMS
- *  entries), in file order. */
+/** @return the number of tensors (0 if c is NULL). */
 SGAD_API int sgad_checkpoint_tensor_count(const sgad_checkpoint *c);
+
+/** Reads tensor i's name (owned by the checkpoint) and shape (dims:
+ *  SGAD_MAX_DIMS entries), in file order. SGAD_E_INVALID_ARG if i is out
+ *  of range. */
 SGAD_API sgad_status sgad_checkpoint_tensor_info(const sgad_checkpoint *c, int i,
                                                  const char **name, int *ndim, int64_t *dims);
 

@@ -1,10 +1,16 @@
-/* libsgad: the context.
+/** @file
+ * libsgad: the context.
  *
  * A context owns the settings shared by every object made from it (thread
  * count, random seed, allocator) and the text of the last error. It is the
  * unit of threading: one context and all its objects are used by one thread
  * at a time; different contexts are fully independent. There is no global
- * state in libsgad. */
+ * state in libsgad.
+ *
+ * Errors: a call that fails returns its status and leaves a message in the
+ * context (sgad_ctx_last_error), e.g. "sgad_ctx_set_threads: threads=0
+ * outside [1, 256]". A call given a NULL handle returns SGAD_E_INVALID_ARG
+ * and cannot leave a message. libsgad never aborts, exits or prints. */
 #ifndef SGAD_CONTEXT_H
 #define SGAD_CONTEXT_H
 
@@ -18,10 +24,12 @@
 extern "C" {
 #endif
 
+/** A context (opaque). Made by sgad_ctx_create, freed by sgad_ctx_free. */
 typedef struct sgad_ctx sgad_ctx;
 
 /** Allocator hooks. alloc must return memory aligned for any type, or NULL. */
 typedef void *(*sgad_alloc_fn)(void *opaque, size_t size);
+/** Releases memory the matching sgad_alloc_fn returned. */
 typedef void (*sgad_free_fn)(void *opaque, void *ptr);
 
 /** Largest thread count sgad_ctx_set_threads accepts. */

@@ -1,4 +1,5 @@
-/* libsgad: training data and images.
+/** @file
+ * libsgad: training data and images.
  *
  * A dataset holds images as float32 [0, 1] in NCHW order on request, with
  * optional labels, and hands out shuffled batches: the order of an epoch is
@@ -14,7 +15,11 @@
  * Malformed input gives SGAD_E_FORMAT with a message naming the file and
  * the fault, never a crash: wrong magic, overflowing dimensions, truncated
  * or oversized payloads, truncated gzip, trailing bytes, labels out of
- * range, sizes that are not whole records, PNGs of another size. */
+ * range, sizes that are not whole records, PNGs of another size.
+ *
+ * Threads: an object is used by one thread at a time, together with the
+ * context it was made from (context.h); objects of different contexts may
+ * be used in parallel. */
 #ifndef SGAD_DATA_H
 #define SGAD_DATA_H
 
@@ -30,6 +35,8 @@
 extern "C" {
 #endif
 
+/** A dataset (opaque). Made by sgad_dataset_open[_memory], freed by
+ *  sgad_dataset_free. */
 typedef struct sgad_dataset sgad_dataset;
 
 /** Dataset formats. Values are pinned. */

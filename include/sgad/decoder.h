@@ -1,4 +1,5 @@
-/* libsgad: decoders that turn a generator's T outputs into one image.
+/** @file
+ * libsgad: decoders that turn a generator's T outputs into one image.
  *
  * A decoder is a layer (layer.h) from [T, N, ...] to [1, N, ...]: it folds
  * the time axis away. The attention-scored membrane decoder is the SGAD
@@ -16,7 +17,9 @@
  * per step by attention. By default the two keys share one map (W_kx = W_k,
  * as in the authors' code); the paper's text names two. phi is the
  * identity, or for RGB images a shared Linear(D -> down) + ReLU applied to
- * both V and X (the authors use down = 1024). */
+ * both V and X (the authors use down = 1024).
+ *
+ * Ownership, errors and threads are those of every layer (layer.h). */
 #ifndef SGAD_DECODER_H
 #define SGAD_DECODER_H
 

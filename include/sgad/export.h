@@ -1,4 +1,5 @@
-/* libsgad: symbol export macro.
+/** @file
+ * libsgad: symbol export macro.
  *
  * The library is compiled with -fvisibility=hidden and SGAD_BUILDING defined,
  * so only functions marked SGAD_API are visible to users of libsgad.so.

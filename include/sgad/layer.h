@@ -1,4 +1,5 @@
-/* libsgad: layers.
+/** @file
+ * libsgad: layers.
  *
  * A layer maps a time-major input tensor [T, N, ...] to an output tensor
  * [T, N, ...], processing all T steps in one call. Stateless layers (linear,
@@ -18,7 +19,12 @@
  *
  * Ownership: the caller owns a layer made by a *_create call and frees it
  * with sgad_layer_free, unless it was given to a net (net.h), which then
- * owns it. Errors are reported through the layer's context. */
+ * owns it. Errors are reported through the layer's context.
+ *
+ * Threads: an object is used by one thread at a time, together with the
+ * context it was made from (context.h); objects of different contexts may
+ * be used in parallel. sgad_option_bounds and
+ * sgad_layer_kind_name may be called from any thread. */
 #ifndef SGAD_LAYER_H
 #define SGAD_LAYER_H
 
@@ -33,6 +39,8 @@
 extern "C" {
 #endif
 
+/** A layer (opaque). Made by a sgad_<kind>_create call, freed by
+ *  sgad_layer_free or by the net that adopted it. */
 typedef struct sgad_layer sgad_layer;
 
 /** Kinds of layer. Values are pinned; new kinds are appended. */
@@ -122,6 +130,7 @@ SGAD_API sgad_status sgad_convt2d_create(sgad_ctx *ctx, int64_t in_channels,
  *  BatchNorm module called at every step does. In evaluation the running
  *  statistics are used. weight = 1, bias = 0, running mean 0, var 1. */
 SGAD_API sgad_status sgad_batchnorm1d_create(sgad_ctx *ctx, int64_t features, sgad_layer **out);
+/** As sgad_batchnorm1d_create, for images [T, N, C, H, W] with C = channels. */
 SGAD_API sgad_status sgad_batchnorm2d_create(sgad_ctx *ctx, int64_t channels, sgad_layer **out);
 
 /** Average pooling over [T, N, C, H, W] with zero padding counted in the

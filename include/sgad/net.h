@@ -1,10 +1,16 @@
-/* libsgad: networks.
+/** @file
+ * libsgad: networks.
  *
  * A net is a sequence of layers run one after another over all T steps. It
  * owns the layers given to it, keeps the activations of its last forward
  * for backward, and lists every parameter under PyTorch-style names
  * ("3.weight", "4.running_mean"), which optimizers, checkpoints and
- * bindings walk. */
+ * bindings walk. Errors are reported through the net's context and name
+ * the layer at fault.
+ *
+ * Threads: an object is used by one thread at a time, together with the
+ * context it was made from (context.h); objects of different contexts may
+ * be used in parallel. */
 #ifndef SGAD_NET_H
 #define SGAD_NET_H
 
@@ -20,6 +26,7 @@
 extern "C" {
 #endif
 
+/** A net (opaque). Made by sgad_net_create, freed by sgad_net_free. */
 typedef struct sgad_net sgad_net;
 
 /** Longest parameter name a net produces, terminating NUL included. */

@@ -1,4 +1,5 @@
-/* libsgad: spiking neurons and input encoders.
+/** @file
+ * libsgad: spiking neurons and input encoders.
  *
  * Neurons are layers (layer.h) over [T, N, ...]. Each element keeps a
  * membrane potential V that starts at v_reset (0 for soft reset) at t = 0 of
@@ -19,7 +20,9 @@
  * reset equation.
  *
  * The MP node (membrane readout) charges like LIF without firing or reset
- * and outputs V_t itself: V_t = V_{t-1} + (X_t - V_{t-1}) / tau, V_{-1} = 0. */
+ * and outputs V_t itself: V_t = V_{t-1} + (X_t - V_{t-1}) / tau, V_{-1} = 0.
+ *
+ * Ownership, errors and threads are those of every layer (layer.h). */
 #ifndef SGAD_NEURON_H
 #define SGAD_NEURON_H
 

@@ -1,4 +1,5 @@
-/* libsgad: optimizers over a net's trainable parameters.
+/** @file
+ * libsgad: optimizers over a net's trainable parameters.
  *
  * Semantics are PyTorch's, step for step in float32:
  *   RMSprop (no momentum, not centered; SGAD's choice):
@@ -7,7 +8,12 @@
  *     p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  * with g = grad + weight_decay * p. Options (layer.h): SGAD_OPT_LR,
  * SGAD_OPT_RMSPROP_ALPHA, SGAD_OPT_EPS, SGAD_OPT_ADAM_BETA1/BETA2,
- * SGAD_OPT_WEIGHT_DECAY. */
+ * SGAD_OPT_WEIGHT_DECAY. Errors are reported through the optimizer's
+ * context.
+ *
+ * Threads: an object is used by one thread at a time, together with the
+ * context it was made from (context.h); objects of different contexts may
+ * be used in parallel. */
 #ifndef SGAD_OPTIM_H
 #define SGAD_OPTIM_H
 
@@ -24,6 +30,8 @@
 extern "C" {
 #endif
 
+/** An optimizer (opaque). Made by sgad_optimizer_create, freed by
+ *  sgad_optimizer_free; a trainer owns the two it makes. */
 typedef struct sgad_optimizer sgad_optimizer;
 
 /** Kinds of optimizer. Values are pinned. */
@@ -43,8 +51,11 @@ SGAD_API void sgad_optimizer_free(sgad_optimizer *opt);
 /** The optimizer's kind (RMSprop if opt is NULL). */
 SGAD_API sgad_optimizer_kind sgad_optimizer_get_kind(const sgad_optimizer *opt);
 
-/** Sets or reads an option; SGAD_E_UNSUPPORTED for another kind's option. */
+/** Sets an option (sgad_option: SGAD_OPT_LR .. SGAD_OPT_WEIGHT_DECAY).
+ *  SGAD_E_INVALID_ARG out of bounds (sgad_option_bounds), SGAD_E_UNSUPPORTED
+ *  for another kind's option (Adam's betas on RMSprop). */
 SGAD_API sgad_status sgad_optimizer_set(sgad_optimizer *opt, sgad_option option, double value);
+/** Reads an option into *value; errors as sgad_optimizer_set. */
 SGAD_API sgad_status sgad_optimizer_get(const sgad_optimizer *opt, sgad_option option,
                                         double *value);
 

@@ -1,4 +1,5 @@
-/* libsgad: the paper's four models (Table 1) as ready-made nets.
+/** @file
+ * libsgad: the paper's four models (Table 1) as ready-made nets.
  *
  * Each preset is assembled from the public layer and net API only, so a
  * user can build variants the same way (see src/preset.c). Shapes:
@@ -14,7 +15,10 @@
  *   SGAN    G: final LIF layer (spikes); D: MLP 784-400 LIF-1 MP, sigmoid(membrane / T)
  *   HYBRID  G: as SWGAN; D: the conv D with LeakyReLU(0.2) instead of LIF,
  *           sigmoid output, no time steps
- * The layer sizes are those of the authors' code (../docs/design.md). */
+ * The layer sizes are those of the authors' code (../docs/design.md).
+ *
+ * Errors are reported through the context; the name functions may be
+ * called from any thread. */
 #ifndef SGAD_PRESET_H
 #define SGAD_PRESET_H
 

@@ -1,4 +1,5 @@
-/* libsgad: spiking generative adversarial networks in C.
+/** @file
+ * libsgad: spiking generative adversarial networks in C.
  *
  * The umbrella header: include this one. See docs/design.md for the
  * architecture and each header for its part of the API. */

@@ -1,8 +1,12 @@
-/* libsgad: status codes.
+/** @file
+ * libsgad: status codes.
  *
  * Every call that can fail returns an sgad_status. On failure the context the
  * object belongs to also keeps a message for a person (sgad_ctx_last_error).
- * Values are pinned: new codes are only ever appended. */
+ * Values are pinned: new codes are only ever appended.
+ *
+ * Threads: sgad_status_name and sgad_status_string may be called from any
+ * thread at any time. */
 #ifndef SGAD_STATUS_H
 #define SGAD_STATUS_H
 
@@ -12,8 +16,9 @@
 extern "C" {
 #endif
 
+/** What a call did: SGAD_OK, or why it failed. */
 typedef enum sgad_status {
-    SGAD_OK = 0,
+    SGAD_OK = 0,            /**< success */
     SGAD_E_INVALID_ARG = 1, /**< NULL pointer or a value out of its range */
     SGAD_E_SHAPE = 2,       /**< a tensor's shape does not fit the call */
     SGAD_E_NOMEM = 3,       /**< an allocation failed; nothing was changed */

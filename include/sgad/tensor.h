@@ -1,4 +1,5 @@
-/* libsgad: tensors.
+/** @file
+ * libsgad: tensors.
  *
  * A tensor is a dense, C-ordered (row-major) float32 array with up to
  * SGAD_MAX_DIMS dimensions. Activations are time-major: [T, N, C, H, W] for
@@ -7,7 +8,12 @@
  * they can be exchanged with PyTorch as they are.
  *
  * A tensor either owns its data (sgad_tensor_create) or borrows the caller's
- * buffer (sgad_tensor_wrap); e.g. a numpy array can be wrapped without a copy. */
+ * buffer (sgad_tensor_wrap); e.g. a numpy array can be wrapped without a copy.
+ * Calls report errors through the tensor's context (sgad_ctx_last_error).
+ *
+ * Threads: an object is used by one thread at a time, together with the
+ * context it was made from (context.h); objects of different contexts may
+ * be used in parallel. */
 #ifndef SGAD_TENSOR_H
 #define SGAD_TENSOR_H
 
@@ -21,8 +27,11 @@
 extern "C" {
 #endif
 
+/** Most dimensions a tensor can have. */
 #define SGAD_MAX_DIMS 6
 
+/** A float32 tensor (opaque). Made by sgad_tensor_create or
+ *  sgad_tensor_wrap, freed by sgad_tensor_free. */
 typedef struct sgad_tensor sgad_tensor;
 
 /** Creates a zero-filled tensor that owns its data.

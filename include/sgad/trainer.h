@@ -1,4 +1,5 @@
-/* libsgad: the WGAN-style trainer.
+/** @file
+ * libsgad: the WGAN-style trainer.
  *
  * One call runs one iteration as the SGAD authors do: a discriminator
  * update, then a generator update on the same latent z. With the EM loss
@@ -24,7 +25,14 @@
  *   SGAD_OPT_SCHEDULE*        scale both optimizers' learning rates by a
  *                             schedule over the iteration count (below)
  * Learning rates are set on the optimizers (sgad_trainer_optimizer); the
- * schedule multiplies them for each update and leaves them as set. */
+ * schedule multiplies them for each update and leaves them as set.
+ *
+ * Errors are reported through the trainer's context.
+ *
+ * Threads: an object is used by one thread at a time, together with the
+ * context it was made from (context.h); objects of different contexts may
+ * be used in parallel.
+ * Hooks run on the thread that called sgad_trainer_step. */
 #ifndef SGAD_TRAINER_H
 #define SGAD_TRAINER_H
 
@@ -43,6 +51,8 @@
 extern "C" {
 #endif
 
+/** A trainer (opaque). Made by sgad_trainer_create[_preset] or
+ *  sgad_checkpoint_create_trainer, freed by sgad_trainer_free. */
 typedef struct sgad_trainer sgad_trainer;
 
 /** Losses. Values are pinned. */
@@ -110,6 +120,7 @@ SGAD_API sgad_status sgad_trainer_preset(const sgad_trainer *t, sgad_model *mode
 /** An epoch counter the trainer keeps for the caller and checkpoints save;
  *  it does not change what an iteration does. */
 SGAD_API sgad_status sgad_trainer_set_epoch(sgad_trainer *t, int64_t epoch);
+/** @return the epoch counter (0 if t is NULL). */
 SGAD_API int64_t sgad_trainer_epoch(const sgad_trainer *t);
 
 /** Frees the trainer and its optimizers (and the nets of a preset trainer;
