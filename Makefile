@@ -12,6 +12,7 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC ?= cc
@@ -227,7 +228,7 @@ sgad.pc: sgad.pc.in $(VERSION_H) FORCE
 
 FORCE:
 
-install: lib sgad.pc
+install: lib sgad.pc install-man
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/sgad
 	install -m 644 include/sgad/*.h $(DESTDIR)$(INCLUDEDIR)/sgad/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
@@ -248,7 +249,7 @@ install: lib sgad.pc
 install-strip: install
 	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION)
 
-uninstall:
+uninstall: uninstall-man
 	rm -f $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libsgad.so $(DESTDIR)$(LIBDIR)/libsgad.a \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/sgad.pc $(PROGRAMS:%=$(DESTDIR)$(BINDIR)/%) \

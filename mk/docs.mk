@@ -1,0 +1,35 @@
+# Reference documentation: the API reference built from the public headers
+# by Doxygen (Doxyfile), the man pages in man/, and the guides' examples.
+#
+#   make docs         build/docs/html; fails on any Doxygen warning, such as
+#                     an undocumented public function
+#   make check-docs   docs, then proves that check can fail, that every man
+#                     page renders without a groff warning and names every
+#                     option its program takes, and that the guides' examples
+#                     compile and run
+#   make install-man / uninstall-man  (prerequisites of install / uninstall)
+
+DOCS_OUT := build/docs
+
+.PHONY: docs docs-deps check-docs install-man uninstall-man
+
+docs-deps:
+	@SGAD_DEPS_EXTRA=doxygen sh tools/install-deps.sh
+
+docs: docs-deps
+	@mkdir -p $(DOCS_OUT)
+	SGAD_VERSION=$(VERSION) doxygen Doxyfile
+	@echo "docs: $(DOCS_OUT)/html/index.html"
+
+check-docs: docs lib $(PROGRAM_BINS)
+	sh man/check.sh $(BUILD)/examples $(LIBOUT) "$(PROGRAMS)"
+
+# Every page of man/ by glob, so a program's new page is installed with it.
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall-man:
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1)) \
+	    $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard man/*.7))
