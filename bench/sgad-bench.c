@@ -330,7 +330,7 @@ int main(int argc, char **argv)
            ms[0], sample_rate);
     printf("{\"model\":\"%s\",\"shape\":\"%lldx%lldx%lld\",\"batch\":%d,\"steps\":%d,"
            "\"threads\":%d,\"iters\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
-           "\"sample_images_per_s\":%.2f,\"peak_rss_mib\":%.1f,\"gflop_per_iter\":%.4f,"
+           "\"sample_images_per_s\":%.2f,\"peak_rss_mib\":%.1f,\"gflop_per_iter\":%.6f,"
            "\"achieved_gflops\":%.2f,\"sgemm_gflops\":%.2f,\"sgemm_mnk\":[%ld,%ld,%ld]}\n",
            sgad_model_name(o.model), (long long)side, (long long)side, (long long)c, o.batch,
            o.steps, o.threads, o.iters, med, ms[0], sample_rate, rss_mib, gflop,
