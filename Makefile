@@ -138,11 +138,10 @@ $(BUILD)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
 
+# One table of whole SGAD iterations (bench/table.py; mk/bench.mk has the
+# per-layer bench and the comparison with PyTorch).
 bench: deps $(BENCH_BIN)
-	$(BUILD)/bench/bench_layers --threads 1
-	$(BUILD)/bench/bench_layers --threads 2
-	$(BUILD)/bench/sgad-bench --model sgad --shape 28x28x1 --threads 1 --iters 3
-	$(BUILD)/bench/sgad-bench --model sgad --shape 28x28x1 --threads 2 --iters 3
+	$(PYTHON) bench/table.py --bin $(BUILD)/bench/sgad-bench --iters $(BENCH_ITERS) $(BENCH_ARGS)
 
 # The README's first command: SGAD on Debian's Fashion-MNIST for about ten
 # minutes on 2 cores (batch 32, T 8 to get a few hundred iterations in that

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""libsgad against the PyTorch reference, side by side in one run: for each
+row, sgad-bench and bench/torch_reference.py on the same model, shape,
+batch, T and thread count, each in its own process (so each peak RSS is
+that configuration's alone), one after the other (never both at once: they
+would share the cores). Prints both sides, the ratios, and whether each of
+issue 6's targets is met. Standard library only; the reference itself
+needs /usr/bin/python3 with Debian's python3-torch.
+
+    python3 bench/compare.py [--iters 2] [--torch-iters-64 1] [--rows ...]
+
+A row is model:shape:threads; the default rows are SGAD 28x28x1 and
+64x64x3 at 1 and 2 threads, and SWGAN and SGAN 28x28x1 at 2 threads."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import table  # noqa: E402
+
+DEFAULT_ROWS = ("sgad:28x28x1:1,sgad:28x28x1:2,sgad:64x64x3:1,sgad:64x64x3:2,"
+                "swgan:28x28x1:2,sgan:28x28x1:2")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Issue 6's targets: (name, ratio key, the bound, rows it applies to).
+ITERATION_TARGET = 5.0   # libsgad iteration at least 5x faster, at 2 threads
+DENSE_TARGET = 3.0       # the dense path alone at least 3x, at 2 threads
+SAMPLING_TARGET = 5.0    # images/s at least 5x
+RSS_TARGET = 0.25        # peak RSS at most a quarter
+
+
+def ratios(lib, ref, dense=None):
+    r = {"model": lib["model"], "shape": lib["shape"], "threads": lib["threads"],
+         "lib_ms": lib["median_ms"], "ref_ms": ref["median_ms"],
+         "speedup": ref["median_ms"] / lib["median_ms"],
+         "lib_img": lib["sample_images_per_s"], "ref_img": ref["sample_images_per_s"],
+         "sampling": lib["sample_images_per_s"] / ref["sample_images_per_s"],
+         "lib_rss": lib["peak_rss_mib"], "ref_rss": ref["peak_rss_mib"],
+         "rss": lib["peak_rss_mib"] / ref["peak_rss_mib"],
+         "lib_gflop": lib["gflop_per_iter"], "ref_gflop": ref["gflop_per_iter"],
+         "lib_gflops": lib["achieved_gflops"], "ref_gflops": ref["achieved_gflops"]}
+    if dense is not None:
+        r["dense_ms"] = dense["median_ms"]
+        r["dense_speedup"] = ref["median_ms"] / dense["median_ms"]
+    return r
+
+
+COLUMNS = (
+    ("model", "model", "{}"),
+    ("shape", "shape", "{}"),
+    ("thr", "threads", "{}"),
+    ("libsgad ms", "lib_ms", "{:.0f}"),
+    ("torch ms", "ref_ms", "{:.0f}"),
+    ("iter x", "speedup", "{:.2f}"),
+    ("dense ms", "dense_ms", "{:.0f}"),
+    ("dense x", "dense_speedup", "{:.2f}"),
+    ("libsgad img/s", "lib_img", "{:.0f}"),
+    ("torch img/s", "ref_img", "{:.0f}"),
+    ("sample x", "sampling", "{:.2f}"),
+    ("libsgad MiB", "lib_rss", "{:.0f}"),
+    ("torch MiB", "ref_rss", "{:.0f}"),
+    ("RSS ratio", "rss", "{:.3f}"),
+    ("GFLOP/iter", "lib_gflop", "{:.1f}"),
+    ("torch GFLOP/iter", "ref_gflop", "{:.1f}"),
+    ("libsgad GFLOP/s", "lib_gflops", "{:.1f}"),
+    ("torch GFLOP/s", "ref_gflops", "{:.1f}"),
+)
+
+
+def verdicts(rows):
+    """One line per target and row: the ratio, the bound, met or not met."""
+    lines = []
+
+    def judge(row, what, value, bound, at_least):
+        ok = value >= bound if at_least else value <= bound
+        rel = ">=" if at_least else "<="
+        lines.append(f"{row['model']} {row['shape']} {row['threads']} thr: {what} "
+                     f"{value:.3g} (target {rel} {bound:g}): {'met' if ok else 'NOT met'}")
+
+    for r in rows:
+        if r["threads"] == 2:
+            judge(r, "iteration speedup", r["speedup"], ITERATION_TARGET, True)
+            if "dense_speedup" in r:
+                judge(r, "dense-path speedup", r["dense_speedup"], DENSE_TARGET, True)
+        judge(r, "sampling speedup", r["sampling"], SAMPLING_TARGET, True)
+        judge(r, "peak RSS ratio", r["rss"], RSS_TARGET, False)
+        if abs(r["lib_gflop"] - r["ref_gflop"]) > 1e-3 * r["ref_gflop"]:
+            lines.append(f"{r['model']} {r['shape']}: the FLOP counts disagree: libsgad "
+                         f"{r['lib_gflop']} against torch {r['ref_gflop']} GFLOP")
+    return lines
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--bin", default="build/release/bench/sgad-bench")
+    p.add_argument("--torch-python", default="/usr/bin/python3")
+    p.add_argument("--iters", type=int, default=2, help="timed iterations of each side")
+    p.add_argument("--torch-iters-64", type=int, default=1,
+                   help="timed iterations of the torch reference at 64x64x3 (slow)")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=16)
+    p.add_argument("--rows", default=DEFAULT_ROWS)
+    p.add_argument("--dense-args", default="",
+                   help="sgad-bench arguments that force the dense path: when given, "
+                        "2-thread rows run libsgad a second time with them, for the 3x target")
+    a = p.parse_args()
+    common = ["--batch", str(a.batch), "--steps", str(a.steps)]
+    results = []
+    for model, shape, threads in table.parse_rows(a.rows):
+        row = ["--model", model, "--shape", shape, "--threads", str(threads)] + common
+        lib = table.run([a.bin] + row + ["--iters", str(a.iters)])
+        dense = None
+        if a.dense_args and threads == 2:
+            dense = table.run([a.bin] + row + ["--iters", str(a.iters)] + a.dense_args.split())
+        iters = a.torch_iters_64 if shape == "64x64x3" else a.iters
+        ref = table.run([a.torch_python, os.path.join(HERE, "torch_reference.py")] + row +
+                        ["--iters", str(iters)])
+        results.append(ratios(lib, ref, dense))
+    print(f"libsgad (sgad-bench) against PyTorch {ref.get('torch', '')} "
+          f"(bench/torch_reference.py): batch {a.batch}, T {a.steps}; medians of {a.iters} "
+          f"timed iterations after one warm-up ({a.torch_iters_64} for torch at 64x64x3);\n"
+          "x = torch time / libsgad time (sampling: libsgad images/s / torch images/s); "
+          "RSS ratio = libsgad / torch")
+    columns = [c for c in COLUMNS if a.dense_args or not c[1].startswith("dense")]
+    print(table.format_table(results, columns))
+    print()
+    for line in verdicts(results):
+        print(line)
+    if not a.dense_args:
+        print("dense-path target (>= 3x at 2 threads): not measured; pass --dense-args "
+              "with the sgad-bench option that forces dense products")
+
+
+if __name__ == "__main__":
+    main()
