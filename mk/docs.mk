@@ -11,17 +11,21 @@
 
 DOCS_OUT := build/docs
 
-.PHONY: docs docs-deps check-docs install-man uninstall-man
+.PHONY: docs docs-deps check-docs check-docs-deps install-man uninstall-man
 
 docs-deps:
 	@SGAD_DEPS_EXTRA=doxygen sh tools/install-deps.sh
+
+# groff and man render the pages; numpy runs the Python guide's example.
+check-docs-deps:
+	@SGAD_DEPS_EXTRA="doxygen groff-base man-db python3-numpy" sh tools/install-deps.sh
 
 docs: docs-deps
 	@mkdir -p $(DOCS_OUT)
 	SGAD_VERSION=$(VERSION) doxygen Doxyfile
 	@echo "docs: $(DOCS_OUT)/html/index.html"
 
-check-docs: docs lib $(PROGRAM_BINS)
+check-docs: check-docs-deps docs lib $(PROGRAM_BINS)
 	sh man/check.sh $(BUILD)/examples $(LIBOUT) "$(PROGRAMS)"
 
 # Every page of man/ by glob, so a program's new page is installed with it.
