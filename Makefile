@@ -16,7 +16,7 @@ MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC ?= cc
-OPT ?= -O2 -march=x86-64-v2
+OPT ?= -O3 -march=x86-64-v2
 CFLAGS ?= $(OPT) -g
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 SAN ?=

@@ -268,7 +268,7 @@ sgad_status sgad_dataset_batch(sgad_dataset *d, uint64_t seed, int64_t epoch, in
     static const char fn[] = "sgad_dataset_batch";
     if (!d)
         return SGAD_E_INVALID_ARG;
-    int64_t b;
+    int64_t b = 0; /* set by check_images; 0 silences -O3 */
     SGAD__TRY(check_images(d, fn, images, &b));
     SGAD__CHECK(d->ctx, epoch >= 0 && index >= 0 && index < d->count / b, SGAD_E_INVALID_ARG,
                 "%s: batch %lld of epoch %lld: an epoch has %lld batches of %lld", fn,
@@ -282,7 +282,7 @@ sgad_status sgad_dataset_read(sgad_dataset *d, int64_t first, sgad_tensor *image
     static const char fn[] = "sgad_dataset_read";
     if (!d)
         return SGAD_E_INVALID_ARG;
-    int64_t b;
+    int64_t b = 0; /* set by check_images; 0 silences -O3 */
     SGAD__TRY(check_images(d, fn, images, &b));
     SGAD__CHECK(d->ctx, first >= 0 && first + b <= d->count, SGAD_E_INVALID_ARG,
                 "%s: images %lld..%lld outside [0, %lld)", fn, (long long)first,

@@ -291,7 +291,7 @@ static sgad_status find_activation(const sgad_net *net, const char *fn, int laye
 sgad_status sgad_net_activation_dims(const sgad_net *net, int layer, int *ndim, int64_t *dims)
 {
     static const char fn[] = "sgad_net_activation_dims";
-    const net_buf *b;
+    const net_buf *b = NULL; /* set by find_activation on success */
     if (!net)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(net->ctx, ndim && dims, SGAD_E_INVALID_ARG, "%s: ndim or dims is NULL", fn);
@@ -304,7 +304,7 @@ sgad_status sgad_net_activation_dims(const sgad_net *net, int layer, int *ndim, 
 sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst)
 {
     static const char fn[] = "sgad_net_activation";
-    const net_buf *b;
+    const net_buf *b = NULL; /* set by find_activation on success */
     if (!net)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(net->ctx, dst != NULL, SGAD_E_INVALID_ARG, "%s: dst is NULL", fn);

@@ -97,14 +97,16 @@ static void full_name(char *out, size_t size, int which, const char *name)
 static const fx_array *get(const golden *gd, const char *prefix, const char *name)
 {
     char key[128];
-    snprintf(key, sizeof key, "%s%s", prefix, name);
+    ck_assert_msg((size_t)snprintf(key, sizeof key, "%s%s", prefix, name) < sizeof key,
+                  "fixture key %s%s too long", prefix, name);
     return fx_get(gd->fx, key);
 }
 
 static const fx_array *find(const golden *gd, const char *prefix, const char *name)
 {
     char key[128];
-    snprintf(key, sizeof key, "%s%s", prefix, name);
+    ck_assert_msg((size_t)snprintf(key, sizeof key, "%s%s", prefix, name) < sizeof key,
+                  "fixture key %s%s too long", prefix, name);
     return fx_find(gd->fx, key);
 }
 
