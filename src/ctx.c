@@ -154,6 +154,21 @@ void *sgad__scratch(sgad_ctx *ctx, int slot, size_t size)
     return p;
 }
 
+void *sgad__scratch_keep(sgad_ctx *ctx, int slot, size_t size)
+{
+    if (ctx->scratch_size[slot] >= size && ctx->scratch[slot])
+        return ctx->scratch[slot];
+    void *p = sgad__alloc(ctx, size);
+    if (!p)
+        return NULL;
+    if (ctx->scratch[slot])
+        memcpy(p, ctx->scratch[slot], ctx->scratch_size[slot]);
+    sgad__free(ctx, ctx->scratch[slot]);
+    ctx->scratch[slot] = p;
+    ctx->scratch_size[slot] = size;
+    return p;
+}
+
 void sgad__scratch_release(sgad_ctx *ctx)
 {
     for (int i = 0; i < SGAD__SCRATCH_SLOTS; i++) {

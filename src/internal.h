@@ -10,7 +10,7 @@
 #include "sgad/sgad.h"
 
 #define SGAD__ERR_LEN 512
-#define SGAD__SCRATCH_SLOTS 4
+#define SGAD__SCRATCH_SLOTS 6
 
 /* Largest element count of one tensor: keeps every size product far from
  * overflow in int64 and size_t arithmetic. */
@@ -25,7 +25,8 @@ struct sgad_ctx {
     uint64_t rng_counter; /* next stream handed out by sgad__ctx_next_stream */
     /* Reusable working memory for kernels (im2col buffers, transposes). A
      * context is used by one thread at a time and kernels do not nest, so
-     * one buffer per slot suffices. */
+     * one buffer per slot suffices. Slots: 0-1 convolution patches, 2-3
+     * neurons, 4-5 event-driven products (events.c). */
     void *scratch[SGAD__SCRATCH_SLOTS];
     size_t scratch_size[SGAD__SCRATCH_SLOTS];
     char err[SGAD__ERR_LEN];
@@ -78,6 +79,9 @@ void sgad__free(sgad_ctx *ctx, void *ptr);
 /* A scratch buffer of at least size bytes in the given slot, owned by ctx;
  * valid until the next call for the same slot. NULL on failure. */
 void *sgad__scratch(sgad_ctx *ctx, int slot, size_t size);
+
+/* Like sgad__scratch, but a slot that grows keeps its contents. */
+void *sgad__scratch_keep(sgad_ctx *ctx, int slot, size_t size);
 void sgad__scratch_release(sgad_ctx *ctx);
 
 /* Sums values across processes through the context's reduce hook (a no-op

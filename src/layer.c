@@ -123,6 +123,7 @@ sgad_status sgad_option_bounds(sgad_option option, double *lo, double *hi)
     case SGAD_OPT_SCHEDULE: a = SGAD_SCHEDULE_CONSTANT; b = SGAD_SCHEDULE_PAPER; break;
     case SGAD_OPT_SCHEDULE_LENGTH: a = 1; b = 1e15; break;
     case SGAD_OPT_SCHEDULE_PERIOD: a = 1; b = 1e15; break;
+    case SGAD_OPT_INPUT_PATH: a = SGAD_PATH_AUTO; b = SGAD_PATH_EVENTS; break;
     default: return SGAD_E_INVALID_ARG;
     }
     if (lo)
@@ -138,7 +139,8 @@ static int option_is_integral(sgad_option option)
     return option == SGAD_OPT_NEURON_RESET_MODE || option == SGAD_OPT_NEURON_DETACH_RESET ||
            option == SGAD_OPT_NEURON_DECAY_INPUT || option == SGAD_OPT_NEURON_SURROGATE ||
            option == SGAD_OPT_N_CRITIC || option == SGAD_OPT_SCHEDULE ||
-           option == SGAD_OPT_SCHEDULE_LENGTH || option == SGAD_OPT_SCHEDULE_PERIOD;
+           option == SGAD_OPT_SCHEDULE_LENGTH || option == SGAD_OPT_SCHEDULE_PERIOD ||
+           option == SGAD_OPT_INPUT_PATH;
 }
 
 sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,

@@ -3,10 +3,16 @@
  * and one BLIS GEMM computes the whole chunk; chunks keep the column
  * buffer bounded (im2col.c). The transposed convolution is the adjoint of
  * a convolution whose "image" is its output, so the two share all the
- * patch code with the roles of forward and input-gradient swapped. */
+ * patch code with the roles of forward and input-gradient swapped.
+ *
+ * A transposed convolution whose input is sparse (G's spikes) runs its
+ * forward pass and weight gradient event-driven instead (convt_events.h);
+ * its input gradient stays a dense product. */
 #include <math.h>
 #include <string.h>
 
+#include "convt_events.h"
+#include "events.h"
 #include "gemm.h"
 #include "im2col.h"
 #include "layer_impl.h"
@@ -16,8 +22,24 @@ typedef struct conv {
     int64_t in_ch, out_ch;
     int64_t k, s, p;
     int transposed;
+    int path;             /* an sgad_input_path (transposed only) */
     float *weight, *bias; /* bias NULL without bias */
 } conv;
+
+/* Share of nonzero inputs below which the event-driven transposed
+ * convolution beats im2col + BLIS, measured with bench/bench_events on
+ * G's ConvT1 (128 -> 64, 7x7 -> 14x14) at batch 64, T 16. */
+#define CONVT_BREAK_EVEN 0.12
+
+static int take_events(const conv *c, const sgad__shape *in, const float *x)
+{
+    if (!c->transposed || c->path == SGAD_PATH_DENSE)
+        return 0;
+    const double share = c->path == SGAD_PATH_EVENTS
+                             ? 0.0
+                             : sgad__nonzero_share(c->base.ctx, x, sgad__shape_numel(in));
+    return sgad__use_events(c->path, share, CONVT_BREAK_EVEN);
+}
 
 static const char *conv_name(const conv *c)
 {
@@ -94,6 +116,8 @@ static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const floa
     const int64_t total = in->dims[0] * in->dims[1], P = g.oh * g.ow, hw = g.h * g.w;
     const int64_t ckk = g.c * c->k * c->k;
     const int64_t m = c->transposed ? c->in_ch : c->out_ch; /* the other side's channels */
+    if (take_events(c, in, x))
+        return sgad__convt_events_forward(l->ctx, &g, total, c->in_ch, x, c->weight, c->bias, y);
     const int64_t chunk = sgad__chunk_samples(ckk > m ? ckk : m, P, total);
     float *col, *mat;
     SGAD__TRY(chunk_buffers(l->ctx, ckk, m, chunk * P, &col, &mat));
@@ -135,7 +159,8 @@ static void conv_chunk_backward(const conv *c, const sgad__conv_geom *g, int64_t
     sgad__col2im(g, b, col, dxc);
 }
 
-/* Gradients of one chunk of a convt2d: col gets the patches of dy. */
+/* Gradients of one chunk of a convt2d: col gets the patches of dy. dw is
+ * NULL when the event path has computed the weight gradient. */
 static void convt_chunk_backward(const conv *c, const sgad__conv_geom *g, int64_t b,
                                  const float *xc, const float *dyc, float *dxc, float *col,
                                  float *mat, float *dw, float *db)
@@ -148,10 +173,14 @@ static void convt_chunk_backward(const conv *c, const sgad__conv_geom *g, int64_
             s += dyc[i * hw + j];
         db[i % g->c] += (float)s;
     }
+    if (!dw && !dxc)
+        return;
     sgad__im2col(g, b, dyc, col);
-    sgad__to_channel_major(b, c->in_ch, P, xc, mat);
-    sgad__sgemm(c->base.ctx, 0, 1, c->in_ch, ckk, cols, 1.0f, mat, cols, col, cols, 1.0f, dw,
-                ckk);
+    if (dw) {
+        sgad__to_channel_major(b, c->in_ch, P, xc, mat);
+        sgad__sgemm(c->base.ctx, 0, 1, c->in_ch, ckk, cols, 1.0f, mat, cols, col, cols, 1.0f,
+                    dw, ckk);
+    }
     if (!dxc)
         return;
     sgad__sgemm(c->base.ctx, 0, 0, c->in_ch, cols, ckk, 1.0f, c->weight, ckk, col, cols, 0.0f,
@@ -172,6 +201,10 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
     float *col, *mat;
     SGAD__TRY(chunk_buffers(l->ctx, ckk, m, chunk * P, &col, &mat));
     float *dw = l->params[0].grad->data, *db = c->bias ? l->params[1].grad->data : NULL;
+    if (take_events(c, in, x)) {
+        SGAD__TRY(sgad__convt_events_weight_grad(l->ctx, &g, total, c->in_ch, x, dy, dw));
+        dw = NULL;
+    }
     for (int64_t b0 = 0; b0 < total; b0 += chunk) {
         const int64_t b = total - b0 < chunk ? total - b0 : chunk;
         if (!c->transposed) {
@@ -188,11 +221,27 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
     return SGAD_OK;
 }
 
+static sgad_status convt_set(sgad_layer *l, sgad_option option, double value)
+{
+    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
+                "sgad_layer_set: a convt2d layer has no option %d", (int)option);
+    ((conv *)l)->path = (int)value;
+    return SGAD_OK;
+}
+
+static sgad_status convt_get(const sgad_layer *l, sgad_option option, double *value)
+{
+    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
+                "sgad_layer_get: a convt2d layer has no option %d", (int)option);
+    *value = ((const conv *)l)->path;
+    return SGAD_OK;
+}
+
 static const sgad__layer_ops conv2d_ops = {
     SGAD_LAYER_CONV2D, conv_out_shape, conv_forward, conv_backward, NULL, NULL, NULL,
 };
 static const sgad__layer_ops convt2d_ops = {
-    SGAD_LAYER_CONVT2D, conv_out_shape, conv_forward, conv_backward, NULL, NULL, NULL,
+    SGAD_LAYER_CONVT2D, conv_out_shape, conv_forward, conv_backward, convt_set, convt_get, NULL,
 };
 
 static sgad_status conv_create(sgad_ctx *ctx, const char *fn, int transposed, int64_t in_ch,

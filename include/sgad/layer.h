@@ -91,10 +91,25 @@ typedef enum sgad_option {
     SGAD_OPT_SCHEDULE = 503,             /**< trainer: an sgad_schedule; default constant */
     SGAD_OPT_SCHEDULE_LENGTH = 504,      /**< trainer: iterations the schedule spans,
                                               [1, 1e15]; default 1 */
-    SGAD_OPT_SCHEDULE_PERIOD = 505       /**< trainer: iterations between learning-rate
+    SGAD_OPT_SCHEDULE_PERIOD = 505,      /**< trainer: iterations between learning-rate
                                               changes (an epoch's, to step as PyTorch does
                                               per epoch), [1, 1e15]; default 1 */
+    SGAD_OPT_INPUT_PATH = 600            /**< linear, convt2d: how the products read the
+                                              input, an sgad_input_path; default
+                                              SGAD_PATH_AUTO */
 } sgad_option;
+
+/** How a linear or transposed-convolution layer computes its forward pass
+ *  and weight gradient (SGAD_OPT_INPUT_PATH). Both paths give the same
+ *  values up to float rounding (the order of the sums differs); the input
+ *  gradient is always dense. Values are pinned. */
+typedef enum sgad_input_path {
+    /** Per call, by the measured share of nonzero inputs: event-driven when
+     *  the input is sparse enough to win, as spike trains usually are. */
+    SGAD_PATH_AUTO = 0,
+    SGAD_PATH_DENSE = 1,  /**< always dense matrix products (BLIS) */
+    SGAD_PATH_EVENTS = 2  /**< always event-driven: work only for nonzero inputs */
+} sgad_input_path;
 
 /** Writes the closed bounds of an option's valid values. Enumerated options
  *  report their smallest and largest value. */

@@ -1,0 +1,176 @@
+/* Event-driven products (events.h).
+ *
+ * Both products split the output columns into panels of SGAD__PANEL and
+ * give each panel to one thread; the [in x out] operand is stored panel by
+ * panel, so a panel is one contiguous block (rows of a plain [in x out]
+ * matrix a power-of-two apart would fight over the same cache sets). Within a block every output value is
+ * summed over the events in list order, so results do not depend on the
+ * thread count. A block of accumulators is a fixed-size local array, which
+ * the compiler keeps in vector registers. */
+#include <string.h>
+
+#include "events.h"
+#include "parallel.h"
+#include "simd.h"
+
+sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
+                              const float *x, sgad__events *ev)
+{
+    int64_t *count = sgad__scratch(ctx, slot, (size_t)(rows + 1) * sizeof *count);
+    if (!count)
+        return SGAD_E_NOMEM;
+    const int threads = sgad__par_threads(ctx, rows * cols);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t n = 0;
+        for (int64_t c = 0; c < cols; c++)
+            n += x[r * cols + c] != 0.0f;
+        count[r + 1] = n;
+    }
+    count[0] = 0;
+    for (int64_t r = 0; r < rows; r++)
+        count[r + 1] += count[r];
+    const int64_t total = count[rows];
+    /* Grow the slot to hold the lists too; the counts move with it. */
+    const size_t head = (size_t)(rows + 1) * sizeof(int64_t);
+    const size_t need = head + (size_t)total * (sizeof(int32_t) + sizeof(float));
+    int64_t *start = sgad__scratch_keep(ctx, slot, need);
+    if (!start)
+        return SGAD_E_NOMEM;
+    ev->rows = rows;
+    ev->cols = cols;
+    ev->count = total;
+    ev->start = start;
+    ev->value = (float *)((char *)start + head);
+    ev->index = (int32_t *)(ev->value + total);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t e = start[r];
+        for (int64_t c = 0; c < cols; c++)
+            if (x[r * cols + c] != 0.0f) {
+                ev->index[e] = (int32_t)c;
+                ev->value[e++] = x[r * cols + c];
+            }
+    }
+    return SGAD_OK;
+}
+
+double sgad__nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
+{
+    if (n <= 0)
+        return 0.0;
+    int64_t nonzero = 0;
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, n)) schedule(static) \
+    reduction(+ : nonzero)
+    for (int64_t i = 0; i < n; i++)
+        nonzero += x[i] != 0.0f;
+    return (double)nonzero / (double)n;
+}
+
+int sgad__use_events(int path, double share, double break_even)
+{
+    if (path == SGAD_PATH_DENSE)
+        return 0;
+    if (path == SGAD_PATH_EVENTS)
+        return 1;
+    return share < break_even;
+}
+
+#define B SGAD__PANEL
+
+int64_t sgad__panels_size(int64_t in, int64_t out)
+{
+    return (out + B - 1) / B * B * in;
+}
+
+void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *w,
+                              float *panels)
+{
+    const int64_t blocks = (out + B - 1) / B;
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        float *p = panels + b * in * B;
+        for (int j = 0; j < B; j++) {
+            const int64_t o = b * B + j;
+            for (int64_t i = 0; i < in; i++)
+                p[i * B + j] = o < out ? w[o * in + i] : 0.0f;
+        }
+    }
+}
+
+void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
+                                const float *panels, float *w)
+{
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
+    for (int64_t o = 0; o < out; o++) {
+        const float *p = panels + o / B * in * B + o % B;
+        for (int64_t i = 0; i < in; i++)
+            w[o * in + i] += p[i * B];
+    }
+}
+
+/* Vectors per panel. */
+#define V (B / 4)
+
+/* One panel of one output row: y[0..n) += sum over the row's events of
+ * v * panel[index][0..B), accumulated in V vector registers. */
+static void matmul_row(const sgad__events *x, int64_t r, const float *panel, int64_t n,
+                       float *y)
+{
+    sgad__v4 acc[V] = {{0}};
+    for (int64_t e = x->start[r]; e < x->start[r + 1]; e++) {
+        const float v = x->value[e], *w = panel + (int64_t)x->index[e] * B;
+        for (int k = 0; k < V; k++)
+            acc[k] += v * sgad__load4(w + 4 * k);
+    }
+    float sum[B];
+    for (int k = 0; k < V; k++)
+        sgad__store4(sum + 4 * k, acc[k]);
+    for (int64_t j = 0; j < n; j++)
+        y[j] += sum[j];
+}
+
+void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, int64_t out,
+                         const float *panels, float *y)
+{
+    const int64_t blocks = (out + B - 1) / B, in = x->cols;
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count * out / 8 + 1)) \
+    schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t n = out - b * B < B ? out - b * B : B;
+        for (int64_t r = 0; r < x->rows; r++)
+            matmul_row(x, r, panels + b * in * B, n, y + r * out + b * B);
+    }
+}
+
+/* One panel of one row of g spread over that row's events: for each event
+ * (column i, value v), panel[i][0..B) += v * g[0..n), with g's panel held
+ * in V vector registers. */
+static void outer_row(const sgad__events *x, int64_t r, const float *g, int64_t n,
+                      float *panel)
+{
+    float gb[B] = {0};
+    memcpy(gb, g, (size_t)n * sizeof *gb);
+    sgad__v4 gv[V];
+    for (int k = 0; k < V; k++)
+        gv[k] = sgad__load4(gb + 4 * k);
+    for (int64_t e = x->start[r]; e < x->start[r + 1]; e++) {
+        const float v = x->value[e];
+        float *dst = panel + (int64_t)x->index[e] * B;
+        for (int k = 0; k < V; k++)
+            sgad__store4(dst + 4 * k, sgad__load4(dst + 4 * k) + v * gv[k]);
+    }
+}
+
+void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, int64_t out,
+                        const float *g, float *panels)
+{
+    const int64_t blocks = (out + B - 1) / B, in = x->cols;
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count * out / 8 + 1)) \
+    schedule(static)
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t n = out - b * B < B ? out - b * B : B;
+        for (int64_t r = 0; r < x->rows; r++)
+            outer_row(x, r, g + r * out + b * B, n, panels + b * in * B);
+    }
+}

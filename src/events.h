@@ -1,0 +1,61 @@
+/* Event-driven products: matrix products whose left operand is sparse, as
+ * spike trains are (a few percent of LIF outputs are 1). The operand is
+ * first listed as its nonzero values ("events", row by row); the products
+ * then do work only for those, so their cost follows the number of spikes
+ * rather than the operand's size. */
+#ifndef SGAD_EVENTS_H
+#define SGAD_EVENTS_H
+
+#include "internal.h"
+
+/* The nonzeros of a [rows x cols] matrix, row by row (compressed rows):
+ * row r's events are index[start[r] .. start[r+1]) with their values. */
+typedef struct sgad__events {
+    int64_t rows, cols, count;
+    int64_t *start;   /* rows + 1 */
+    int32_t *index;   /* column of each event */
+    float *value;
+} sgad__events;
+
+/* Lists the nonzeros of x [rows x cols] (cols < 2^31) into memory of the
+ * context's scratch slot `slot`, valid until that slot is next used. */
+sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
+                              const float *x, sgad__events *ev);
+
+/* Share of nonzero values in x[0..n). */
+double sgad__nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n);
+
+/* Whether a layer set to `path` (an sgad_input_path) should take the event
+ * path for an input with the given share of nonzeros; `break_even` is the
+ * share below which events win for that kind of product (measured with
+ * bench/bench_events). */
+int sgad__use_events(int path, double share, double break_even);
+
+/* Output columns per panel: a panel's accumulators fit in the vector
+ * registers, and a panel of the [in x out] operand (in x 32 floats,
+ * contiguous) stays in the L2 cache while every row passes over it. */
+#define SGAD__PANEL 32
+
+/* Floats of the panel form of an [in x out] operand: out rounded up to
+ * whole panels, each panel [in x SGAD__PANEL]. */
+int64_t sgad__panels_size(int64_t in, int64_t out);
+
+/* Panels of w^T from a weight matrix w [out x in] (a linear layer's). */
+void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *w,
+                              float *panels);
+
+/* w [out x in] += the matrix whose panels of the transpose are given. */
+void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
+                                const float *panels, float *w);
+
+/* y += x W^T for x given by its events [rows x in], W^T in panel form and
+ * y [rows x out]. */
+void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, int64_t out,
+                         const float *panels, float *y);
+
+/* G += x^T g in panel form, for x given by its events [rows x in] and g
+ * [rows x out]; G (sgad__panels_size floats) starts zeroed. */
+void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, int64_t out,
+                        const float *g, float *panels);
+
+#endif /* SGAD_EVENTS_H */

@@ -1,0 +1,266 @@
+/* Event-driven against dense paths (SGAD_OPT_INPUT_PATH): the same layer on
+ * the same sparse inputs gives the same outputs and gradients either way,
+ * up to the rounding of differently ordered sums; the automatic choice
+ * takes the event path for spike trains and the dense one for dense
+ * inputs; the event path is independent of the thread count and passes the
+ * finite-difference check on its own. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradcheck.h"
+#include "test_util.h"
+
+/* A layer under test: linear (in -> out) or convt2d with its geometry. */
+typedef struct ev_case {
+    int convt, in, out, k, s, p, bias;
+    int t, n, h, w;
+    double rate;   /* share of nonzero inputs */
+    int binary;    /* 1: spikes; 0: sparse values in (0, 1] as after pooling */
+} ev_case;
+
+static sgad_layer *make(sgad_ctx *ctx, const ev_case *c)
+{
+    sgad_layer *l = NULL;
+    if (c->convt)
+        ASSERT_OK(ctx, sgad_convt2d_create(ctx, c->in, c->out, c->k, c->s, c->p, c->bias, &l));
+    else
+        ASSERT_OK(ctx, sgad_linear_create(ctx, c->in, c->out, c->bias, &l));
+    return l;
+}
+
+static int in_dims(const ev_case *c, int64_t *d)
+{
+    d[0] = c->t;
+    d[1] = c->n;
+    d[2] = c->in;
+    d[3] = c->h;
+    d[4] = c->w;
+    return c->convt ? 5 : 3;
+}
+
+/* Results of one forward and backward: y, dx and the weight and bias
+ * gradients, copied out. */
+typedef struct run {
+    float *y, *dx, *dw, *db;
+    int64_t ny, nx, nw, nb;
+} run;
+
+static float *copy_of(const float *p, int64_t n)
+{
+    float *q = malloc((size_t)n * sizeof *q);
+    ck_assert_ptr_nonnull(q);
+    memcpy(q, p, (size_t)n * sizeof *q);
+    return q;
+}
+
+static run run_path(sgad_ctx *ctx, sgad_layer *l, int path, sgad_tensor *x, sgad_tensor *dy)
+{
+    ASSERT_OK(ctx, sgad_layer_set(l, SGAD_OPT_INPUT_PATH, path));
+    int64_t d[SGAD_MAX_DIMS], od[SGAD_MAX_DIMS];
+    const int nd = sgad_tensor_ndim(x);
+    for (int i = 0; i < nd; i++)
+        d[i] = sgad_tensor_dim(x, i);
+    int ond;
+    ASSERT_OK(ctx, sgad_layer_output_dims(l, nd, d, &ond, od));
+    sgad_tensor *y, *dx;
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, ond, od, &y));
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, d, &dx));
+    sgad_layer_zero_grad(l);
+    ASSERT_OK(ctx, sgad_layer_forward(l, x, y));
+    ASSERT_OK(ctx, sgad_layer_backward(l, x, y, dy, dx));
+    run r = {0};
+    r.ny = sgad_tensor_numel(y);
+    r.nx = sgad_tensor_numel(dx);
+    r.y = copy_of(sgad_tensor_data(y), r.ny);
+    r.dx = copy_of(sgad_tensor_data(dx), r.nx);
+    sgad_tensor *v, *g;
+    const char *name;
+    ASSERT_OK(ctx, sgad_layer_param(l, 0, &name, &v, &g));
+    r.nw = sgad_tensor_numel(g);
+    r.dw = copy_of(sgad_tensor_data(g), r.nw);
+    if (sgad_layer_param_count(l) > 1) {
+        ASSERT_OK(ctx, sgad_layer_param(l, 1, &name, &v, &g));
+        r.nb = sgad_tensor_numel(g);
+        r.db = copy_of(sgad_tensor_data(g), r.nb);
+    }
+    sgad_tensor_free(y);
+    sgad_tensor_free(dx);
+    return r;
+}
+
+static void run_free(run *r)
+{
+    free(r->y);
+    free(r->dx);
+    free(r->dw);
+    free(r->db);
+}
+
+static int same_bits(const float *a, const float *b, int64_t n)
+{
+    return n == 0 || memcmp(a, b, (size_t)n * sizeof *a) == 0;
+}
+
+static void fill_sparse(float *x, int64_t n, const ev_case *c, uint64_t *state)
+{
+    for (int64_t i = 0; i < n; i++) {
+        const double u = tu_uniform(state);
+        x[i] = u >= c->rate ? 0.0f : c->binary ? 1.0f : (float)(0.25 * (1 + (int)(4 * u / c->rate)));
+    }
+}
+
+/* Relative tolerance of the comparison: both paths sum the same float
+ * products in different orders, so they differ by a few ulp of the sums'
+ * magnitudes: 1e-5 of a value plus 1e-5 absolute covers sums of up to
+ * ~1000 terms of O(1). */
+#define RTOL 1e-5
+#define ATOL 1e-5
+
+static void compare_paths(const ev_case *c)
+{
+    sgad_ctx *ctx = tu_ctx(31);
+    sgad_layer *l = make(ctx, c);
+    int64_t d[5];
+    const int nd = in_dims(c, d);
+    sgad_tensor *x, *dy;
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, d, &x));
+    uint64_t state = 99;
+    fill_sparse(sgad_tensor_data(x), sgad_tensor_numel(x), c, &state);
+    int64_t od[SGAD_MAX_DIMS];
+    int ond;
+    ASSERT_OK(ctx, sgad_layer_output_dims(l, nd, d, &ond, od));
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, ond, od, &dy));
+    tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1.0f, 1.0f, &state);
+
+    run dense = run_path(ctx, l, SGAD_PATH_DENSE, x, dy);
+    run events = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
+    const char *what = c->convt ? "convt2d" : "linear";
+    ck_assert_msg(tu_max_scaled_err(events.y, dense.y, dense.ny, RTOL, ATOL) <= 1.0,
+                  "%s rate %.2f: outputs differ", what, c->rate);
+    ck_assert_msg(tu_max_scaled_err(events.dw, dense.dw, dense.nw, RTOL, ATOL) <= 1.0,
+                  "%s rate %.2f: weight gradients differ", what, c->rate);
+    ck_assert_msg(tu_max_scaled_err(events.dx, dense.dx, dense.nx, RTOL, ATOL) <= 1.0,
+                  "%s rate %.2f: input gradients differ", what, c->rate);
+    if (c->bias)
+        ck_assert_msg(tu_max_scaled_err(events.db, dense.db, dense.nb, RTOL, ATOL) <= 1.0,
+                      "%s: bias gradients differ", what);
+
+    /* The automatic choice takes events on these sparse inputs: bitwise. */
+    run autosel = run_path(ctx, l, SGAD_PATH_AUTO, x, dy);
+    ck_assert_msg(same_bits(autosel.y, events.y, events.ny) &&
+                      same_bits(autosel.dw, events.dw, events.nw),
+                  "%s rate %.2f: the automatic path did not take events", what, c->rate);
+
+    /* Two threads give the same bits as one. */
+    ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
+    run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
+    ck_assert_msg(same_bits(two.y, events.y, events.ny) && same_bits(two.dw, events.dw, events.nw) &&
+                      same_bits(two.dx, events.dx, events.nx),
+                  "%s: event path differs between 1 and 2 threads", what);
+    run_free(&dense);
+    run_free(&events);
+    run_free(&autosel);
+    run_free(&two);
+    sgad_tensor_free(x);
+    sgad_tensor_free(dy);
+    sgad_layer_free(l);
+    sgad_ctx_free(ctx);
+}
+
+START_TEST(linear_events_match_dense)
+{
+    const ev_case cases[] = {
+        /* G's fc2 shape, scaled down; panels of 32 with a partial last one */
+        {0, 96, 200, 0, 0, 0, 1, 4, 8, 0, 0, 0.05, 1},
+        {0, 64, 32, 0, 0, 0, 0, 3, 5, 0, 0, 0.08, 1},
+        {0, 50, 7, 0, 0, 0, 1, 2, 6, 0, 0, 0.10, 0},
+        {0, 128, 1, 0, 0, 0, 1, 4, 4, 0, 0, 0.06, 1}, /* D's last layer: one output */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        compare_paths(&cases[i]);
+}
+END_TEST
+
+START_TEST(convt_events_match_dense)
+{
+    const ev_case cases[] = {
+        /* G's ConvT1 geometry (k4 s2 p1), fewer channels */
+        {1, 16, 40, 4, 2, 1, 1, 3, 4, 7, 7, 0.06, 1},
+        {1, 8, 3, 4, 2, 1, 0, 2, 3, 5, 6, 0.10, 1},
+        {1, 6, 33, 3, 1, 0, 1, 2, 2, 4, 5, 0.08, 0},
+        {1, 5, 4, 5, 3, 2, 1, 2, 3, 3, 4, 0.09, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        compare_paths(&cases[i]);
+}
+END_TEST
+
+/* Dense inputs stay on BLIS under the automatic choice. */
+START_TEST(auto_keeps_dense_inputs_dense)
+{
+    const ev_case c = {0, 64, 48, 0, 0, 0, 1, 2, 8, 0, 0, 1.0, 0};
+    sgad_ctx *ctx = tu_ctx(5);
+    sgad_layer *l = make(ctx, &c);
+    int64_t d[5];
+    const int nd = in_dims(&c, d);
+    sgad_tensor *x, *dy;
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, d, &x));
+    uint64_t state = 3;
+    tu_fill_uniform(sgad_tensor_data(x), sgad_tensor_numel(x), 0.1f, 1.0f, &state);
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, 3, (int64_t[]){2, 8, 48}, &dy));
+    tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1.0f, 1.0f, &state);
+    run dense = run_path(ctx, l, SGAD_PATH_DENSE, x, dy);
+    run autosel = run_path(ctx, l, SGAD_PATH_AUTO, x, dy);
+    ck_assert(same_bits(autosel.y, dense.y, dense.ny));
+    ck_assert(same_bits(autosel.dw, dense.dw, dense.nw));
+    double v;
+    ASSERT_OK(ctx, sgad_layer_get(l, SGAD_OPT_INPUT_PATH, &v));
+    ck_assert(v == SGAD_PATH_AUTO);
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_layer_set(l, SGAD_OPT_INPUT_PATH, 3));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_layer_set(l, SGAD_OPT_INPUT_PATH, 0.5));
+    sgad_layer *conv;
+    ASSERT_OK(ctx, sgad_conv2d_create(ctx, 1, 1, 3, 1, 0, 0, &conv));
+    ASSERT_STATUS(SGAD_E_UNSUPPORTED, sgad_layer_set(conv, SGAD_OPT_INPUT_PATH, 1));
+    sgad_layer_free(conv);
+    run_free(&dense);
+    run_free(&autosel);
+    sgad_tensor_free(x);
+    sgad_tensor_free(dy);
+    sgad_layer_free(l);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
+/* The event path on its own against finite differences (dense inputs, so
+ * every weight has a nonzero gradient to check). */
+START_TEST(events_pass_finite_differences)
+{
+    sgad_ctx *ctx = tu_ctx(8);
+    const gc_opts o = gc_default();
+    sgad_layer *l;
+    ASSERT_OK(ctx, sgad_linear_create(ctx, 9, 37, 1, &l));
+    ASSERT_OK(ctx, sgad_layer_set(l, SGAD_OPT_INPUT_PATH, SGAD_PATH_EVENTS));
+    ck_assert(gc_check_layer(l, 3, (int64_t[]){2, 3, 9}, &o) <= 1.0);
+    sgad_layer_free(l);
+    ASSERT_OK(ctx, sgad_convt2d_create(ctx, 3, 5, 4, 2, 1, 1, &l));
+    ASSERT_OK(ctx, sgad_layer_set(l, SGAD_OPT_INPUT_PATH, SGAD_PATH_EVENTS));
+    ck_assert(gc_check_layer(l, 5, (int64_t[]){2, 2, 3, 3, 4}, &o) <= 1.0);
+    sgad_layer_free(l);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
+Suite *suite_events(void)
+{
+    Suite *s = suite_create("events");
+    TCase *tc = tcase_create("paths");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, linear_events_match_dense);
+    tcase_add_test(tc, convt_events_match_dense);
+    tcase_add_test(tc, auto_keeps_dense_inputs_dense);
+    tcase_add_test(tc, events_pass_finite_differences);
+    suite_add_tcase(s, tc);
+    return s;
+}
