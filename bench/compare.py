@@ -38,25 +38,27 @@ def ratios(lib, ref, dense=None):
          "lib_rss": lib["peak_rss_mib"], "ref_rss": ref["peak_rss_mib"],
          "rss": lib["peak_rss_mib"] / ref["peak_rss_mib"],
          "lib_gflop": lib["gflop_per_iter"], "ref_gflop": ref["gflop_per_iter"],
-         "lib_gflops": lib["achieved_gflops"], "ref_gflops": ref["achieved_gflops"]}
+         "lib_gflops": lib["achieved_gflops"], "ref_gflops": ref["achieved_gflops"],
+         "load": max(lib["load"], ref["load"])}
     if dense is not None:
         r["dense_ms"] = dense["median_ms"]
         r["dense_speedup"] = ref["median_ms"] / dense["median_ms"]
     return r
 
 
-COLUMNS = (
-    ("model", "model", "{}"),
-    ("shape", "shape", "{}"),
-    ("thr", "threads", "{}"),
-    ("libsgad ms", "lib_ms", "{:.0f}"),
-    ("torch ms", "ref_ms", "{:.0f}"),
+NAMES = (("model", "model", "{}"), ("shape", "shape", "{}"), ("thr", "threads", "{}"))
+TIME_COLUMNS = NAMES + (
+    ("libsgad ms/iter", "lib_ms", "{:.0f}"),
+    ("torch ms/iter", "ref_ms", "{:.0f}"),
     ("iter x", "speedup", "{:.2f}"),
-    ("dense ms", "dense_ms", "{:.0f}"),
+    ("dense ms/iter", "dense_ms", "{:.0f}"),
     ("dense x", "dense_speedup", "{:.2f}"),
-    ("libsgad img/s", "lib_img", "{:.0f}"),
-    ("torch img/s", "ref_img", "{:.0f}"),
+    ("libsgad img/s", "lib_img", "{:.1f}"),
+    ("torch img/s", "ref_img", "{:.1f}"),
     ("sample x", "sampling", "{:.2f}"),
+    ("load", "load", "{:.1f}"),
+)
+SIZE_COLUMNS = NAMES + (
     ("libsgad MiB", "lib_rss", "{:.0f}"),
     ("torch MiB", "ref_rss", "{:.0f}"),
     ("RSS ratio", "rss", "{:.3f}"),
@@ -105,7 +107,7 @@ def main():
                         "2-thread rows run libsgad a second time with them, for the 3x target")
     a = p.parse_args()
     common = ["--batch", str(a.batch), "--steps", str(a.steps)]
-    results = []
+    results, libs = [], []
     for model, shape, threads in table.parse_rows(a.rows):
         row = ["--model", model, "--shape", shape, "--threads", str(threads)] + common
         lib = table.run([a.bin] + row + ["--iters", str(a.iters)])
@@ -115,17 +117,24 @@ def main():
         iters = a.torch_iters_64 if shape == "64x64x3" else a.iters
         ref = table.run([a.torch_python, os.path.join(HERE, "torch_reference.py")] + row +
                         ["--iters", str(iters)])
+        libs.append(lib)
         results.append(ratios(lib, ref, dense))
     print(f"libsgad (sgad-bench) against PyTorch {ref.get('torch', '')} "
           f"(bench/torch_reference.py): batch {a.batch}, T {a.steps}; medians of {a.iters} "
           f"timed iterations after one warm-up ({a.torch_iters_64} for torch at 64x64x3);\n"
           "x = torch time / libsgad time (sampling: libsgad images/s / torch images/s); "
-          "RSS ratio = libsgad / torch")
-    columns = [c for c in COLUMNS if a.dense_args or not c[1].startswith("dense")]
+          "RSS ratio = libsgad / torch; load = the highest 1-minute load average as a "
+          "run started (above 2, the 2 cores were shared and times are inflated)")
+    columns = [c for c in TIME_COLUMNS if a.dense_args or not c[1].startswith("dense")]
     print(table.format_table(results, columns))
+    print()
+    print(table.format_table(results, SIZE_COLUMNS))
     print()
     for line in verdicts(results):
         print(line)
+    print()
+    print("libsgad alone, as make bench prints it:")
+    print(table.format_table(libs))
     if not a.dense_args:
         print("dense-path target (>= 3x at 2 threads): not measured; pass --dense-args "
               "with the sgad-bench option that forces dense products")

@@ -11,6 +11,7 @@ A row is model:shape:threads. The default rows are the SGAD presets the
 issue names: 28x28x1 and 64x64x3 at 1 and 2 threads."""
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -28,6 +29,7 @@ COLUMNS = (
     ("GFLOP/iter", "gflop_per_iter", "{:.1f}"),
     ("GFLOP/s", "achieved_gflops", "{:.1f}"),
     ("BLIS sgemm GFLOP/s", "sgemm_gflops", "{:.1f}"),
+    ("load", "load", "{:.1f}"),
 )
 
 
@@ -44,8 +46,11 @@ def last_json(text):
 
 
 def run(cmd):
-    """Runs cmd and returns its JSON line, or exits naming what failed."""
-    print("running: " + " ".join(cmd), file=sys.stderr, flush=True)
+    """Runs cmd and returns its JSON line, or exits naming what failed. The
+    line gets "load": the 1-minute load average as cmd started (on 2 shared
+    cores, a load above 2 means the times are inflated)."""
+    load = os.getloadavg()[0]
+    print(f"running (load {load:.1f}): " + " ".join(cmd), file=sys.stderr, flush=True)
     try:
         done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True)
@@ -55,6 +60,7 @@ def run(cmd):
     if result is None:
         sys.exit(f"table: {' '.join(cmd)} failed (exit {done.returncode}):\n"
                  f"{done.stderr.strip() or done.stdout.strip()}")
+    result["load"] = load
     return result
 
 
