@@ -2,14 +2,20 @@
  *
  *   sgad-bench [--model sgad|swgan|sgan|hybrid] [--shape 28x28x1|32x32x3|64x64x3]
  *              [--batch B] [--steps T] [--threads K] [--iters N]
+ *              [--path auto|dense|events]
  *
+ * --path sets SGAD_OPT_INPUT_PATH on every layer that has it: dense
+ * measures the dense products alone, events forces event-driven ones.
  * After one warm-up iteration it runs N training iterations (D update and
  * G update) on random data, then N sampling calls of B images, and prints
  * a line per phase and, last, one JSON line: median_ms, min_ms (training
  * iteration), sample_images_per_s, peak_rss_mib, gflop_per_iter (the
  * matrix products of one iteration, counted from the layers' shapes),
  * achieved_gflops, and sgemm_gflops: BLIS's sgemm in this process on the
- * shape of G's widest layer at the same thread count. */
+ * shape of G's widest layer at the same thread count. gflop_per_iter is
+ * the work the PyTorch reference's autograd does for the same iteration
+ * (bench/flops_check.py proves the two counts equal), whatever libsgad
+ * saves by skipping zeros or repeated inputs. */
 #include <blis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +25,14 @@
 
 #include <sgad/sgad.h>
 
+/* sgad_input_path's values, which are pinned: 0, 1, 2. */
+static const char *const path_names[] = {"auto", "dense", "events"};
+
 typedef struct options {
     sgad_model model;
     sgad_image_shape shape;
     int batch, steps, threads, iters;
+    sgad_input_path path;
 } options;
 
 static double now(void)
@@ -50,7 +60,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: sgad-bench [--model sgad|swgan|sgan|hybrid] "
                "[--shape 28x28x1|32x32x3|64x64x3]\n"
-               "                  [--batch B] [--steps T] [--threads K] [--iters N]\n");
+               "                  [--batch B] [--steps T] [--threads K] [--iters N]\n"
+               "                  [--path auto|dense|events]\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -77,7 +88,7 @@ static options parse(int argc, char **argv)
 {
     static const char *const models[] = {"sgan", "swgan", "sgad", "hybrid"};
     static const char *const shapes[] = {"28x28x1", "32x32x3", "64x64x3"};
-    options o = {SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 64, 16, 1, 3};
+    options o = {SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 64, 16, 1, 3, SGAD_PATH_AUTO};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = v != NULL, e = 0;
@@ -98,6 +109,9 @@ static options parse(int argc, char **argv)
             ok = ok && parse_int(v, 1, 256, &o.threads);
         } else if (strcmp(a, "--iters") == 0) {
             ok = ok && parse_int(v, 1, 100000, &o.iters);
+        } else if (strcmp(a, "--path") == 0) {
+            ok = ok && parse_enum(v, path_names, 3, &e);
+            o.path = (sgad_input_path)e;
         } else {
             ok = 0;
         }
@@ -226,6 +240,18 @@ static void widest_product(sgad_ctx *ctx, sgad_net *g, dim_t *m, dim_t *n, dim_t
     }
 }
 
+/* Sets SGAD_OPT_INPUT_PATH on every layer of net that has it (the layers
+ * whose products can be event-driven: linear and convt2d). */
+static void set_input_path(sgad_ctx *ctx, sgad_net *net, sgad_input_path path)
+{
+    for (int i = 0; i < sgad_net_layer_count(net); i++) {
+        sgad_layer *l = sgad_net_layer(net, i);
+        const sgad_layer_kind kind = sgad_layer_get_kind(l);
+        if (kind == SGAD_LAYER_LINEAR || kind == SGAD_LAYER_CONVT2D)
+            check(ctx, sgad_layer_set(l, SGAD_OPT_INPUT_PATH, (double)path), "input path");
+    }
+}
+
 /* ---- BLIS in the same process -------------------------------------------- */
 
 static double sgemm_gflops(int threads, dim_t m, dim_t n, dim_t k)
@@ -278,6 +304,8 @@ int main(int argc, char **argv)
     check(ctx, sgad_ctx_set_threads(ctx, o.threads), "threads");
     sgad_net *g, *d;
     check(ctx, sgad_preset_create(ctx, o.model, o.shape, o.steps, 0, &g, &d), "preset");
+    set_input_path(ctx, g, o.path);
+    set_input_path(ctx, d, o.path);
     /* the latent size is the first linear layer's input width */
     sgad_tensor *w1;
     check(ctx, sgad_layer_param(sgad_net_layer(g, 1), 0, NULL, &w1, NULL), "latent");
@@ -329,11 +357,11 @@ int main(int argc, char **argv)
     printf("training: median %.1f ms, min %.1f ms per iteration; sampling %.1f images/s\n", med,
            ms[0], sample_rate);
     printf("{\"model\":\"%s\",\"shape\":\"%lldx%lldx%lld\",\"batch\":%d,\"steps\":%d,"
-           "\"threads\":%d,\"iters\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
+           "\"threads\":%d,\"path\":\"%s\",\"iters\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
            "\"sample_images_per_s\":%.2f,\"peak_rss_mib\":%.1f,\"gflop_per_iter\":%.6f,"
            "\"achieved_gflops\":%.2f,\"sgemm_gflops\":%.2f,\"sgemm_mnk\":[%ld,%ld,%ld]}\n",
            sgad_model_name(o.model), (long long)side, (long long)side, (long long)c, o.batch,
-           o.steps, o.threads, o.iters, med, ms[0], sample_rate, rss_mib, gflop,
+           o.steps, o.threads, path_names[o.path], o.iters, med, ms[0], sample_rate, rss_mib, gflop,
            gflop / (med * 1e-3), ref, (long)gm, (long)gn, (long)gk);
     free(ms);
     free(sms);
