@@ -5,7 +5,7 @@
 # sgad-bench's FLOP count against the one PyTorch's autograd runs.
 PYTHON ?= python3
 TORCH_PYTHON ?= /usr/bin/python3
-BENCH_ITERS ?= 3
+BENCH_ITERS ?= 2
 BENCH_ARGS ?=
 COMPARE_ARGS ?=
 
