@@ -7,7 +7,8 @@
 #              appended to an enum; a new field inside an opaque struct;
 #              a removed function together with a bumped major version
 #   must fail: a renamed (so removed) function; a changed enum value; a
-#              parameter whose type changed from double to float
+#              parameter whose type changed from double to float; a function
+#              moved from node SGAD_1.0 to a new node
 #
 # Each patch is checked to have changed the copy, so a variant can never
 # silently be the unchanged library.
@@ -107,6 +108,12 @@ patch_file param src/layer.c \
     's/sgad_layer_set(sgad_layer \*l, sgad_option option, double value)/sgad_layer_set(sgad_layer *l, sgad_option option, float value)/'
 expect param fail
 
+# An existing function moved to a new version node: programs linked
+# against sgad_version_string@SGAD_1.0 would no longer find it.
+new_variant moved
+printf 'SGAD_1.1 {\n    global:\n        sgad_version_string;\n} SGAD_1.0;\n' >>"$tmp/moved/sgad.map"
+expect moved fail
+
 # The same removal with the major version bumped: a new soname may break.
 new_variant major
 for f in $(grep -rl sgad_version_string "$tmp/major/include" "$tmp/major/src"); do
@@ -119,4 +126,4 @@ if [ $failures -ne 0 ]; then
     echo "abi-guard: $failures variant(s) judged wrongly" >&2
     exit 1
 fi
-echo "abi-guard: all 6 variants judged as they must be"
+echo "abi-guard: all 7 variants judged as they must be"
