@@ -51,7 +51,8 @@ SGAD_API void sgad_ctx_free(sgad_ctx *ctx);
 
 /** Sets how many threads compute kernels (BLIS and element-wise loops) use,
  *  1..SGAD_MAX_THREADS. Passed per call: BLIS's global settings are never
- *  touched, so other users of BLIS in the process are unaffected. */
+ *  touched, so other users of BLIS in the process are unaffected.
+ *  @return SGAD_OK, or SGAD_E_INVALID_ARG out of range (nothing changes). */
 SGAD_API sgad_status sgad_ctx_set_threads(sgad_ctx *ctx, int threads);
 
 /** @return the thread count, or 0 if ctx is NULL. */
@@ -60,7 +61,8 @@ SGAD_API int sgad_ctx_threads(const sgad_ctx *ctx);
 /** Sets the seed of the context's counter-based random generator. Objects
  *  created afterwards (weight initialisation) draw from it in creation
  *  order, so the same seed and the same sequence of calls give bitwise the
- *  same weights. Resets the generator's counter. */
+ *  same weights. Resets the generator's counter.
+ *  @return SGAD_OK, or SGAD_E_INVALID_ARG if ctx is NULL. */
 SGAD_API sgad_status sgad_ctx_set_seed(sgad_ctx *ctx, uint64_t seed);
 
 /** @return the text of the last failure of a call on this context or one of
@@ -82,7 +84,9 @@ typedef sgad_status (*sgad_reduce_hook)(void *user, double *values, int64_t coun
  *  global batch (synchronised batch norm): the per-channel sums and count
  *  in forward, the sums of dy and dy * x-hat in backward. Every process
  *  must then run the same layers on equally shaped shards. Without a hook
- *  each process normalises with its own batch. */
+ *  each process normalises with its own batch. The hook runs on the thread
+ *  that called the forward or backward.
+ *  @return SGAD_OK, or SGAD_E_INVALID_ARG if ctx is NULL. */
 SGAD_API sgad_status sgad_ctx_set_reduce_hook(sgad_ctx *ctx, sgad_reduce_hook hook, void *user);
 
 #ifdef __cplusplus

@@ -32,7 +32,8 @@ typedef struct sgad_net sgad_net;
 /** Longest parameter name a net produces, terminating NUL included. */
 #define SGAD_MAX_NAME 64
 
-/** Creates an empty net. */
+/** Creates an empty net; the caller frees it with sgad_net_free.
+ *  @return SGAD_OK, SGAD_E_INVALID_ARG or SGAD_E_NOMEM. */
 SGAD_API sgad_status sgad_net_create(sgad_ctx *ctx, sgad_net **out);
 
 /** Frees the net and every layer it owns. NULL is a no-op. */
@@ -40,7 +41,7 @@ SGAD_API void sgad_net_free(sgad_net *net);
 
 /** Appends a layer and takes ownership of it, only on SGAD_OK: on failure
  *  the caller still owns the layer. The layer must come from the net's
- *  context and belong to no other net. */
+ *  context and belong to no other net, else SGAD_E_INVALID_ARG. */
 SGAD_API sgad_status sgad_net_adopt(sgad_net *net, sgad_layer *layer);
 
 /** @return the number of layers (0 if net is NULL). */
@@ -56,7 +57,9 @@ SGAD_API sgad_status sgad_net_output_dims(const sgad_net *net, int ndim, const i
 
 /** Runs every layer. x is copied, so the caller may reuse it at once. If y
  *  is not NULL the output is copied into it (it must have the output
- *  dimensions); the output can also be read with sgad_net_output. */
+ *  dimensions); the output can also be read with sgad_net_output.
+ *  SGAD_E_SHAPE when a layer rejects its input's shape (the message names
+ *  the layer), SGAD_E_STATE for a net without layers, SGAD_E_NOMEM. */
 SGAD_API sgad_status sgad_net_forward(sgad_net *net, const sgad_tensor *x, sgad_tensor *y);
 
 /** @return the output of the last forward, owned by the net and valid until
@@ -65,7 +68,8 @@ SGAD_API const sgad_tensor *sgad_net_output(const sgad_net *net);
 
 /** Back-propagates dy (the output's shape) through the last forward, adding
  *  into every parameter gradient. Writes the input gradient into dx, or
- *  skips it if dx is NULL. */
+ *  skips it if dx is NULL. SGAD_E_STATE before a forward, SGAD_E_SHAPE if
+ *  dy or dx has the wrong shape, SGAD_E_INVALID_ARG if dx overlaps dy. */
 SGAD_API sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx);
 
 /** Sets every parameter gradient to zero. NULL is a no-op. */

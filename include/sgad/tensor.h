@@ -41,7 +41,9 @@ SGAD_API sgad_status sgad_tensor_create(sgad_ctx *ctx, int ndim, const int64_t *
                                         sgad_tensor **out);
 
 /** Creates a tensor over the caller's buffer of prod(dims) floats. The
- *  buffer is borrowed: it must outlive the tensor and is never freed. */
+ *  buffer is borrowed: it must outlive the tensor and is never freed.
+ *  @return SGAD_OK, SGAD_E_INVALID_ARG (data NULL, dims as for
+ *  sgad_tensor_create) or SGAD_E_NOMEM. */
 SGAD_API sgad_status sgad_tensor_wrap(sgad_ctx *ctx, int ndim, const int64_t *dims,
                                       float *data, sgad_tensor **out);
 
@@ -60,7 +62,9 @@ SGAD_API int64_t sgad_tensor_dim(const sgad_tensor *t, int i);
 /** @return the number of elements, or 0 if t is NULL. */
 SGAD_API int64_t sgad_tensor_numel(const sgad_tensor *t);
 
-/** Gives the tensor new dimensions with the same number of elements. */
+/** Gives the tensor new dimensions with the same number of elements; the
+ *  data stays as it is. SGAD_E_INVALID_ARG for bad dims, SGAD_E_SHAPE if
+ *  the element count differs; on failure the tensor keeps its shape. */
 SGAD_API sgad_status sgad_tensor_reshape(sgad_tensor *t, int ndim, const int64_t *dims);
 
 #ifdef __cplusplus
