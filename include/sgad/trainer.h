@@ -96,7 +96,10 @@ typedef enum sgad_sample_flag {
 /** Creates a trainer over a generator ([1, N, latent] -> images) and a
  *  discriminator (images -> [1, N, 1]), e.g. from sgad_preset_create. The
  *  nets are borrowed and must outlive the trainer. Each gets an optimizer
- *  of the given kind with PyTorch's defaults and lr 2e-4. */
+ *  of the given kind with PyTorch's defaults and lr 2e-4. The caller frees
+ *  the trainer with sgad_trainer_free, before the nets. SGAD_E_INVALID_ARG
+ *  for a NULL net, the same net twice, latent outside 1..4096 or an unknown
+ *  loss; SGAD_E_NOMEM. */
 SGAD_API sgad_status sgad_trainer_create(sgad_ctx *ctx, sgad_net *generator,
                                          sgad_net *discriminator, int latent, sgad_loss loss,
                                          sgad_optimizer_kind optimizer, sgad_trainer **out);
@@ -173,14 +176,19 @@ SGAD_API sgad_status sgad_trainer_set_seed(sgad_trainer *t, uint64_t seed);
 SGAD_API uint64_t sgad_trainer_seed(const sgad_trainer *t);
 
 /** Runs one iteration on a batch of real images [N, C, H, W] in [0, 1].
- *  z [1, N, latent] may be NULL: it is then drawn from the trainer's seed. */
+ *  z [1, N, latent] may be NULL: it is then drawn from the trainer's seed.
+ *  SGAD_E_SHAPE if real is not a batch of the generator's image size or z
+ *  not [1, N, latent]; SGAD_E_NUMERIC for a non-finite gradient, or the
+ *  status a gradient hook returned, after the rollback described above;
+ *  SGAD_E_NOMEM. */
 SGAD_API sgad_status sgad_trainer_step(sgad_trainer *t, const sgad_tensor *real,
                                        const sgad_tensor *z);
 
 /** @return the number of completed iterations (0 if t is NULL). */
 SGAD_API int64_t sgad_trainer_iterations(const sgad_trainer *t);
 
-/** Reads a figure of the last completed iteration. */
+/** Reads a figure of the last completed iteration. SGAD_E_STATE before
+ *  the first one, SGAD_E_INVALID_ARG for an unknown stat. */
 SGAD_API sgad_status sgad_trainer_stat(const sgad_trainer *t, sgad_stat stat, double *value);
 
 /** Firing rate of layer `layer` of G (which = 0) or D (which = 1) in the
