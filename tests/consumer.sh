@@ -4,6 +4,8 @@
 # programs of tests/consumer/ with nothing but what pkg-config says, and
 # runs them: first against libsgad.so, then, with the shared library taken
 # out of the staging tree, against libsgad.a with `pkg-config --static`.
+# Also checks that install puts every man page in place and uninstall
+# removes every file.
 set -eu
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
@@ -18,6 +20,13 @@ if ! ${MAKE:-make} --no-print-directory install DESTDIR="$stage" PREFIX=/usr \
     echo "consumer: make install failed" >&2
     exit 1
 fi
+
+# Every man page is installed (MANDIR = PREFIX/share/man).
+for page in man/*.1 man/*.7; do
+    section=${page##*.}
+    [ -f "$stage/usr/share/man/man$section/${page#man/}" ] ||
+        { echo "consumer: make install left out $page" >&2; exit 1; }
+done
 
 # Only the staged sgad.pc, its paths under the staging directory.
 unset PKG_CONFIG_PATH
@@ -65,4 +74,13 @@ for p in "$tmp/static-c" "$tmp/static-cpp"; do
     fi
 done
 run static
-echo "consumer: C and C++ programs built from pkg-config and ran, shared and static"
+
+# make uninstall removes what install put there, man pages included.
+${MAKE:-make} --no-print-directory uninstall DESTDIR="$stage" PREFIX=/usr >/dev/null
+left=$(find "$stage" -type f)
+if [ -n "$left" ]; then
+    echo "consumer: make uninstall left $left" >&2
+    exit 1
+fi
+echo "consumer: C and C++ programs built from pkg-config and ran, shared and static;" \
+     "uninstall removed every file"
