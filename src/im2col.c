@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "im2col.h"
+#include "parallel.h"
 
 /* Column buffers are kept under 8 MiB: large enough for GEMMs that run at
  * full speed, small enough to stay near the caches and bound memory. */
@@ -98,61 +99,54 @@ static void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src,
         scatter_row(dst + (oy * g->s + t->offy) * g->w, src + oy * g->ow, t->xs, g->s, t->offx);
 }
 
-/* Samples per block: a block's planes of one channel (read k*k times, once
- * per tap) stay in L1, while each row of col is still written in runs of
- * block*P values. */
-static int64_t block_samples(const sgad__conv_geom *g)
-{
-    const int64_t b = ((int64_t)32 << 10) / (g->h * g->w * (int64_t)sizeof(float));
-    return b > 1 ? b : 1;
-}
-
-/* Both directions walk blocks of samples, then channels and taps, so that
- * a row of col is touched in runs of block*P values. */
-void sgad__im2col(const sgad__conv_geom *g, int64_t batch, const float *img, float *col)
+/* Both directions take one sample at a time, then its channels and taps:
+ * the sample's plane of a channel is read (or written) k*k times while it
+ * sits in L1, and each sample belongs to one thread. */
+void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
+                  const float *img, float *col)
 {
     const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-    const int64_t block = block_samples(g);
-    for (int64_t b0 = 0; b0 < batch; b0 += block) {
-        const int64_t b1 = batch - b0 < block ? batch : b0 + block;
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, cols * g->c * g->k * g->k)) \
+    schedule(static)
+    for (int64_t b = 0; b < batch; b++)
         for (int64_t c = 0; c < g->c; c++)
             for (int64_t ki = 0; ki < g->k; ki++)
                 for (int64_t kj = 0; kj < g->k; kj++) {
                     const tap t = tap_of(g, ki, kj);
                     float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
-                    for (int64_t b = b0; b < b1; b++)
-                        im2col_row(g, &t, img + (b * g->c + c) * hw, row + b * P);
+                    im2col_row(g, &t, img + (b * g->c + c) * hw, row + b * P);
                 }
-    }
 }
 
-void sgad__col2im(const sgad__conv_geom *g, int64_t batch, const float *col, float *img)
+void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
+                  const float *col, float *img)
 {
     const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-    const int64_t block = block_samples(g);
-    for (int64_t b0 = 0; b0 < batch; b0 += block) {
-        const int64_t b1 = batch - b0 < block ? batch : b0 + block;
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, cols * g->c * g->k * g->k)) \
+    schedule(static)
+    for (int64_t b = 0; b < batch; b++)
         for (int64_t c = 0; c < g->c; c++)
             for (int64_t ki = 0; ki < g->k; ki++)
                 for (int64_t kj = 0; kj < g->k; kj++) {
                     const tap t = tap_of(g, ki, kj);
                     const float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
-                    for (int64_t b = b0; b < b1; b++)
-                        col2im_row(g, &t, row + b * P, img + (b * g->c + c) * hw);
+                    col2im_row(g, &t, row + b * P, img + (b * g->c + c) * hw);
                 }
-    }
 }
 
-void sgad__to_channel_major(int64_t batch, int64_t c, int64_t p, const float *src, float *dst)
+void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
+                            const float *src, float *dst)
 {
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * c * p)) schedule(static)
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < c; i++)
             memcpy(dst + i * batch * p + b * p, src + (b * c + i) * p, (size_t)p * sizeof *dst);
 }
 
-void sgad__from_channel_major(int64_t batch, int64_t c, int64_t p, const float *src,
-                              const float *bias, float *dst)
+void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
+                              const float *src, const float *bias, float *dst)
 {
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * c * p)) schedule(static)
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < c; i++) {
             const float *restrict s = src + i * batch * p + b * p;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "layer_impl.h"
+#include "parallel.h"
 
 typedef struct avgpool {
     sgad_layer base;
@@ -43,6 +44,8 @@ static sgad_status pool_forward(sgad_layer *l, const sgad__shape *in, const floa
     const avgpool *a = (const avgpool *)l;
     const pool_geom g = geom_of(a, in);
     const float inv = 1.0f / (float)(a->k * a->k);
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, g.planes * g.h * g.w)) \
+    schedule(static)
     for (int64_t pl = 0; pl < g.planes; pl++) {
         const float *src = x + pl * g.h * g.w;
         float *dst = y + pl * g.oh * g.ow;
@@ -73,9 +76,11 @@ static sgad_status pool_backward(sgad_layer *l, const sgad__shape *in, const flo
     const avgpool *a = (const avgpool *)l;
     const pool_geom g = geom_of(a, in);
     const float inv = 1.0f / (float)(a->k * a->k);
-    memset(dx, 0, (size_t)sgad__shape_numel(in) * sizeof *dx);
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, g.planes * g.h * g.w)) \
+    schedule(static)
     for (int64_t pl = 0; pl < g.planes; pl++) {
         float *dst = dx + pl * g.h * g.w;
+        memset(dst, 0, (size_t)(g.h * g.w) * sizeof *dst);
         const float *src = dy + pl * g.oh * g.ow;
         for (int64_t oy = 0; oy < g.oh; oy++)
             for (int64_t ox = 0; ox < g.ow; ox++) {

@@ -124,17 +124,17 @@ static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const floa
     for (int64_t b0 = 0; b0 < total; b0 += chunk) {
         const int64_t b = total - b0 < chunk ? total - b0 : chunk, cols = b * P;
         if (!c->transposed) {
-            sgad__im2col(&g, b, x + b0 * g.c * hw, col);
+            sgad__im2col(l->ctx, &g, b, x + b0 * g.c * hw, col);
             sgad__sgemm(l->ctx, 0, 0, m, cols, ckk, 1.0f, c->weight, ckk, col, cols, 0.0f, mat,
                         cols);
-            sgad__from_channel_major(b, m, P, mat, c->bias, y + b0 * m * P);
+            sgad__from_channel_major(c->base.ctx, b, m, P, mat, c->bias, y + b0 * m * P);
         } else {
             float *yc = y + b0 * g.c * hw;
-            sgad__to_channel_major(b, m, P, x + b0 * m * P, mat);
+            sgad__to_channel_major(c->base.ctx, b, m, P, x + b0 * m * P, mat);
             sgad__sgemm(l->ctx, 1, 0, ckk, cols, m, 1.0f, c->weight, ckk, mat, cols, 0.0f, col,
                         cols);
             memset(yc, 0, (size_t)(b * g.c * hw) * sizeof *yc);
-            sgad__col2im(&g, b, col, yc);
+            sgad__col2im(l->ctx, &g, b, col, yc);
             for (int64_t i = 0; c->bias && i < b * g.c; i++)
                 for (int64_t j = 0; j < hw; j++)
                     yc[i * hw + j] += c->bias[i % g.c];
@@ -148,7 +148,7 @@ static void conv_chunk_backward(const conv *c, const sgad__conv_geom *g, int64_t
                                 const float *xc, float *dxc, float *col, float *mat, float *dw)
 {
     const int64_t P = g->oh * g->ow, cols = b * P, ckk = g->c * c->k * c->k;
-    sgad__im2col(g, b, xc, col);
+    sgad__im2col(c->base.ctx, g, b, xc, col);
     sgad__sgemm(c->base.ctx, 0, 1, c->out_ch, ckk, cols, 1.0f, mat, cols, col, cols, 1.0f, dw,
                 ckk);
     if (!dxc)
@@ -156,7 +156,7 @@ static void conv_chunk_backward(const conv *c, const sgad__conv_geom *g, int64_t
     sgad__sgemm(c->base.ctx, 1, 0, ckk, cols, c->out_ch, 1.0f, c->weight, ckk, mat, cols, 0.0f,
                 col, cols);
     memset(dxc, 0, (size_t)(b * g->c * g->h * g->w) * sizeof *dxc);
-    sgad__col2im(g, b, col, dxc);
+    sgad__col2im(c->base.ctx, g, b, col, dxc);
 }
 
 /* Gradients of one chunk of a convt2d: col gets the patches of dy. dw is
@@ -175,9 +175,9 @@ static void convt_chunk_backward(const conv *c, const sgad__conv_geom *g, int64_
     }
     if (!dw && !dxc)
         return;
-    sgad__im2col(g, b, dyc, col);
+    sgad__im2col(c->base.ctx, g, b, dyc, col);
     if (dw) {
-        sgad__to_channel_major(b, c->in_ch, P, xc, mat);
+        sgad__to_channel_major(c->base.ctx, b, c->in_ch, P, xc, mat);
         sgad__sgemm(c->base.ctx, 0, 1, c->in_ch, ckk, cols, 1.0f, mat, cols, col, cols, 1.0f,
                     dw, ckk);
     }
@@ -185,7 +185,7 @@ static void convt_chunk_backward(const conv *c, const sgad__conv_geom *g, int64_
         return;
     sgad__sgemm(c->base.ctx, 0, 0, c->in_ch, cols, ckk, 1.0f, c->weight, ckk, col, cols, 0.0f,
                 mat, cols);
-    sgad__from_channel_major(b, c->in_ch, P, mat, NULL, dxc);
+    sgad__from_channel_major(c->base.ctx, b, c->in_ch, P, mat, NULL, dxc);
 }
 
 static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const float *x,
@@ -208,7 +208,7 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
     for (int64_t b0 = 0; b0 < total; b0 += chunk) {
         const int64_t b = total - b0 < chunk ? total - b0 : chunk;
         if (!c->transposed) {
-            sgad__to_channel_major(b, m, P, dy + b0 * m * P, mat);
+            sgad__to_channel_major(c->base.ctx, b, m, P, dy + b0 * m * P, mat);
             if (db)
                 add_channel_sums(db, mat, m, b * P);
             conv_chunk_backward(c, &g, b, x + b0 * g.c * hw, dx ? dx + b0 * g.c * hw : NULL,

@@ -3,7 +3,8 @@
  * up to the rounding of differently ordered sums; the automatic choice
  * takes the event path for spike trains and the dense one for dense
  * inputs; the event path is independent of the thread count and passes the
- * finite-difference check on its own. */
+ * finite-difference check on its own; whole training iterations are the
+ * same bits at 1 and 2 threads. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +253,42 @@ START_TEST(events_pass_finite_differences)
 }
 END_TEST
 
+/* Every threaded kernel gives each output to one thread in the serial
+ * order, so whole training iterations are bitwise the same at 1 and 2
+ * threads (the SGAD preset, whose spike layers take the event paths). */
+START_TEST(trainer_same_bits_at_any_thread_count)
+{
+    if (getenv("SGAD_TEST_SKIP_SLOW")) /* a minute under valgrind; ASan runs it */
+        return;
+    float *w[2][2];
+    int64_t n[2][2];
+    for (int k = 0; k < 2; k++) {
+        sgad_ctx *ctx = tu_ctx(12);
+        ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, k + 1));
+        sgad_trainer *t;
+        ASSERT_OK(ctx, sgad_trainer_create_preset(ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 4, 0,
+                                                  SGAD_LOSS_EM, SGAD_OPTIMIZER_RMSPROP, &t));
+        sgad_tensor *real = tu_tensor(ctx, 8, 1, 28, 28, 0);
+        uint64_t state = 5;
+        tu_fill_uniform(sgad_tensor_data(real), 8 * 784, 0, 1, &state);
+        for (int i = 0; i < 2; i++)
+            ASSERT_OK(ctx, sgad_trainer_step(t, real, NULL));
+        for (int which = 0; which < 2; which++)
+            w[k][which] = tu_net_weights(ctx, sgad_trainer_net(t, which), &n[k][which]);
+        sgad_tensor_free(real);
+        sgad_trainer_free(t);
+        sgad_ctx_free(ctx);
+    }
+    for (int which = 0; which < 2; which++) {
+        ck_assert(n[0][which] == n[1][which]);
+        ck_assert_msg(same_bits(w[0][which], w[1][which], n[0][which]),
+                      "%s differs between 1 and 2 threads", which ? "D" : "G");
+        free(w[0][which]);
+        free(w[1][which]);
+    }
+}
+END_TEST
+
 Suite *suite_events(void)
 {
     Suite *s = suite_create("events");
@@ -261,6 +298,7 @@ Suite *suite_events(void)
     tcase_add_test(tc, convt_events_match_dense);
     tcase_add_test(tc, auto_keeps_dense_inputs_dense);
     tcase_add_test(tc, events_pass_finite_differences);
+    tcase_add_test(tc, trainer_same_bits_at_any_thread_count);
     suite_add_tcase(s, tc);
     return s;
 }
