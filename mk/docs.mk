@@ -3,10 +3,10 @@
 #
 #   make docs         build/docs/html; fails on any Doxygen warning, such as
 #                     an undocumented public function
-#   make check-docs   docs, then proves that check can fail, that every man
-#                     page renders without a groff warning and names every
-#                     option its program takes, and that the guides' examples
-#                     compile and run
+#   make check-docs   docs, then man/check.sh: every man page renders
+#                     without a groff warning and names exactly its
+#                     program's options, an undocumented function does fail
+#                     make docs, and the guides' examples compile and run
 #   make install-man / uninstall-man  (prerequisites of install / uninstall)
 
 DOCS_OUT := build/docs
