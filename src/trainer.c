@@ -41,7 +41,11 @@ static sgad_status make_parts(sgad_trainer *t, sgad_optimizer_kind optimizer)
 {
     SGAD__TRY(sgad_optimizer_create(t->ctx, optimizer, t->g, &t->opt_g));
     SGAD__TRY(sgad_optimizer_create(t->ctx, optimizer, t->d, &t->opt_d));
-    SGAD__TRY(sgad__copies_add_net(t->ctx, &t->snapshot, t->g, t->opt_g));
+    /* G's optimizer step is the last thing an iteration does, and it checks
+     * every gradient before it changes anything; so a failed iteration has
+     * touched G only through its forward passes (batch-norm statistics),
+     * and only those need a copy. D's update comes first: all of it. */
+    SGAD__TRY(sgad__copies_add_buffers(t->ctx, &t->snapshot, t->g));
     SGAD__TRY(sgad__copies_add_net(t->ctx, &t->snapshot, t->d, t->opt_d));
     sgad_net *nets[2] = {t->g, t->d};
     for (int k = 0; k < 2; k++) {

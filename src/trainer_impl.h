@@ -41,7 +41,7 @@ struct sgad_trainer {
      * (NaN for layers that do not spike). */
     double stats[SGAD_STAT_LR_G + 1];
     double *rates[2];
-    sgad__copies snapshot; /* every tensor an iteration may change */
+    sgad__copies snapshot; /* every tensor a failed iteration may have changed */
     sgad__copies ema;      /* G's parameters and buffers; count 0 when off */
     /* Work tensors, remade when the batch shape changes. */
     sgad_tensor *z, *real_seq, *fake, *dfake, *score_grad;
@@ -51,6 +51,8 @@ struct sgad_trainer {
  * tensor of the optimizer, appending to c. */
 sgad_status sgad__copies_add_net(sgad_ctx *ctx, sgad__copies *c, sgad_net *net,
                                  sgad_optimizer *opt);
+/* Adds the net's buffers only (parameters without a gradient). */
+sgad_status sgad__copies_add_buffers(sgad_ctx *ctx, sgad__copies *c, sgad_net *net);
 void sgad__copies_free(sgad_ctx *ctx, sgad__copies *c);
 void sgad__copies_save(sgad__copies *c);    /* tensors -> copies */
 void sgad__copies_restore(sgad__copies *c); /* copies -> tensors */

@@ -54,6 +54,17 @@ sgad_status sgad__copies_add_net(sgad_ctx *ctx, sgad__copies *c, sgad_net *net,
     return SGAD_OK;
 }
 
+sgad_status sgad__copies_add_buffers(sgad_ctx *ctx, sgad__copies *c, sgad_net *net)
+{
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *v, *g;
+        SGAD__TRY(sgad_net_param(net, i, NULL, &v, &g));
+        if (!g)
+            SGAD__TRY(add(ctx, c, v));
+    }
+    return SGAD_OK;
+}
+
 void sgad__copies_free(sgad_ctx *ctx, sgad__copies *c)
 {
     for (int i = 0; i < c->count; i++)

@@ -121,6 +121,44 @@ START_TEST(non_finite_iteration_is_rolled_back)
 }
 END_TEST
 
+/* A gradient hook that fails for G: the iteration fails after D's update
+ * and G's backward, the latest point at which it can. */
+static sgad_status fail_on_g(void *user, sgad_trainer *t, int which, sgad_net *net)
+{
+    (void)user;
+    (void)t;
+    (void)net;
+    return which == 0 ? SGAD_E_NUMERIC : SGAD_OK;
+}
+
+/* The whole trainer state (parameters, buffers, optimizer states, counts)
+ * as checkpoint bytes; the caller frees them. */
+static unsigned char *state_bytes(setup *s, size_t *n)
+{
+    ASSERT_STATUS(SGAD_E_SHAPE, sgad_checkpoint_save_memory(s->t, NULL, 0, n));
+    unsigned char *p = malloc(*n);
+    ck_assert_ptr_nonnull(p);
+    ASSERT_OK(s->ctx, sgad_checkpoint_save_memory(s->t, p, *n, n));
+    return p;
+}
+
+START_TEST(failure_in_g_update_is_rolled_back)
+{
+    setup s = make_setup(16);
+    ASSERT_OK(s.ctx, sgad_trainer_step(s.t, s.real, NULL));
+    size_t n0, n1;
+    unsigned char *before = state_bytes(&s, &n0);
+    ASSERT_OK(s.ctx, sgad_trainer_set_grad_hook(s.t, fail_on_g, NULL));
+    ASSERT_STATUS(SGAD_E_NUMERIC, sgad_trainer_step(s.t, s.real, NULL));
+    unsigned char *after = state_bytes(&s, &n1);
+    ck_assert(n0 == n1);
+    ck_assert_msg(memcmp(before, after, n0) == 0, "the failed iteration left changes behind");
+    free(before);
+    free(after);
+    free_setup(&s);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
     setup s = preset_setup(7);
@@ -270,6 +308,7 @@ Suite *suite_trainer(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, iterations_are_deterministic_and_move_both_nets);
     tcase_add_test(tc, non_finite_iteration_is_rolled_back);
+    tcase_add_test(tc, failure_in_g_update_is_rolled_back);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, learns_synthetic_strokes);
     suite_add_tcase(s, tc);
