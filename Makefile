@@ -25,7 +25,7 @@ LIBOUT ?= lib
 
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -fopenmp
 LIB_CFLAGS = $(ALL_CFLAGS) -fPIC -fvisibility=hidden -DSGAD_BUILDING
-LIB_LIBS := -lblis -ljansson -lpng -lz -lm -lpthread -fopenmp
+LIB_LIBS := -lblis -llapack -ljansson -lpng -lz -lm -lpthread -fopenmp
 
 SRCS := $(wildcard src/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)

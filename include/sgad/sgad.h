@@ -20,5 +20,6 @@
 #include "trainer.h"
 #include "checkpoint.h"
 #include "data.h"
+#include "metrics.h"
 
 #endif /* SGAD_SGAD_H */
