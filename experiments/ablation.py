@@ -11,6 +11,7 @@ test split; and writes into --out:
   table1.md, table1.csv        Frechet distance and entropy per model and data set
   fig4-gradients.csv/.png      gradient norms over training (fig4_gradients.py)
   fig5-scores.png              SGAD's per-step inputs and scores (fig5_scores.py)
+  samples.png                  every run's final 8x8 sample grid (samples_figure.py)
   summary.json                 budget, commands' wall times, where everything is
   runs/, eval/, logs/          checkpoints, train.jsonl logs, each step's output
 
@@ -308,6 +309,11 @@ def figures(args, b, sets, runs, logs):
     for (name, model), record in runs.items():
         fig4.append(f"{sets[name]['title']}:{MODEL_TITLES[model]}:{record['run_dir']}/train.jsonl")
     run_step(fig4, os.path.join(logs, "fig4.log"))
+    grids = [f"{sets[n]['title']}:{MODEL_TITLES[m]}:{r['run_dir']}/samples.png"
+             for (n, m), r in runs.items()]
+    run_step([args.python, os.path.join(HERE, "samples_figure.py"),
+              "--png", os.path.join(args.out, "samples.png")] + grids,
+             os.path.join(logs, "samples.log"))
     rows = []
     for name in sets:
         if (name, "sgad") not in runs:

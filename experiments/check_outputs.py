@@ -121,6 +121,7 @@ def main(argv):
     check_fig4(c, args.out, args.models, args.datasets)
     check_png(c, os.path.join(args.out, "fig4-gradients.png"), 200)
     check_png(c, os.path.join(args.out, "fig5-scores.png"), 100)
+    check_png(c, os.path.join(args.out, "samples.png"), 200)
     for f in c.failures:
         print(f"check_outputs: {f}", file=sys.stderr)
     if c.failures:
