@@ -21,5 +21,6 @@
 #include "checkpoint.h"
 #include "data.h"
 #include "metrics.h"
+#include "classifier.h"
 
 #endif /* SGAD_SGAD_H */
