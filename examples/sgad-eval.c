@@ -368,9 +368,11 @@ typedef struct result {
 
 static void class_stats(const features *gen, int64_t n, int classes, result *r)
 {
-    memset(r->share, 0, sizeof r->share);
+    int64_t count[1000] = {0};
     for (int64_t i = 0; i < n; i++)
-        r->share[gen->labels[i]] += 1.0 / (double)n;
+        count[gen->labels[i]]++;
+    for (int k = 0; k < classes; k++) /* exact: a class with all n is exactly 1 */
+        r->share[k] = (double)count[k] / (double)n;
     r->entropy = 0;
     for (int k = 0; k < classes; k++)
         if (r->share[k] > 0)
