@@ -31,6 +31,20 @@ impl Drop for Handle {
 /// object made from it are therefore neither `Send` nor `Sync`: they stay
 /// on the thread that made them. To train in parallel, make one `Context`
 /// per thread; `set_threads` lets one context's kernels use several cores.
+/// The compiler holds anyone to this:
+///
+/// ```compile_fail
+/// fn send_to_another_thread<T: Send>(_: T) {}
+/// send_to_another_thread(sgad::Context::new().unwrap());
+/// ```
+///
+/// ```compile_fail
+/// fn share_between_threads<T: Sync>(_: &T) {}
+/// let ctx = sgad::Context::new().unwrap();
+/// let trainer = sgad::Trainer::new(&ctx, sgad::Preset::new(sgad::Model::Sgad,
+///                                                          sgad::ImageShape::Gray28)).unwrap();
+/// share_between_threads(&trainer);
+/// ```
 #[derive(Clone)]
 pub struct Context {
     handle: Rc<Handle>,

@@ -114,6 +114,22 @@ fn per_step_scores_rebuild_the_image() {
 }
 
 #[test]
+fn sgan_samples_are_spikes_over_all_steps() {
+    let ctx = Context::new().unwrap();
+    let mut t = Trainer::new(&ctx, Preset::new(Model::Sgan, ImageShape::Gray28).with_steps(2))
+        .unwrap();
+    assert_eq!(t.preset().latent, 100);
+    t.step(&batch(2, 0)).unwrap();
+    assert!(t.stats().unwrap().loss_d > 0.0); // minimax: a cross-entropy
+    let s = t.sample_with(3, &SampleOptions::default()).unwrap();
+    assert_eq!(s.dims, vec![2, 3, 1, 28, 28]);
+    assert_eq!(s.images.len(), 2 * 3 * 784);
+    assert!(s.images.iter().all(|&p| p == 0.0 || p == 1.0));
+    let steps = SampleOptions { with_steps: true, ..SampleOptions::default() };
+    assert_eq!(t.sample_with(3, &steps).unwrap_err().status(), Status::State); // no decoder
+}
+
+#[test]
 fn save_then_load_samples_bitwise_the_same_and_trains_on_alike() {
     let mut t = tiny_trainer();
     t.step(&batch(4, 0)).unwrap();
