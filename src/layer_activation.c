@@ -82,9 +82,11 @@ static sgad_status leaky_get(const sgad_layer *l, sgad_option option, double *va
 
 static const sgad__layer_ops sigmoid_ops = {
     SGAD_LAYER_SIGMOID, same_shape, sigmoid_forward, sigmoid_backward, NULL, NULL, NULL,
+    SGAD__SKIPS_X,
 };
 static const sgad__layer_ops leaky_ops = {
     SGAD_LAYER_LEAKY_RELU, same_shape, leaky_forward, leaky_backward, leaky_set, leaky_get, NULL,
+    SGAD__SKIPS_Y,
 };
 
 sgad_status sgad_sigmoid_create(sgad_ctx *ctx, sgad_layer **out)

@@ -100,6 +100,7 @@ static sgad_status pool_backward(sgad_layer *l, const sgad__shape *in, const flo
 
 static const sgad__layer_ops avgpool_ops = {
     SGAD_LAYER_AVGPOOL2D, pool_out_shape, pool_forward, pool_backward, NULL, NULL, NULL,
+    SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 
 sgad_status sgad_avgpool2d_create(sgad_ctx *ctx, int kernel, int stride, int padding,

@@ -277,9 +277,11 @@ static void bn_destroy(sgad_layer *l)
 
 static const sgad__layer_ops bn1d_ops = {
     SGAD_LAYER_BATCHNORM1D, bn_out_shape, bn_forward, bn_backward, bn_set, bn_get, bn_destroy,
+    SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops bn2d_ops = {
     SGAD_LAYER_BATCHNORM2D, bn_out_shape, bn_forward, bn_backward, bn_set, bn_get, bn_destroy,
+    SGAD__SKIPS_Y,
 };
 
 static sgad_status bn_create(sgad_ctx *ctx, const char *fn, int spatial, int64_t channels,

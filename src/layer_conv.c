@@ -239,9 +239,11 @@ static sgad_status convt_get(const sgad_layer *l, sgad_option option, double *va
 
 static const sgad__layer_ops conv2d_ops = {
     SGAD_LAYER_CONV2D, conv_out_shape, conv_forward, conv_backward, NULL, NULL, NULL,
+    SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops convt2d_ops = {
     SGAD_LAYER_CONVT2D, conv_out_shape, conv_forward, conv_backward, convt_set, convt_get, NULL,
+    SGAD__SKIPS_Y,
 };
 
 static sgad_status conv_create(sgad_ctx *ctx, const char *fn, int transposed, int64_t in_ch,

@@ -29,7 +29,15 @@ typedef struct sgad__layer_ops {
     sgad_status (*get)(const sgad_layer *l, sgad_option option, double *value);
     /* Frees kind-specific memory (not the params, not the struct); may be NULL. */
     void (*destroy)(sgad_layer *l);
+    /* What backward never reads: SGAD__SKIPS_X, SGAD__SKIPS_Y or both (0:
+     * reads both). A net keeps an output only if some backward reads it, so
+     * a wrong flag here means wrong gradients: set it only for what the
+     * backward provably ignores. */
+    int backward_skips;
 } sgad__layer_ops;
+
+#define SGAD__SKIPS_X 1
+#define SGAD__SKIPS_Y 2
 
 #define SGAD__MAX_PARAMS 8
 

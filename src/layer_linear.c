@@ -124,7 +124,7 @@ static sgad_status linear_get(const sgad_layer *l, sgad_option option, double *v
 
 static const sgad__layer_ops linear_ops = {
     SGAD_LAYER_LINEAR, linear_out_shape, linear_forward, linear_backward, linear_set, linear_get,
-    NULL,
+    NULL, SGAD__SKIPS_Y,
 };
 
 sgad_status sgad_linear_create(sgad_ctx *ctx, int64_t in_features, int64_t out_features,

@@ -268,12 +268,15 @@ static sgad_status neuron_get(const sgad_layer *l, sgad_option option, double *v
 
 static const sgad__layer_ops lif_ops = {
     SGAD_LAYER_LIF, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
+    SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops if_ops = {
     SGAD_LAYER_IF, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
+    SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops mp_ops = {
     SGAD_LAYER_MP, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
+    SGAD__SKIPS_Y,
 };
 
 static sgad_status neuron_create(sgad_ctx *ctx, const char *fn, const sgad__layer_ops *ops,

@@ -109,12 +109,15 @@ static sgad_status mean_backward(sgad_layer *l, const sgad__shape *in, const flo
 
 static const sgad__layer_ops repeat_ops = {
     SGAD_LAYER_REPEAT, repeat_out_shape, repeat_forward, repeat_backward, NULL, NULL, NULL,
+    SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops last_ops = {
     SGAD_LAYER_LAST_STEP, to_one_step, last_forward, last_backward, NULL, NULL, NULL,
+    SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops mean_ops = {
     SGAD_LAYER_TIME_MEAN, to_one_step, mean_forward, mean_backward, NULL, NULL, NULL,
+    SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 
 /* Allocates the layer after its arguments were found valid (valid = 1),

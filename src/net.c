@@ -1,7 +1,14 @@
 /* A net: layers run in sequence over all T steps. It owns its layers and
  * one activation buffer per layer (plus a copy of the input), kept from the
  * last forward for backward; two ping-pong buffers carry the gradient back.
- * Buffers grow to the largest batch seen and are then reused. */
+ * Buffers grow to the largest batch seen and are then reused.
+ *
+ * In training, an output that no backward reads (a neuron's spikes feeding
+ * a pooling layer, a pooled map feeding a reshape) is not kept: such
+ * outputs take turns in the two gradient buffers, which sit idle during
+ * forward and are as large as any activation. That saves a spiking net's
+ * largest tensors. In evaluation every output is kept, so any of them can
+ * be inspected. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,8 +16,9 @@
 
 typedef struct net_buf {
     sgad__shape shape;
-    float *data;
-    int64_t cap; /* floats allocated */
+    float *data; /* owned, or one of the net's spares when shared */
+    int64_t cap; /* floats allocated; 0 when shared */
+    int shared;  /* data is a gradient buffer, overwritten later */
 } net_buf;
 
 typedef struct net_param_ref {
@@ -51,7 +59,8 @@ void sgad_net_free(sgad_net *net)
     sgad_ctx *ctx = net->ctx;
     for (int i = 0; i < net->nlayers; i++) {
         sgad_layer_free(net->layers[i]);
-        sgad__free(ctx, net->acts[i].data);
+        if (!net->acts[i].shared)
+            sgad__free(ctx, net->acts[i].data);
     }
     sgad__free(ctx, net->layers);
     sgad__free(ctx, net->acts);
@@ -216,12 +225,82 @@ static sgad_status check_tensor_shape(sgad_ctx *ctx, const char *fn, const char 
     return SGAD_OK;
 }
 
-/* Sizes every buffer for input shape `in` (shapes already inferred). */
+/* Whether a backward pass reads layer i's output: its own (as y) or the
+ * next layer's (as x). The last output is the net's and always kept. */
+static int output_read_back(const sgad_net *net, int i)
+{
+    if (i == net->nlayers - 1)
+        return 1;
+    return !(net->layers[i]->ops->backward_skips & SGAD__SKIPS_Y) ||
+           !(net->layers[i + 1]->ops->backward_skips & SGAD__SKIPS_X);
+}
+
+static int all_training(const sgad_net *net)
+{
+    for (int i = 0; i < net->nlayers; i++)
+        if (!net->layers[i]->training)
+            return 0;
+    return 1;
+}
+
+static sgad_status reserve_grads(sgad_net *net)
+{
+    int64_t need = sgad__shape_numel(&net->input.shape);
+    for (int i = 0; i + 1 < net->nlayers; i++) {
+        const int64_t n = sgad__shape_numel(&net->acts[i].shape);
+        if (n > need)
+            need = n;
+    }
+    if (need <= net->grad_cap)
+        return SGAD_OK;
+    float *a = sgad__alloc(net->ctx, (size_t)need * sizeof *a);
+    float *b = a ? sgad__alloc(net->ctx, (size_t)need * sizeof *b) : NULL;
+    if (!b) {
+        sgad__free(net->ctx, a);
+        return SGAD_E_NOMEM;
+    }
+    sgad__free(net->ctx, net->grad[0]);
+    sgad__free(net->ctx, net->grad[1]);
+    net->grad[0] = a;
+    net->grad[1] = b;
+    net->grad_cap = need;
+    return SGAD_OK;
+}
+
+/* Points an activation at a gradient buffer, freeing what it owned. */
+static void share_buf(sgad_ctx *ctx, net_buf *b, float *grad, const sgad__shape *shape)
+{
+    if (!b->shared)
+        sgad__free(ctx, b->data);
+    b->data = grad;
+    b->cap = 0;
+    b->shared = 1;
+    b->shape = *shape;
+}
+
+/* Sizes every buffer for input shape `in` (shapes already inferred). In
+ * training, outputs no backward reads go to the gradient buffers, taking
+ * turns so that a layer never reads and writes the same one. */
 static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad__shape *shapes)
 {
     SGAD__TRY(buf_reserve(net->ctx, &net->input, in));
+    const int share = all_training(net);
     for (int i = 0; i < net->nlayers; i++)
-        SGAD__TRY(buf_reserve(net->ctx, &net->acts[i], &shapes[i]));
+        net->acts[i].shape = shapes[i];
+    if (share)
+        SGAD__TRY(reserve_grads(net)); /* sized from the shapes just set */
+    int turn = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        net_buf *b = &net->acts[i];
+        if (share && !output_read_back(net, i)) {
+            share_buf(net->ctx, b, net->grad[turn], &shapes[i]);
+            turn ^= 1;
+            continue;
+        }
+        if (b->shared)
+            *b = (net_buf){0};
+        SGAD__TRY(buf_reserve(net->ctx, b, &shapes[i]));
+    }
     return SGAD_OK;
 }
 
@@ -309,6 +388,10 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(net->ctx, dst != NULL, SGAD_E_INVALID_ARG, "%s: dst is NULL", fn);
     SGAD__TRY(find_activation(net, fn, layer, &b));
+    SGAD__CHECK(net->ctx, !b->shared, SGAD_E_STATE,
+                "%s: layer %d's output is not kept in training, since no backward pass reads "
+                "it; run the forward in evaluation mode (sgad_net_set_training 0) to see it",
+                fn, layer);
     const int64_t n = sgad__shape_numel(&b->shape);
     SGAD__CHECK(net->ctx, dst->numel == n, SGAD_E_SHAPE,
                 "%s: layer %d made %lld values, dst holds %lld", fn, layer, (long long)n,
@@ -317,29 +400,6 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
     return SGAD_OK;
 }
 
-static sgad_status reserve_grads(sgad_net *net)
-{
-    int64_t need = sgad__shape_numel(&net->input.shape);
-    for (int i = 0; i + 1 < net->nlayers; i++) {
-        const int64_t n = sgad__shape_numel(&net->acts[i].shape);
-        if (n > need)
-            need = n;
-    }
-    if (need <= net->grad_cap)
-        return SGAD_OK;
-    float *a = sgad__alloc(net->ctx, (size_t)need * sizeof *a);
-    float *b = a ? sgad__alloc(net->ctx, (size_t)need * sizeof *b) : NULL;
-    if (!b) {
-        sgad__free(net->ctx, a);
-        return SGAD_E_NOMEM;
-    }
-    sgad__free(net->ctx, net->grad[0]);
-    sgad__free(net->ctx, net->grad[1]);
-    net->grad[0] = a;
-    net->grad[1] = b;
-    net->grad_cap = need;
-    return SGAD_OK;
-}
 
 sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx)
 {

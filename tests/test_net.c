@@ -28,6 +28,78 @@ static sgad_net *dense_net(sgad_ctx *ctx)
     return net;
 }
 
+/* conv(1->2, k3) act pool(2) reshape(8) linear(8->3), on [T, N, 1, 6, 6]:
+ * the activation's output feeds only the pooling layer and the pooling's
+ * only the reshape, so in training neither is kept. */
+static sgad_net *pooled_net(sgad_ctx *ctx, int spiking)
+{
+    sgad_net *net = NULL;
+    sgad_layer *l = NULL;
+    const int64_t flat[1] = {8};
+    ASSERT_OK(ctx, sgad_net_create(ctx, &net));
+    add(ctx, net, sgad_conv2d_create(ctx, 1, 2, 3, 1, 0, 1, &l), &l);
+    if (spiking)
+        add(ctx, net, sgad_lif_create(ctx, &l), &l);
+    else
+        add(ctx, net, sgad_leaky_relu_create(ctx, 0.2, &l), &l);
+    add(ctx, net, sgad_avgpool2d_create(ctx, 2, 0, 0, &l), &l);
+    add(ctx, net, sgad_reshape_create(ctx, 1, flat, &l), &l);
+    add(ctx, net, sgad_linear_create(ctx, 8, 3, 1, &l), &l);
+    return net;
+}
+
+START_TEST(unread_outputs_are_not_kept_in_training)
+{
+    sgad_ctx *ctx = tu_ctx(21);
+    sgad_net *net = pooled_net(ctx, 1);
+    sgad_tensor *x = tu_tensor(ctx, 3, 2, 1, 6, 6, 0), *spikes = tu_tensor(ctx, 3, 2, 2, 4, 4, 0);
+    sgad_tensor *flat = tu_tensor(ctx, 3, 2, 8, 0);
+    uint64_t state = 4;
+    tu_fill_uniform(sgad_tensor_data(x), sgad_tensor_numel(x), -3, 3, &state);
+    ASSERT_OK(ctx, sgad_net_forward(net, x, NULL));
+    ASSERT_STATUS(SGAD_E_STATE, sgad_net_activation(net, 1, spikes));
+    ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(ctx), "evaluation mode"));
+    ASSERT_STATUS(SGAD_E_STATE, sgad_net_activation(net, 2, flat));
+    ASSERT_OK(ctx, sgad_net_activation(net, 3, flat)); /* the linear layer reads it */
+    int nd;
+    int64_t dims[SGAD_MAX_DIMS];
+    ASSERT_OK(ctx, sgad_net_activation_dims(net, 1, &nd, dims));
+    ck_assert(nd == 5 && dims[2] == 2 && dims[3] == 4);
+    /* In evaluation every output is kept: the spikes are there, 0 or 1. */
+    ASSERT_OK(ctx, sgad_net_set_training(net, 0));
+    ASSERT_OK(ctx, sgad_net_forward(net, x, NULL));
+    ASSERT_OK(ctx, sgad_net_activation(net, 1, spikes));
+    int fired = 0;
+    for (int64_t i = 0; i < sgad_tensor_numel(spikes); i++) {
+        const float v = sgad_tensor_data(spikes)[i];
+        ck_assert(v == 0.0f || v == 1.0f);
+        fired += v == 1.0f;
+    }
+    ck_assert(fired > 0);
+    sgad_tensor_free(x);
+    sgad_tensor_free(spikes);
+    sgad_tensor_free(flat);
+    sgad_net_free(net);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
+/* Gradients are right with outputs in the shared spares. */
+START_TEST(gradients_with_unkept_outputs)
+{
+    sgad_ctx *ctx = tu_ctx(22);
+    sgad_net *net = pooled_net(ctx, 0);
+    gc_opts o = gc_default();
+    /* as in gradients_through_the_whole_net: the leaky ReLU's kink needs a
+     * step small enough to stay on one side of it */
+    o.eps = 1e-3f;
+    const int64_t d[5] = {2, 2, 1, 6, 6};
+    ck_assert(gc_check_net(net, 5, d, &o) <= 1.0);
+    sgad_net_free(net);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(params_are_listed_with_pytorch_names)
 {
     sgad_ctx *ctx = tu_ctx(3);
@@ -198,6 +270,8 @@ Suite *suite_net(void)
     TCase *tc = tcase_create("net");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, params_are_listed_with_pytorch_names);
+    tcase_add_test(tc, unread_outputs_are_not_kept_in_training);
+    tcase_add_test(tc, gradients_with_unkept_outputs);
     tcase_add_test(tc, gradients_through_the_whole_net);
     tcase_add_test(tc, forward_is_repeatable_and_output_is_borrowed);
     tcase_add_test(tc, errors_name_the_layer);
