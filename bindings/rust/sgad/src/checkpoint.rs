@@ -10,7 +10,7 @@ use sgad_sys as sys;
 
 use crate::context::Context;
 use crate::error::{Error, Result, Status};
-use crate::tensor::Wrapped;
+use crate::tensor::{checked_product, zeroed, Wrapped};
 use crate::trainer::Trainer;
 
 /// Room for a path the library writes back (Linux's PATH_MAX).
@@ -114,7 +114,7 @@ impl Checkpoint {
         let info = self.tensors()?.into_iter().find(|t| t.name == name).ok_or_else(|| {
             Error::new(Status::InvalidArg, format!("Checkpoint::tensor: no tensor {name}"))
         })?;
-        let mut values = vec![0.0; info.dims.iter().product()];
+        let mut values = zeroed("Checkpoint::tensor", checked_product(&info.dims))?;
         self.tensor_into(name, &mut values)?;
         Ok(values)
     }

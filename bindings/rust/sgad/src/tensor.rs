@@ -70,3 +70,17 @@ impl Drop for Wrapped<'_> {
 pub(crate) fn checked_product(dims: &[usize]) -> Option<usize> {
     dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
 }
+
+/// A zeroed buffer of `len` floats, or an error instead of the abort an
+/// impossible allocation would cause.
+pub(crate) fn zeroed(call: &str, len: Option<usize>) -> Result<Vec<f32>> {
+    let len = len.ok_or_else(|| {
+        Error::new(Status::InvalidArg, format!("{call}: the buffer size overflows"))
+    })?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| {
+        Error::new(Status::NoMem, format!("{call}: cannot allocate {len} floats"))
+    })?;
+    v.resize(len, 0.0);
+    Ok(v)
+}

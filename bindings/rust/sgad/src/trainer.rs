@@ -7,7 +7,7 @@ use sgad_sys as sys;
 use crate::context::Context;
 use crate::error::{Error, Result, Status};
 use crate::kinds::{ImageShape, Loss, Model, OptimizerKind, OptimizerOption, Role, TrainerOption};
-use crate::tensor::{checked_product, Wrapped};
+use crate::tensor::{checked_product, zeroed, Wrapped};
 
 /// What a preset trainer is built from (`sgad_trainer_create_preset`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,6 +304,10 @@ impl Trainer {
         self.ctx.check(unsafe {
             sys::sgad_net_output_dims(g, 3, input.as_ptr(), &mut ndim, dims.as_mut_ptr())
         })?;
+        if !(3..=dims.len() as i32).contains(&ndim) {
+            return Err(Error::new(Status::Internal, format!(
+                "Trainer::output_dims: the generator makes {ndim} dimensions, not an image batch")));
+        }
         Ok(dims[..ndim as usize].iter().map(|&d| d as usize).collect())
     }
 
@@ -315,15 +319,16 @@ impl Trainer {
 
     /// n images with the options' seed, moving average and per-step scores.
     pub fn sample_with(&mut self, n: usize, options: &SampleOptions) -> Result<Samples> {
-        let mut z = vec![0.0; n * self.preset.latent as usize];
+        let call = "Trainer::sample_with";
+        let mut dims = self.output_dims(n)?; // the library refuses impossible n here
+        let mut z = zeroed(call, n.checked_mul(self.preset.latent as usize))?;
         self.ctx.draw_latents(options.seed, &mut z)?;
-        let mut dims = self.output_dims(n)?;
-        let mut images = vec![0.0; checked_product(&dims).unwrap_or(0)];
+        let mut images = zeroed(call, checked_product(&dims))?;
         let (mut steps, mut scores) = (None, None);
         if options.with_steps {
             let t = self.preset.steps as usize;
-            steps = Some(vec![0.0; t * images.len() / dims[0]]);
-            scores = Some(vec![0.0; t * n]);
+            steps = Some(zeroed(call, t.checked_mul(images.len() / dims[0]))?);
+            scores = Some(zeroed(call, t.checked_mul(n))?);
         }
         self.sample_into(&z, options.ema, &mut images, steps.as_deref_mut(),
                          scores.as_deref_mut())?;

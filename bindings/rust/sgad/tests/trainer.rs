@@ -217,6 +217,9 @@ fn wrong_buffer_lengths_are_errors_not_calls() {
     assert_eq!(e.status(), Status::Shape);
     assert_eq!(t.iterations(), 0);
     t.sample_into(&z, false, &mut images, None, None).unwrap();
+    // Absurd counts are refused, not allocated (or aborted on).
+    assert!(t.sample(usize::MAX, 1).is_err());
+    assert!(t.sample(1 << 40, 1).is_err());
 }
 
 #[test]
