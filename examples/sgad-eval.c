@@ -460,6 +460,20 @@ static int measure(sgad_ctx *ctx, const options *o, evaluation *e)
     return 0;
 }
 
+/* Nonzero (after a message) unless d holds the classifier's image size. */
+static int check_size(sgad_classifier *cls, sgad_dataset *d, const char *path)
+{
+    int64_t c, h, w, dc, dh, dw;
+    sgad_classifier_image_dims(cls, &c, &h, &w);
+    sgad_dataset_image_dims(d, &dc, &dh, &dw);
+    if (c == dc && h == dh && w == dw)
+        return 0;
+    fprintf(stderr, "sgad-eval: %s holds %lldx%lldx%lld images; the classifier takes "
+            "%lldx%lldx%lld\n", path, (long long)dh, (long long)dw, (long long)dc, (long long)h,
+            (long long)w, (long long)c);
+    return 1;
+}
+
 static int evaluate(sgad_ctx *ctx, const options *o)
 {
     evaluation e;
@@ -469,8 +483,12 @@ static int evaluate(sgad_ctx *ctx, const options *o)
         rc = fail(ctx, "classifier");
     if (!rc)
         rc = open_images(ctx, o->real, o->real_labels, &e.real);
+    if (!rc)
+        rc = check_size(e.cls, e.real, o->real);
     if (!rc && o->images)
         rc = open_images(ctx, o->images, NULL, &e.gen.data);
+    if (!rc && o->images)
+        rc = check_size(e.cls, e.gen.data, o->images);
     if (!rc)
         rc = measure(ctx, o, &e);
     sgad_tensor_free(e.fr.values);

@@ -343,7 +343,7 @@ static int shares(const char *json, double *share, int cap)
 }
 
 typedef struct paths {
-    char dir[64], images[128], labels[128], same[128], cls[128], out[128];
+    char dir[64], images[96], labels[96], same[96], cls[96], out[96];
 } paths;
 
 static void make_files(paths *p)
@@ -466,6 +466,54 @@ START_TEST(program_samples_a_checkpoint)
 }
 END_TEST
 
+/* 32x32x3 in CIFAR-10's binary layout (a label byte, then 3072 bytes of
+ * R, G and B planes): sgad-eval trains on it and reads its labels. */
+START_TEST(program_reads_cifar)
+{
+    paths p;
+    make_files(&p);
+    char bin[160], args[2048];
+    snprintf(bin, sizeof bin, "%s/data_batch_1.bin", p.dir);
+    const int n = 40;
+    unsigned char *rec = malloc((size_t)n * 3073);
+    ck_assert_ptr_nonnull(rec);
+    uint64_t rng = 9;
+    for (int i = 0; i < n; i++) {
+        rec[i * 3073] = (unsigned char)(i % 2);
+        for (int c = 0; c < 3; c++)
+            make_image(rec + i * 3073 + 1 + c * 1024, 32, 2, i % 2, &rng);
+    }
+    write_file(bin, rec, (size_t)n * 3073);
+    free(rec);
+    snprintf(args, sizeof args, "./sgad-eval --train-classifier %s --train-images %s "
+             "--epochs 1 --batch 8", p.cls, bin);
+    ck_assert_int_eq(run(args, p.out), 0);
+    snprintf(args, sizeof args, "./sgad-eval --images %s --real %s --classifier %s", bin, bin,
+             p.cls);
+    ck_assert_int_eq(run(args, p.out), 0);
+    const char *json = last_line(p.out);
+    ck_assert_int_eq((int)field(json, "samples"), n);
+    ck_assert_msg(field(json, "real_accuracy") >= 0, "%s", json); /* labels from the file */
+    /* a grey classifier refuses RGB images with the library's message */
+    snprintf(args, sizeof args, "./sgad-eval --train-classifier %s --train-images %s "
+             "--train-labels %s --count 16 --epochs 1 --batch 8", p.cls, p.images, p.labels);
+    ck_assert_int_eq(run(args, p.out), 0);
+    snprintf(args, sizeof args, "./sgad-eval --images %s --real %s --classifier %s", bin, bin,
+             p.cls);
+    ck_assert_int_eq(run(args, p.out), 1);
+    char err[160];
+    snprintf(err, sizeof err, "%s.err", p.out);
+    size_t len;
+    char *text = (char *)tu_read_file(err, &len);
+    ck_assert_msg(text && strstr(text, "holds 32x32x3 images; the classifier takes 28x28x1"),
+                  "stderr: %s", text);
+    free(text);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", p.dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *suite_eval(void)
 {
     Suite *s = suite_create("eval");
@@ -478,6 +526,7 @@ Suite *suite_eval(void)
     tcase_add_test(tc, save_load_same_features);
     tcase_add_test(tc, program_judges_sets);
     tcase_add_test(tc, program_samples_a_checkpoint);
+    tcase_add_test(tc, program_reads_cifar);
     suite_add_tcase(s, tc);
     return s;
 }
