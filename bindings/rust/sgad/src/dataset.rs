@@ -162,6 +162,33 @@ impl Context {
                                        crate::trainer::c_int(rows), crate::trainer::c_int(cols))
         })
     }
+
+    /// Writes images `[n, C, H, W]` (clamped to [0, 1]) as an IDX file of
+    /// bytes, crash-safely: `[n, H, W]` for C = 1 (MNIST's format).
+    pub fn write_idx(&self, path: impl AsRef<Path>, images: &[f32], dims: [usize; 4])
+                     -> Result<()> {
+        let call = "Context::write_idx";
+        let path = c_path(path.as_ref(), call)?;
+        let images = Wrapped::input(self, call, &dims, images)?;
+        self.check(unsafe { sys::sgad_image_write_idx(self.raw(), path.as_ptr(), images.as_ptr()) })
+    }
+
+    /// Writes sample `sample`'s per-step decoder inputs as a strip PNG (the
+    /// paper's Fig. 5): `steps` is `[T, n, C, H, W]` (given as `dims`),
+    /// `scores` `[T, n]` or `None`; each frame gets a bar as long as its score.
+    pub fn write_strip(&self, path: impl AsRef<Path>, steps: &[f32], dims: [usize; 5],
+                       scores: Option<&[f32]>, sample: usize) -> Result<()> {
+        let call = "Context::write_strip";
+        let path = c_path(path.as_ref(), call)?;
+        let steps = Wrapped::input(self, call, &dims, steps)?;
+        let scores = scores.map(|s| Wrapped::input(self, call, &dims[..2], s)).transpose()?;
+        let sample = i64::try_from(sample).unwrap_or(i64::MAX);
+        self.check(unsafe {
+            sys::sgad_image_write_strip(self.raw(), path.as_ptr(), steps.as_ptr(),
+                                        scores.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
+                                        sample)
+        })
+    }
 }
 
 impl std::fmt::Debug for Dataset {

@@ -305,6 +305,39 @@ fn a_grid_png_is_written() {
     assert_eq!(&std::fs::read(&path).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
     let e = t.context().write_grid(&path, &images, [5, 1, 28, 28], 2, 2).unwrap_err();
     assert_eq!(e.status(), Status::Shape);
+
+    let idx = path.with_file_name("samples.idx");
+    t.context().write_idx(&idx, &images, [4, 1, 28, 28]).unwrap();
+    let bytes = std::fs::read(&idx).unwrap();
+    assert_eq!(&bytes[..16], &[0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 28, 0, 0, 0, 28]);
+    assert_eq!(bytes.len(), 16 + 4 * 784);
+
+    let s = t.sample_with(2, &SampleOptions { with_steps: true, ..SampleOptions::default() })
+        .unwrap();
+    let strip = path.with_file_name("strip.png");
+    let (steps, scores) = (s.steps.unwrap(), s.scores.unwrap());
+    t.context().write_strip(&strip, &steps, [2, 2, 1, 28, 28], Some(&scores), 1).unwrap();
+    let png = std::fs::read(&strip).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(png.windows(6).any(|w| w == b"scores")); // the tEXt chunk
+    let e = t.context().write_strip(&strip, &steps, [2, 2, 1, 28, 28], Some(&scores[..3]), 1)
+        .unwrap_err();
+    assert_eq!(e.status(), Status::Shape);
+}
+
+#[test]
+fn firing_rates_are_rates_of_spiking_layers_only() {
+    let mut t = tiny_trainer();
+    assert_eq!(t.firing_rate(Role::Generator, 0).unwrap_err().status(), Status::State);
+    t.step(&batch(4, 0)).unwrap();
+    let rates: Vec<(usize, f64)> = (0..12)
+        .filter_map(|layer| t.firing_rate(Role::Discriminator, layer).ok().map(|r| (layer, r)))
+        .collect();
+    assert!(!rates.is_empty());
+    assert!(rates.iter().all(|&(_, r)| (0.0..=1.0).contains(&r)), "{rates:?}");
+    let silent = (0..12).find(|l| rates.iter().all(|&(s, _)| s != *l)).unwrap();
+    let e = t.firing_rate(Role::Discriminator, silent).unwrap_err();
+    assert!(matches!(e.status(), Status::Unsupported | Status::InvalidArg), "{e}");
 }
 
 #[test]
