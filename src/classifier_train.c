@@ -207,6 +207,49 @@ static sgad_status run_epoch(sgad_classifier *c, sgad_dataset *d, const int64_t 
     return SGAD_OK;
 }
 
+/* Sets every batch-norm layer's momentum. */
+static sgad_status set_momentum(sgad_classifier *c, double m)
+{
+    for (int i = 0; i < sgad_net_layer_count(c->net); i++) {
+        sgad_layer *l = sgad_net_layer(c->net, i);
+        if (sgad_layer_get_kind(l) == SGAD_LAYER_BATCHNORM2D)
+            SGAD__TRY(sgad_layer_set(l, SGAD_OPT_BN_MOMENTUM, m));
+    }
+    return SGAD_OK;
+}
+
+/* Re-estimates the batch-norm running statistics for the final weights:
+ * forwards in training mode, no step, over the first CALIBRATION_BATCHES
+ * batches of the epoch's order, with momentum 1/(k+1) at batch k so the
+ * statistics become the plain average over those batches. Without this
+ * they trail the weights by ~10 Adam steps (momentum 0.1), and on
+ * Fashion-MNIST evaluation-mode accuracy came out 0.77 where the same
+ * weights with fresh statistics reach 0.87. */
+#define CALIBRATION_BATCHES 32
+
+static sgad_status calibrate(sgad_classifier *c, sgad_dataset *d, const int64_t *order,
+                             int64_t count, int64_t batch, int *labels)
+{
+    sgad_status st = SGAD_OK;
+    for (int64_t k = 0; st == SGAD_OK && k < CALIBRATION_BATCHES && count - k * batch >= 2; k++) {
+        const int64_t first = k * batch, b = count - first < batch ? count - first : batch;
+        const int64_t dims[5] = {1, b, c->channels, c->size, c->size};
+        sgad_tensor *x = NULL;
+        st = set_momentum(c, 1.0 / (double)(k + 1));
+        if (st == SGAD_OK)
+            st = sgad_tensor_create(c->ctx, 5, dims, &x);
+        if (st == SGAD_OK)
+            st = gather(c, d, order + first, b, x, labels);
+        if (st == SGAD_OK)
+            st = sgad_net_set_training(c->net, 1);
+        if (st == SGAD_OK)
+            st = sgad_net_forward(c->net, x, NULL);
+        sgad_tensor_free(x);
+    }
+    const sgad_status restored = set_momentum(c, 0.1);
+    return st != SGAD_OK ? st : restored;
+}
+
 sgad_status sgad_classifier_train_epoch(sgad_classifier *c, sgad_dataset *d, int64_t count,
                                         int64_t batch, uint64_t seed, int64_t epoch, double *loss,
                                         double *accuracy)
@@ -226,6 +269,8 @@ sgad_status sgad_classifier_train_epoch(sgad_classifier *c, sgad_dataset *d, int
         shuffle(order, count, seed, epoch);
         st = run_epoch(c, d, order, count, batch, labels, &sum);
     }
+    if (st == SGAD_OK)
+        st = calibrate(c, d, order, count, batch, labels);
     sgad__free(c->ctx, order);
     sgad__free(c->ctx, labels);
     if (st == SGAD_OK && loss)

@@ -107,6 +107,9 @@ SGAD_API sgad_status sgad_classifier_train_batch(sgad_classifier *c, const sgad_
  *  all) in batches of batch, in an order that is a pure function of (seed,
  *  epoch); a last partial batch is used if it holds at least 2 images.
  *  loss and accuracy (means over the epoch's training batches) may be NULL.
+ *  The epoch ends with a pass of forwards without steps over up to 32
+ *  batches that re-estimates batch norm's running statistics (their plain
+ *  average) for the final weights, which evaluation mode uses.
  *  SGAD_E_INVALID_ARG for a dataset without labels or of other images. */
 SGAD_API sgad_status sgad_classifier_train_epoch(sgad_classifier *c, sgad_dataset *d,
                                                  int64_t count, int64_t batch, uint64_t seed,
