@@ -11,6 +11,16 @@ static void scale_rows(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
             c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
 }
 
+/* BLIS's threaded path for products with a small output and a long inner
+ * dimension (a weight gradient such as 32 x 25 summed over 10^4 columns)
+ * rounds differently at different thread counts (seen with libblis 0.9 on
+ * odd output widths). Such products are cheap, so they run on one thread,
+ * and results stay independent of the thread count. */
+static int small_output(int64_t m, int64_t n)
+{
+    return m * n <= 16384;
+}
+
 void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                  float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                  float beta, float *c, int64_t ldc)
@@ -22,7 +32,7 @@ void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64
         return;
     }
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(ctx->threads, &rntm);
+    bli_rntm_set_num_threads(small_output(m, n) ? 1 : ctx->threads, &rntm);
     bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
                  trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &alpha, (float *)a, lda, 1,
                  (float *)b, ldb, 1, &beta, c, ldc, 1, NULL, &rntm);

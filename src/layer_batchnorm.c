@@ -23,6 +23,7 @@ typedef struct batchnorm {
     int fwd_training;     /* mode of the last forward */
     double *acc;          /* per-channel accumulators, 2*C + 2 */
     double count;         /* values per channel in the last training forward's batch */
+    int64_t repeats;      /* running-statistics updates per step (sgad__batchnorm_set_repeats) */
 } batchnorm;
 
 static sgad_status bn_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -155,7 +156,8 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
                 mt[c] = (float)dm[c];
                 it[c] = (float)(1.0 / sqrt(dv[c] + bn->eps));
             }
-            update_running(bn, dm, dv, bn->count);
+            for (int64_t k = 0; k < bn->repeats; k++)
+                update_running(bn, dm, dv, bn->count);
         } else {
             for (int64_t c = 0; c < C; c++) {
                 mt[c] = bn->running_mean[c];
@@ -275,6 +277,12 @@ static void bn_destroy(sgad_layer *l)
     sgad__free(l->ctx, bn->acc);
 }
 
+void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats)
+{
+    if (l->ops->kind == SGAD_LAYER_BATCHNORM1D || l->ops->kind == SGAD_LAYER_BATCHNORM2D)
+        ((batchnorm *)l)->repeats = repeats;
+}
+
 static const sgad__layer_ops bn1d_ops = {
     SGAD_LAYER_BATCHNORM1D, bn_out_shape, bn_forward, bn_backward, bn_set, bn_get, bn_destroy,
     SGAD__SKIPS_Y,
@@ -300,6 +308,7 @@ static sgad_status bn_create(sgad_ctx *ctx, const char *fn, int spatial, int64_t
     bn->spatial = spatial;
     bn->momentum = 0.1;
     bn->eps = 1e-5;
+    bn->repeats = 1;
     sgad_status s = sgad__layer_add_param(l, "weight", 1, &channels, 1, &bn->weight);
     if (s == SGAD_OK)
         s = sgad__layer_add_param(l, "bias", 1, &channels, 1, &bn->bias);

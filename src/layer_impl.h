@@ -81,6 +81,12 @@ sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const 
 sgad_status sgad__layer_backward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
                                      const float *y, const float *dy, float *dx);
 
+/* For a batch-norm layer (no-op for other kinds): each training forward
+ * updates the running statistics `repeats` times with its batch's, as
+ * that many identical time steps would; a net sets it for batch norms it
+ * runs on one step of a repeated input (net.c). Default 1. */
+void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats);
+
 /* Per-sample feature count: product of dims[2..]. */
 int64_t sgad__sample_numel(const sgad__shape *s);
 

@@ -8,17 +8,31 @@
  * outputs take turns in the two gradient buffers, which sit idle during
  * forward and are as large as any activation. That saves a spiking net's
  * largest tensors. In evaluation every output is kept, so any of them can
- * be inspected. */
+ * be inspected.
+ *
+ * After a repeat layer every time step of the input is the same. Layers
+ * that treat each step alone and alike (products, batch norm, whose
+ * per-step statistics are then equal, pooling, element-wise maps,
+ * reshapes) then give the same output at every step, so the net runs such
+ * a run of layers on one step and repeats the result only where the run
+ * ends ("compact" activations hold one step). Backward sums the gradient
+ * over the steps there and goes back through the run on one step: each of
+ * those layers is linear in its output gradient for a given input, so this
+ * equals the sum of the per-step gradients. Batch norm updates its running
+ * statistics once per step as before (sgad__batchnorm_set_repeats). */
 #include <stdio.h>
 #include <string.h>
 
 #include "layer_impl.h"
+#include "parallel.h"
 
 typedef struct net_buf {
     sgad__shape shape;
     float *data; /* owned, or one of the net's spares when shared */
     int64_t cap; /* floats allocated; 0 when shared */
     int shared;  /* data is a gradient buffer, overwritten later */
+    int compact; /* data holds one time step of `shape` (inside a run) */
+    int run_end; /* last layer of a run: computed on one step, then repeated */
 } net_buf;
 
 typedef struct net_param_ref {
@@ -199,9 +213,16 @@ sgad_status sgad_net_output_dims(const sgad_net *cnet, int ndim, const int64_t *
     return s;
 }
 
-static sgad_status buf_reserve(sgad_ctx *ctx, net_buf *b, const sgad__shape *shape)
+/* Floats a buffer holds: all steps, or one step when compact. */
+static int64_t buf_numel(const net_buf *b, const sgad__shape *shape)
 {
     const int64_t n = sgad__shape_numel(shape);
+    return b->compact ? n / shape->dims[0] : n;
+}
+
+static sgad_status buf_reserve(sgad_ctx *ctx, net_buf *b, const sgad__shape *shape)
+{
+    const int64_t n = buf_numel(b, shape);
     if (n > b->cap) {
         float *p = sgad__alloc(ctx, (size_t)n * sizeof *p);
         if (!p)
@@ -233,6 +254,51 @@ static int output_read_back(const sgad_net *net, int i)
         return 1;
     return !(net->layers[i]->ops->backward_skips & SGAD__SKIPS_Y) ||
            !(net->layers[i + 1]->ops->backward_skips & SGAD__SKIPS_X);
+}
+
+/* Layers that map each time step alone and the same way at every step. */
+static int steps_alike(const sgad_layer *l)
+{
+    switch (l->ops->kind) {
+    case SGAD_LAYER_LINEAR:
+    case SGAD_LAYER_CONV2D:
+    case SGAD_LAYER_CONVT2D:
+    case SGAD_LAYER_BATCHNORM1D:
+    case SGAD_LAYER_BATCHNORM2D:
+    case SGAD_LAYER_AVGPOOL2D:
+    case SGAD_LAYER_SIGMOID:
+    case SGAD_LAYER_LEAKY_RELU:
+    case SGAD_LAYER_RESHAPE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Marks the runs: a repeat followed by at least one step-alike layer has a
+ * compact output, as have the run's layers but its last, which is
+ * repeated (run_end). Batch norms in a run update their statistics once
+ * per repeated step. */
+static void mark_runs(sgad_net *net, const sgad__shape *shapes)
+{
+    for (int i = 0; i < net->nlayers; i++) {
+        net->acts[i].compact = 0;
+        net->acts[i].run_end = 0;
+        sgad__batchnorm_set_repeats(net->layers[i], 1);
+    }
+    for (int r = 0; r + 1 < net->nlayers; r++) {
+        if (net->layers[r]->ops->kind != SGAD_LAYER_REPEAT || !steps_alike(net->layers[r + 1]))
+            continue;
+        int q = r + 1;
+        while (q + 1 < net->nlayers && steps_alike(net->layers[q + 1]))
+            q++;
+        for (int i = r; i < q; i++)
+            net->acts[i].compact = 1;
+        net->acts[q].run_end = 1;
+        for (int i = r + 1; i <= q; i++)
+            sgad__batchnorm_set_repeats(net->layers[i], shapes[r].dims[0]);
+        r = q;
+    }
 }
 
 static int all_training(const sgad_net *net)
@@ -285,6 +351,7 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
 {
     SGAD__TRY(buf_reserve(net->ctx, &net->input, in));
     const int share = all_training(net);
+    mark_runs(net, shapes);
     for (int i = 0; i < net->nlayers; i++)
         net->acts[i].shape = shapes[i];
     if (share)
@@ -297,10 +364,45 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
             turn ^= 1;
             continue;
         }
-        if (b->shared)
-            *b = (net_buf){0};
+        if (b->shared) {
+            b->data = NULL;
+            b->cap = 0;
+            b->shared = 0;
+        }
         SGAD__TRY(buf_reserve(net->ctx, b, &shapes[i]));
     }
+    return SGAD_OK;
+}
+
+/* The shape layer i sees as input: one step inside a run. */
+static sgad__shape layer_input_shape(const net_buf *in)
+{
+    sgad__shape s = in->shape;
+    if (in->compact)
+        s.dims[0] = 1;
+    return s;
+}
+
+/* dst's T steps of n values each = its first step. */
+static void repeat_first_step(float *dst, int64_t steps, int64_t n)
+{
+    for (int64_t t = 1; t < steps; t++)
+        memcpy(dst + t * n, dst, (size_t)n * sizeof *dst);
+}
+
+static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
+{
+    net_buf *out = &net->acts[i];
+    const sgad__shape shape = layer_input_shape(in);
+    if (out->compact && net->layers[i]->ops->kind == SGAD_LAYER_REPEAT) {
+        /* the run starts here: keep the one step */
+        memcpy(out->data, in->data, (size_t)sgad__shape_numel(&shape) * sizeof(float));
+        return SGAD_OK;
+    }
+    SGAD__TRY(sgad__layer_forward_raw(net->layers[i], &shape, in->data, out->data));
+    if (out->run_end)
+        repeat_first_step(out->data, out->shape.dims[0],
+                          sgad__shape_numel(&out->shape) / out->shape.dims[0]);
     return SGAD_OK;
 }
 
@@ -322,7 +424,7 @@ static sgad_status run_forward(sgad_net *net, const char *fn, const sgad_tensor 
     memcpy(net->input.data, x->data, (size_t)x->numel * sizeof(float));
     const net_buf *cur = &net->input;
     for (int i = 0; i < net->nlayers; i++) {
-        s = sgad__layer_forward_raw(net->layers[i], &cur->shape, cur->data, net->acts[i].data);
+        s = forward_layer(net, i, cur);
         if (s != SGAD_OK)
             return blame_layer(net, fn, i, s);
         cur = &net->acts[i];
@@ -396,10 +498,45 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
     SGAD__CHECK(net->ctx, dst->numel == n, SGAD_E_SHAPE,
                 "%s: layer %d made %lld values, dst holds %lld", fn, layer, (long long)n,
                 (long long)dst->numel);
-    memcpy(dst->data, b->data, (size_t)n * sizeof(float));
+    memcpy(dst->data, b->data, (size_t)buf_numel(b, &b->shape) * sizeof(float));
+    if (b->compact)
+        repeat_first_step(dst->data, b->shape.dims[0], n / b->shape.dims[0]);
     return SGAD_OK;
 }
 
+
+/* The gradient buffer other than `held` (an index, or -1 for a caller's). */
+static int other_buffer(int held)
+{
+    return held == 0 ? 1 : 0;
+}
+
+/* dst[j] = the sum over the steps of src[t][j], in step order. */
+static void sum_steps(const sgad_ctx *ctx, int64_t steps, int64_t n, const float *src,
+                      float *dst)
+{
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, steps * n)) schedule(static)
+    for (int64_t j = 0; j < n; j++) {
+        float sum = src[j];
+        for (int64_t t = 1; t < steps; t++)
+            sum += src[t * n + j];
+        dst[j] = sum;
+    }
+}
+
+static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, float *grad_in)
+{
+    const net_buf *in = i ? &net->acts[i - 1] : &net->input, *out = &net->acts[i];
+    const sgad__shape shape = layer_input_shape(in);
+    if (out->compact && net->layers[i]->ops->kind == SGAD_LAYER_REPEAT) {
+        /* the run's start: the gradient is already summed over the steps */
+        if (grad_in)
+            memcpy(grad_in, grad_out, (size_t)sgad__shape_numel(&shape) * sizeof *grad_in);
+        return SGAD_OK;
+    }
+    return sgad__layer_backward_raw(net->layers[i], &shape, in->data, out->data, grad_out,
+                                    grad_in);
+}
 
 sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx)
 {
@@ -417,14 +554,22 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
     }
     SGAD__TRY(reserve_grads(net));
     const float *grad_out = dy->data;
+    int held = -1; /* the gradient buffer grad_out is in */
     for (int i = net->nlayers - 1; i >= 0; i--) {
-        const net_buf *in = i ? &net->acts[i - 1] : &net->input;
-        float *grad_in = i ? net->grad[i & 1] : (dx ? dx->data : NULL);
-        sgad_status s = sgad__layer_backward_raw(net->layers[i], &in->shape, in->data,
-                                                 net->acts[i].data, grad_out, grad_in);
+        const net_buf *out = &net->acts[i];
+        if (out->run_end) {
+            const int64_t steps = out->shape.dims[0];
+            float *one = net->grad[other_buffer(held)];
+            sum_steps(net->ctx, steps, sgad__shape_numel(&out->shape) / steps, grad_out, one);
+            grad_out = one;
+            held = other_buffer(held);
+        }
+        float *grad_in = i ? net->grad[other_buffer(held)] : (dx ? dx->data : NULL);
+        const sgad_status s = backward_layer(net, i, grad_out, grad_in);
         if (s != SGAD_OK)
             return blame_layer(net, fn, i, s);
         grad_out = grad_in;
+        held = i ? other_buffer(held) : -1;
     }
     return SGAD_OK;
 }

@@ -100,6 +100,101 @@ START_TEST(gradients_with_unkept_outputs)
 }
 END_TEST
 
+/* [repeat(3)] conv(1->2, k3) bn2d(2) act pool(2) reshape(8) linear(8->3):
+ * with the repeat the net runs conv and batch norm on one step (and with a
+ * leaky ReLU everything up to the end); without it, it is fed the
+ * repeated input and runs every step. */
+static sgad_net *repeat_net(sgad_ctx *ctx, int with_repeat, int spiking)
+{
+    sgad_net *net = NULL;
+    sgad_layer *l = NULL;
+    const int64_t flat[1] = {8};
+    ASSERT_OK(ctx, sgad_net_create(ctx, &net));
+    if (with_repeat)
+        add(ctx, net, sgad_repeat_create(ctx, 3, &l), &l);
+    add(ctx, net, sgad_conv2d_create(ctx, 1, 2, 3, 1, 0, 1, &l), &l);
+    add(ctx, net, sgad_batchnorm2d_create(ctx, 2, &l), &l);
+    if (spiking)
+        add(ctx, net, sgad_lif_create(ctx, &l), &l);
+    else
+        add(ctx, net, sgad_leaky_relu_create(ctx, 0.2, &l), &l);
+    add(ctx, net, sgad_avgpool2d_create(ctx, 2, 0, 0, &l), &l);
+    add(ctx, net, sgad_reshape_create(ctx, 1, flat, &l), &l);
+    add(ctx, net, sgad_linear_create(ctx, 8, 3, 1, &l), &l);
+    return net;
+}
+
+static void copy_params(sgad_net *from, sgad_net *to)
+{
+    for (int i = 0; i < sgad_net_param_count(from); i++) {
+        sgad_tensor *a, *b;
+        ck_assert_int_eq(sgad_net_param(from, i, NULL, &a, NULL), SGAD_OK);
+        ck_assert_int_eq(sgad_net_param(to, i, NULL, &b, NULL), SGAD_OK);
+        memcpy(sgad_tensor_data(b), sgad_tensor_data(a),
+               (size_t)sgad_tensor_numel(a) * sizeof(float));
+    }
+}
+
+/* Layers after a repeat run on one step: the same outputs, gradients and
+ * batch-norm statistics as running every step of the repeated input. */
+static void check_repeat_runs(int spiking)
+{
+    sgad_ctx *ctx = tu_ctx(23);
+    sgad_net *a = repeat_net(ctx, 1, spiking), *b = repeat_net(ctx, 0, spiking);
+    copy_params(a, b);
+    sgad_tensor *x1 = tu_tensor(ctx, 1, 4, 1, 6, 6, 0), *x3 = tu_tensor(ctx, 3, 4, 1, 6, 6, 0);
+    sgad_tensor *ya = tu_tensor(ctx, 3, 4, 3, 0), *yb = tu_tensor(ctx, 3, 4, 3, 0);
+    sgad_tensor *dy = tu_tensor(ctx, 3, 4, 3, 0), *dx1 = tu_tensor(ctx, 1, 4, 1, 6, 6, 0);
+    sgad_tensor *dx3 = tu_tensor(ctx, 3, 4, 1, 6, 6, 0);
+    uint64_t state = 8;
+    tu_fill_uniform(sgad_tensor_data(x1), 144, -3, 3, &state);
+    for (int t = 0; t < 3; t++)
+        memcpy(sgad_tensor_data(x3) + t * 144, sgad_tensor_data(x1), 144 * sizeof(float));
+    tu_fill_uniform(sgad_tensor_data(dy), 36, -1, 1, &state);
+    ASSERT_OK(ctx, sgad_net_forward(a, x1, ya));
+    ASSERT_OK(ctx, sgad_net_forward(b, x3, yb));
+    ck_assert(tu_max_scaled_err(sgad_tensor_data(ya), sgad_tensor_data(yb), 36, 1e-5, 1e-6) <= 1);
+    ASSERT_OK(ctx, sgad_net_backward(a, dy, dx1));
+    ASSERT_OK(ctx, sgad_net_backward(b, dy, dx3));
+    float summed[144] = {0};
+    for (int t = 0; t < 3; t++)
+        for (int j = 0; j < 144; j++)
+            summed[j] += sgad_tensor_data(dx3)[t * 144 + j];
+    ck_assert(tu_max_scaled_err(sgad_tensor_data(dx1), summed, 144, 1e-5, 1e-6) <= 1);
+    for (int i = 0; i < sgad_net_param_count(a); i++) {
+        const char *name;
+        sgad_tensor *va, *ga, *vb, *gb;
+        ASSERT_OK(ctx, sgad_net_param(a, i, &name, &va, &ga));
+        ASSERT_OK(ctx, sgad_net_param(b, i, NULL, &vb, &gb));
+        const int64_t n = sgad_tensor_numel(va);
+        if (ga)
+            ck_assert_msg(tu_max_scaled_err(sgad_tensor_data(ga), sgad_tensor_data(gb), n,
+                                            1e-5, 1e-6) <= 1, "gradient of %s", name);
+        else /* running statistics: the same values, updated once per step */
+            ck_assert_msg(memcmp(sgad_tensor_data(va), sgad_tensor_data(vb),
+                                 (size_t)n * sizeof(float)) == 0, "%s", name);
+    }
+    /* The conv's output, held for one step, reads back as all three. */
+    sgad_tensor *conv_a = tu_tensor(ctx, 3, 4, 2, 4, 4, 0), *conv_b = tu_tensor(ctx, 3, 4, 2, 4, 4, 0);
+    ASSERT_OK(ctx, sgad_net_activation(a, 1, conv_a));
+    ASSERT_OK(ctx, sgad_net_activation(b, 0, conv_b));
+    ck_assert(tu_max_scaled_err(sgad_tensor_data(conv_a), sgad_tensor_data(conv_b), 384, 1e-6,
+                                1e-6) <= 1);
+    sgad_tensor *all[] = {x1, x3, ya, yb, dy, dx1, dx3, conv_a, conv_b};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sgad_tensor_free(all[i]);
+    sgad_net_free(a);
+    sgad_net_free(b);
+    sgad_ctx_free(ctx);
+}
+
+START_TEST(layers_after_a_repeat_run_on_one_step)
+{
+    check_repeat_runs(0); /* the run reaches the net's end */
+    check_repeat_runs(1); /* the run ends at batch norm, before the neuron */
+}
+END_TEST
+
 START_TEST(params_are_listed_with_pytorch_names)
 {
     sgad_ctx *ctx = tu_ctx(3);
@@ -272,6 +367,7 @@ Suite *suite_net(void)
     tcase_add_test(tc, params_are_listed_with_pytorch_names);
     tcase_add_test(tc, unread_outputs_are_not_kept_in_training);
     tcase_add_test(tc, gradients_with_unkept_outputs);
+    tcase_add_test(tc, layers_after_a_repeat_run_on_one_step);
     tcase_add_test(tc, gradients_through_the_whole_net);
     tcase_add_test(tc, forward_is_repeatable_and_output_is_borrowed);
     tcase_add_test(tc, errors_name_the_layer);
