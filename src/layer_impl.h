@@ -87,6 +87,13 @@ sgad_status sgad__layer_backward_raw(sgad_layer *l, const sgad__shape *in, const
  * runs on one step of a repeated input (net.c). Default 1. */
 void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats);
 
+/* For a LIF or IF neuron (no-op for other kinds): with `on`, the input
+ * holds one time step that stands for every step of the [T, N, ...] shape
+ * the layer is called with, and backward writes the input gradient summed
+ * over the steps (one step). A net sets it around its own calls (net.c).
+ * Default off. */
+void sgad__neuron_set_shared_input(sgad_layer *l, int on);
+
 /* Per-sample feature count: product of dims[2..]. */
 int64_t sgad__sample_numel(const sgad__shape *s);
 

@@ -19,6 +19,7 @@ typedef struct neuron {
     sgad_layer base;
     float tau, v_th, v_reset, alpha;
     int reset_mode, detach_reset, decay_input, surrogate;
+    int shared_input; /* the input holds one step, read at every step */
 } neuron;
 
 static sgad_status same_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -62,9 +63,11 @@ static float after_spike(const neuron *n, float h, float s)
 }
 
 /* Forward of the elements [j0, j1) over all T steps, with their membranes
- * in v; returns the number of spikes. */
-static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t M, int64_t j0,
-                                     int64_t j1, const float *x, float *v, float *y)
+ * in v; returns the number of spikes. Step t of the input is at x + t *
+ * x_step (x_step 0: one step shared by all). */
+static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t M, int64_t x_step,
+                                     int64_t j0, int64_t j1, const float *x, float *v,
+                                     float *y)
 {
     const charge q = charge_of(n);
     const float v0 = initial_v(n), vth = n->v_th;
@@ -72,7 +75,7 @@ static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t M, int6
     for (int64_t j = j0; j < j1; j++)
         v[j] = v0;
     for (int64_t t = 0; t < T; t++) {
-        const float *xt = x + t * M;
+        const float *xt = x + t * x_step;
         float *yt = y + t * M;
         for (int64_t j = j0; j < j1; j++) {
             const float h = q.a * v[j] + q.b * xt[j] + q.c;
@@ -112,7 +115,7 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
     reduction(+ : spikes)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t j0 = b * FWD_BLOCK, j1 = j0 + FWD_BLOCK < M ? j0 + FWD_BLOCK : M;
-        spikes += spiking_forward_range(n, T, M, j0, j1, x, v, y);
+        spikes += spiking_forward_range(n, T, M, n->shared_input ? 0 : M, j0, j1, x, v, y);
     }
     l->has_rate = 1;
     l->firing_rate = (double)spikes / (double)(T * M);
@@ -141,7 +144,9 @@ static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const floa
 #endif
 
 /* BPTT over elements [j0, j0 + len) with h as T x BLOCK scratch. Callers
- * pass the surrogate kind as a constant, so each kind gets its own loop. */
+ * pass the surrogate kind as a constant, so each kind gets its own loop.
+ * With a shared input (one step read at every step), x has one step and
+ * dx gets the gradient summed over the steps. */
 static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate, int64_t T,
                                                  int64_t M, int64_t j0, int64_t len,
                                                  const float *x, const float *dy, float *dx,
@@ -149,14 +154,17 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
 {
     const charge q = charge_of(n);
     const float vth = n->v_th, v_reset = n->v_reset, alpha = n->alpha;
+    const int64_t x_step = n->shared_input ? 0 : M;
     float v[BLOCK], gv[BLOCK];
     for (int64_t j = 0; j < len; j++) {
         v[j] = initial_v(n);
         gv[j] = 0.0f;
+        if (n->shared_input)
+            dx[j0 + j] = 0.0f;
     }
     for (int64_t t = 0; t < T; t++)
         for (int64_t j = 0; j < len; j++) {
-            const float ht = q.a * v[j] + q.b * x[t * M + j0 + j] + q.c;
+            const float ht = q.a * v[j] + q.b * x[t * x_step + j0 + j] + q.c;
             h[t * BLOCK + j] = ht;
             v[j] = after_spike(n, ht, ht > vth ? 1.0f : 0.0f);
         }
@@ -171,7 +179,10 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
             if (attached)
                 ds += gv[j] * dv_ds;
             const float dh = gv[j] * dv_dh + ds * sgad__surrogate(surrogate, alpha, ht - vth);
-            dx[t * M + j0 + j] = dh * q.b;
+            if (n->shared_input)
+                dx[j0 + j] += dh * q.b;
+            else
+                dx[t * M + j0 + j] = dh * q.b;
             gv[j] = dh * q.a;
         }
 }
@@ -226,6 +237,12 @@ static int accepts(const sgad_layer *l, sgad_option option)
                                           option == SGAD_OPT_NEURON_DECAY_INPUT))
         return 0;
     return option >= SGAD_OPT_NEURON_TAU && option <= SGAD_OPT_NEURON_ALPHA;
+}
+
+void sgad__neuron_set_shared_input(sgad_layer *l, int on)
+{
+    if (l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF)
+        ((neuron *)l)->shared_input = on;
 }
 
 static sgad_status neuron_set(sgad_layer *l, sgad_option option, double value)

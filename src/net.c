@@ -19,7 +19,10 @@
  * over the steps there and goes back through the run on one step: each of
  * those layers is linear in its output gradient for a given input, so this
  * equals the sum of the per-step gradients. Batch norm updates its running
- * statistics once per step as before (sgad__batchnorm_set_repeats). */
+ * statistics once per step as before (sgad__batchnorm_set_repeats). A run
+ * that ends in front of a LIF or IF neuron is not repeated at all: the
+ * neuron reads the one step at every step and sums its input gradient
+ * over the steps itself (sgad__neuron_set_shared_input). */
 #include <stdio.h>
 #include <string.h>
 
@@ -275,16 +278,19 @@ static int steps_alike(const sgad_layer *l)
     }
 }
 
+static int is_spiking_neuron(const sgad_layer *l)
+{
+    return l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF;
+}
+
 /* Marks the runs: a repeat followed by at least one step-alike layer has a
  * compact output, as have the run's layers but its last, which is
- * repeated (run_end). Batch norms in a run update their statistics once
- * per repeated step. */
-static void mark_runs(sgad_net *net, const sgad__shape *shapes)
+ * repeated (run_end) unless a spiking neuron reads it. */
+static void mark_runs(sgad_net *net)
 {
     for (int i = 0; i < net->nlayers; i++) {
         net->acts[i].compact = 0;
         net->acts[i].run_end = 0;
-        sgad__batchnorm_set_repeats(net->layers[i], 1);
     }
     for (int r = 0; r + 1 < net->nlayers; r++) {
         if (net->layers[r]->ops->kind != SGAD_LAYER_REPEAT || !steps_alike(net->layers[r + 1]))
@@ -294,9 +300,10 @@ static void mark_runs(sgad_net *net, const sgad__shape *shapes)
             q++;
         for (int i = r; i < q; i++)
             net->acts[i].compact = 1;
-        net->acts[q].run_end = 1;
-        for (int i = r + 1; i <= q; i++)
-            sgad__batchnorm_set_repeats(net->layers[i], shapes[r].dims[0]);
+        if (q + 1 < net->nlayers && is_spiking_neuron(net->layers[q + 1]))
+            net->acts[q].compact = 1;
+        else
+            net->acts[q].run_end = 1;
         r = q;
     }
 }
@@ -351,7 +358,7 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
 {
     SGAD__TRY(buf_reserve(net->ctx, &net->input, in));
     const int share = all_training(net);
-    mark_runs(net, shapes);
+    mark_runs(net);
     for (int i = 0; i < net->nlayers; i++)
         net->acts[i].shape = shapes[i];
     if (share)
@@ -374,13 +381,24 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
     return SGAD_OK;
 }
 
-/* The shape layer i sees as input: one step inside a run. */
-static sgad__shape layer_input_shape(const net_buf *in)
+/* Layer i inside a run (its input holds one step): the shape it is
+ * called with, and the settings that make it act for all T steps (batch
+ * norm: T statistics updates; neuron: the one step at every step). The
+ * settings hold only for the net's own call and are undone after it. */
+static sgad__shape layer_input_shape(const sgad_net *net, int i, const net_buf *in)
 {
     sgad__shape s = in->shape;
-    if (in->compact)
+    if (in->compact && !is_spiking_neuron(net->layers[i]))
         s.dims[0] = 1;
     return s;
+}
+
+static void enter_run(sgad_net *net, int i, const net_buf *in, int on)
+{
+    if (!in->compact)
+        return;
+    sgad__batchnorm_set_repeats(net->layers[i], on ? in->shape.dims[0] : 1);
+    sgad__neuron_set_shared_input(net->layers[i], on);
 }
 
 /* dst's T steps of n values each = its first step. */
@@ -393,13 +411,16 @@ static void repeat_first_step(float *dst, int64_t steps, int64_t n)
 static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
 {
     net_buf *out = &net->acts[i];
-    const sgad__shape shape = layer_input_shape(in);
+    const sgad__shape shape = layer_input_shape(net, i, in);
     if (out->compact && net->layers[i]->ops->kind == SGAD_LAYER_REPEAT) {
         /* the run starts here: keep the one step */
         memcpy(out->data, in->data, (size_t)sgad__shape_numel(&shape) * sizeof(float));
         return SGAD_OK;
     }
-    SGAD__TRY(sgad__layer_forward_raw(net->layers[i], &shape, in->data, out->data));
+    enter_run(net, i, in, 1);
+    const sgad_status s = sgad__layer_forward_raw(net->layers[i], &shape, in->data, out->data);
+    enter_run(net, i, in, 0);
+    SGAD__TRY(s);
     if (out->run_end)
         repeat_first_step(out->data, out->shape.dims[0],
                           sgad__shape_numel(&out->shape) / out->shape.dims[0]);
@@ -527,15 +548,18 @@ static void sum_steps(const sgad_ctx *ctx, int64_t steps, int64_t n, const float
 static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, float *grad_in)
 {
     const net_buf *in = i ? &net->acts[i - 1] : &net->input, *out = &net->acts[i];
-    const sgad__shape shape = layer_input_shape(in);
+    const sgad__shape shape = layer_input_shape(net, i, in);
     if (out->compact && net->layers[i]->ops->kind == SGAD_LAYER_REPEAT) {
         /* the run's start: the gradient is already summed over the steps */
         if (grad_in)
             memcpy(grad_in, grad_out, (size_t)sgad__shape_numel(&shape) * sizeof *grad_in);
         return SGAD_OK;
     }
-    return sgad__layer_backward_raw(net->layers[i], &shape, in->data, out->data, grad_out,
-                                    grad_in);
+    enter_run(net, i, in, 1);
+    const sgad_status s = sgad__layer_backward_raw(net->layers[i], &shape, in->data, out->data,
+                                                   grad_out, grad_in);
+    enter_run(net, i, in, 0);
+    return s;
 }
 
 sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx)
