@@ -24,6 +24,11 @@ typedef struct batchnorm {
     double *acc;          /* per-channel accumulators, 2*C + 2 */
     double count;         /* values per channel in the last training forward's batch */
     int64_t repeats;      /* running-statistics updates per step (sgad__batchnorm_set_repeats) */
+    /* The last training forward's per-step means and variances (doubles,
+     * [steps][2][C]) and how it updated the running statistics, so that
+     * sgad__batchnorm_replay can repeat those updates exactly. */
+    double *moments;
+    int64_t moments_cap, moment_steps, moment_repeats;
 } batchnorm;
 
 static sgad_status bn_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -127,6 +132,19 @@ static sgad_status ensure_stats(batchnorm *bn, int64_t need)
     return SGAD_OK;
 }
 
+static sgad_status ensure_moments(batchnorm *bn, int64_t need)
+{
+    if (bn->moments_cap >= need)
+        return SGAD_OK;
+    double *p = sgad__alloc(bn->base.ctx, (size_t)need * sizeof *p);
+    if (!p)
+        return SGAD_E_NOMEM;
+    sgad__free(bn->base.ctx, bn->moments);
+    bn->moments = p;
+    bn->moments_cap = need;
+    return SGAD_OK;
+}
+
 static void update_running(batchnorm *bn, const double *mean, const double *var, double m)
 {
     const double mom = bn->momentum;
@@ -146,6 +164,9 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
                 "%s in training needs more than 1 value per channel, got batch %lld",
                 sgad_layer_kind_name(l->ops->kind), (long long)g.n);
     SGAD__TRY(ensure_stats(bn, 2 * steps * C));
+    bn->moment_steps = 0;
+    if (l->training)
+        SGAD__TRY(ensure_moments(bn, 2 * steps * C));
     float *mean = bn->stats, *invstd = bn->stats + steps * C;
     for (int64_t t = 0; t < steps; t++) {
         float *mt = mean + t * C, *it = invstd + t * C;
@@ -158,6 +179,8 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
             }
             for (int64_t k = 0; k < bn->repeats; k++)
                 update_running(bn, dm, dv, bn->count);
+            memcpy(bn->moments + 2 * t * C, dm, (size_t)C * sizeof *dm);
+            memcpy(bn->moments + (2 * t + 1) * C, dv, (size_t)C * sizeof *dv);
         } else {
             for (int64_t c = 0; c < C; c++) {
                 mt[c] = bn->running_mean[c];
@@ -167,6 +190,25 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
         step_normalise(bn, &g, mt, it, x + t * step_len, y + t * step_len);
     }
     bn->fwd_training = l->training;
+    if (l->training) {
+        bn->moment_steps = steps;
+        bn->moment_repeats = bn->repeats;
+    }
+    return SGAD_OK;
+}
+
+sgad_status sgad__batchnorm_replay(sgad_layer *l)
+{
+    if (l->ops->kind != SGAD_LAYER_BATCHNORM1D && l->ops->kind != SGAD_LAYER_BATCHNORM2D)
+        return SGAD_OK;
+    batchnorm *bn = (batchnorm *)l;
+    SGAD__CHECK(l->ctx, bn->fwd_training && bn->moment_steps > 0, SGAD_E_STATE,
+                "batch norm: no training forward to repeat");
+    const int64_t C = bn->channels;
+    for (int64_t t = 0; t < bn->moment_steps; t++)
+        for (int64_t k = 0; k < bn->moment_repeats; k++)
+            update_running(bn, bn->moments + 2 * t * C, bn->moments + (2 * t + 1) * C,
+                           bn->count);
     return SGAD_OK;
 }
 
@@ -275,6 +317,7 @@ static void bn_destroy(sgad_layer *l)
     batchnorm *bn = (batchnorm *)l;
     sgad__free(l->ctx, bn->stats);
     sgad__free(l->ctx, bn->acc);
+    sgad__free(l->ctx, bn->moments);
 }
 
 void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats)

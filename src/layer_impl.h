@@ -94,6 +94,17 @@ void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats);
  * Default off. */
 void sgad__neuron_set_shared_input(sgad_layer *l, int on);
 
+/* For a batch-norm layer (no-op for other kinds): applies the running-
+ * statistics updates of its last training forward once more, exactly as
+ * running that forward again would. SGAD_E_STATE without one. */
+sgad_status sgad__batchnorm_replay(sgad_layer *l);
+
+/* For a net whose last forward ran in training: has the same effect on
+ * its state as running that forward again on the same input with the
+ * parameters unchanged (only batch norms' running statistics move), and
+ * leaves its activations as they are. */
+sgad_status sgad__net_replay_forward(sgad_net *net);
+
 /* Per-sample feature count: product of dims[2..]. */
 int64_t sgad__sample_numel(const sgad__shape *s);
 

@@ -562,6 +562,14 @@ static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, f
     return s;
 }
 
+sgad_status sgad__net_replay_forward(sgad_net *net)
+{
+    SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE, "replay: the net has not run forward");
+    for (int i = 0; i < net->nlayers; i++)
+        SGAD__TRY(sgad__batchnorm_replay(net->layers[i]));
+    return SGAD_OK;
+}
+
 sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx)
 {
     static const char fn[] = "sgad_net_backward";

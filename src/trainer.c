@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "layer_impl.h"
 #include "rng.h"
 #include "trainer_impl.h"
 
@@ -457,8 +458,11 @@ static sgad_status update_g(sgad_trainer *t)
 {
     double loss;
     sgad_net_zero_grad(t->g);
-    SGAD__TRY(sgad_net_forward(t->g, t->z, t->fake));
-    record_rates(t->g, t->rates[0], 1.0, 1);
+    /* The authors run G again on the same z here. G's parameters have not
+     * changed since update_d ran it, so its activations and t->fake are
+     * what that run would give; only its batch norms' running statistics
+     * would move again, and the replay moves them the same way. */
+    SGAD__TRY(sgad__net_replay_forward(t->g));
     SGAD__TRY(sgad_net_forward(t->d, t->fake, NULL));
     score_grad(t, sgad_net_output(t->d), 1, 1.0, &loss);
     t->stats[SGAD_STAT_LOSS_G] = loss;
