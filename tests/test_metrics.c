@@ -19,13 +19,17 @@
  * wrong normalisation, a dropped term, a transposed eigenvector) moves the
  * value by far more.
  *
- * Mutation note (each was tried by hand and fails this suite):
- *   dividing the covariance by n instead of n - 1   -> fixtures, closed form
- *   dropping the factor 2 on the cross trace        -> every non-trivial case
- *   eigenvectors read as columns of the row-major   -> fixtures (rank_deficient,
- *     array (square_root's v + k*d -> v[i*d + k])      random64, relu128)
- *   no clamp of FD at 0                              -> identical_is_zero
- *   no finiteness check                              -> refusals */
+ * Mutation note (each tried on a copy of the tree; the tests that fail):
+ *   dividing the covariance by n instead of n - 1   -> matches_numpy_and_scipy,
+ *                                                     one_dimension_closed_form,
+ *                                                     stats_then_distance
+ *   dropping the factor 2 on the cross trace        -> matches_numpy_and_scipy,
+ *                                                     identical_is_zero..., closed form
+ *   eigenvectors read as columns of the row-major   -> matches_numpy_and_scipy,
+ *     array in square_root                             identical_is_zero...,
+ *                                                     stats_then_distance (symmetry)
+ *   no clamp of FD at 0                              -> identical_is_zero... (-3.6e-15)
+ *   no finiteness check of the features              -> refuses_bad_input */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
