@@ -3,10 +3,9 @@
  * Both products split the output columns into panels of SGAD__PANEL and
  * give each panel to one thread; the [in x out] operand is stored panel by
  * panel, so a panel is one contiguous block (rows of a plain [in x out]
- * matrix a power-of-two apart would fight over the same cache sets). Within a block every output value is
- * summed over the events in list order, so results do not depend on the
- * thread count. A block of accumulators is a fixed-size local array, which
- * the compiler keeps in vector registers. */
+ * matrix a power-of-two apart would fight over the same cache sets).
+ * Within a panel every output value is summed over the events in list
+ * order, so results do not depend on the thread count. */
 #include <string.h>
 
 #include "events.h"

@@ -19,17 +19,20 @@ typedef struct sgad__conv_geom {
 } sgad__conv_geom;
 
 /* col[C*k*k, B*P] from B images of C*H*W values each. */
-void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch, const float *img, float *col);
+void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
+                  const float *img, float *col);
 
 /* Adjoint of im2col: adds col back into B images (which the caller zeroes). */
-void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch, const float *col, float *img);
+void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
+                  const float *col, float *img);
 
 /* [B][C][P] (sample-major) -> [C][B*P] (channel-major). */
-void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p, const float *src, float *dst);
+void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
+                            const float *src, float *dst);
 
 /* [C][B*P] -> [B][C][P], adding bias[c] when bias is not NULL. */
-void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p, const float *src,
-                              const float *bias, float *dst);
+void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
+                              const float *src, const float *bias, float *dst);
 
 /* Samples per chunk so that a [rows, B*cols_per_sample] float buffer stays
  * under the chunk budget (at least 1). */

@@ -270,8 +270,9 @@ static sgad_status bn_backward(sgad_layer *l, const sgad__shape *in, const float
     double *sum_dy = bn->acc, *sum_dyx = bn->acc + C;
     for (int64_t t = 0; t < steps; t++) {
         const int64_t off = t * step_len;
-        step_grad_sums(l->ctx, &g, mean + t * C, invstd + t * C, x + off, dy + off, sum_dy, sum_dyx);
-        for (int64_t c = 0; c < C; c++) {
+        step_grad_sums(l->ctx, &g, mean + t * C, invstd + t * C, x + off, dy + off, sum_dy,
+                       sum_dyx);
+        for (int64_t c = 0; !l->input_grad_only && c < C; c++) {
             dweight[c] += (float)sum_dyx[c];
             dbias[c] += (float)sum_dy[c];
         }

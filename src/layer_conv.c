@@ -143,14 +143,17 @@ static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const floa
     return SGAD_OK;
 }
 
-/* Gradients of one chunk of a conv2d: mat holds dy channel-major. */
+/* Gradients of one chunk of a conv2d: mat holds dy channel-major. dw is
+ * NULL when the parameter gradients are not wanted. */
 static void conv_chunk_backward(const conv *c, const sgad__conv_geom *g, int64_t b,
                                 const float *xc, float *dxc, float *col, float *mat, float *dw)
 {
     const int64_t P = g->oh * g->ow, cols = b * P, ckk = g->c * c->k * c->k;
-    sgad__im2col(c->base.ctx, g, b, xc, col);
-    sgad__sgemm(c->base.ctx, 0, 1, c->out_ch, ckk, cols, 1.0f, mat, cols, col, cols, 1.0f, dw,
-                ckk);
+    if (dw) {
+        sgad__im2col(c->base.ctx, g, b, xc, col);
+        sgad__sgemm(c->base.ctx, 0, 1, c->out_ch, ckk, cols, 1.0f, mat, cols, col, cols, 1.0f,
+                    dw, ckk);
+    }
     if (!dxc)
         return;
     sgad__sgemm(c->base.ctx, 1, 0, ckk, cols, c->out_ch, 1.0f, c->weight, ckk, mat, cols, 0.0f,
@@ -201,7 +204,10 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
     float *col, *mat;
     SGAD__TRY(chunk_buffers(l->ctx, ckk, m, chunk * P, &col, &mat));
     float *dw = l->params[0].grad->data, *db = c->bias ? l->params[1].grad->data : NULL;
-    if (take_events(c, in, x)) {
+    if (l->input_grad_only) {
+        dw = NULL;
+        db = NULL;
+    } else if (take_events(c, in, x)) {
         SGAD__TRY(sgad__convt_events_weight_grad(l->ctx, &g, total, c->in_ch, x, dy, dw));
         dw = NULL;
     }

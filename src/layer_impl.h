@@ -57,6 +57,8 @@ struct sgad_layer {
     int has_forward;       /* backward is allowed for last_in */
     sgad__shape last_in;
     int has_rate;          /* set by spiking neurons in forward */
+    int input_grad_only;   /* backward skips the parameter gradients (a net
+                              sets it for one call: sgad__net_backward_input) */
     double firing_rate;
 };
 
@@ -104,6 +106,11 @@ sgad_status sgad__batchnorm_replay(sgad_layer *l);
  * parameters unchanged (only batch norms' running statistics move), and
  * leaves its activations as they are. */
 sgad_status sgad__net_replay_forward(sgad_net *net);
+
+/* sgad_net_backward computing dx only: no parameter gradient of the net
+ * is computed or changed. For the critic's backward in G's update, where
+ * only the gradient reaching G counts. */
+sgad_status sgad__net_backward_input(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx);
 
 /* Per-sample feature count: product of dims[2..]. */
 int64_t sgad__sample_numel(const sgad__shape *s);

@@ -80,7 +80,9 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
     const linear *lin = (const linear *)l;
     const int64_t rows = in->dims[0] * in->dims[1];
     float *dw = l->params[0].grad->data;
-    if (take_events(lin, in, x)) {
+    if (l->input_grad_only) {
+        /* no parameter gradients */
+    } else if (take_events(lin, in, x)) {
         const int64_t size = sgad__panels_size(lin->in, lin->out);
         float *gt = sgad__scratch(l->ctx, 4, (size_t)size * sizeof *gt);
         if (!gt)
@@ -94,7 +96,7 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
         sgad__sgemm(l->ctx, 1, 0, lin->out, lin->in, rows, 1.0f, dy, lin->out, x, lin->in, 1.0f,
                     dw, lin->in);
     }
-    if (lin->bias) {
+    if (lin->bias && !l->input_grad_only) {
         float *db = l->params[1].grad->data;
         for (int64_t r = 0; r < rows; r++)
             for (int64_t o = 0; o < lin->out; o++)

@@ -562,6 +562,16 @@ static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, f
     return s;
 }
 
+sgad_status sgad__net_backward_input(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx)
+{
+    for (int i = 0; i < net->nlayers; i++)
+        net->layers[i]->input_grad_only = 1;
+    const sgad_status s = sgad_net_backward(net, dy, dx);
+    for (int i = 0; i < net->nlayers; i++)
+        net->layers[i]->input_grad_only = 0;
+    return s;
+}
+
 sgad_status sgad__net_replay_forward(sgad_net *net)
 {
     SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE, "replay: the net has not run forward");

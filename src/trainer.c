@@ -466,7 +466,8 @@ static sgad_status update_g(sgad_trainer *t)
     SGAD__TRY(sgad_net_forward(t->d, t->fake, NULL));
     score_grad(t, sgad_net_output(t->d), 1, 1.0, &loss);
     t->stats[SGAD_STAT_LOSS_G] = loss;
-    SGAD__TRY(sgad_net_backward(t->d, t->score_grad, t->dfake));
+    /* only the gradient reaching G counts: D's own are not computed */
+    SGAD__TRY(sgad__net_backward_input(t->d, t->score_grad, t->dfake));
     SGAD__TRY(sgad_net_backward(t->g, t->dfake, NULL));
     SGAD__TRY(call_hook(t, 0, t->g));
     t->stats[SGAD_STAT_GRAD_NORM_G] = grad_norm(t->g);

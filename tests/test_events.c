@@ -108,7 +108,8 @@ static void fill_sparse(float *x, int64_t n, const ev_case *c, uint64_t *state)
 {
     for (int64_t i = 0; i < n; i++) {
         const double u = tu_uniform(state);
-        x[i] = u >= c->rate ? 0.0f : c->binary ? 1.0f : (float)(0.25 * (1 + (int)(4 * u / c->rate)));
+        const float pooled = (float)(0.25 * (1 + (int)(4 * u / c->rate))); /* 1/4 .. 1 */
+        x[i] = u >= c->rate ? 0.0f : c->binary ? 1.0f : pooled;
     }
 }
 
@@ -157,7 +158,8 @@ static void compare_paths(const ev_case *c)
     /* Two threads give the same bits as one. */
     ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
     run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
-    ck_assert_msg(same_bits(two.y, events.y, events.ny) && same_bits(two.dw, events.dw, events.nw) &&
+    ck_assert_msg(same_bits(two.y, events.y, events.ny) &&
+                      same_bits(two.dw, events.dw, events.nw) &&
                       same_bits(two.dx, events.dx, events.nx),
                   "%s: event path differs between 1 and 2 threads", what);
     run_free(&dense);

@@ -175,7 +175,8 @@ static void check_repeat_runs(int spiking)
                                  (size_t)n * sizeof(float)) == 0, "%s", name);
     }
     /* The conv's output, held for one step, reads back as all three. */
-    sgad_tensor *conv_a = tu_tensor(ctx, 3, 4, 2, 4, 4, 0), *conv_b = tu_tensor(ctx, 3, 4, 2, 4, 4, 0);
+    sgad_tensor *conv_a = tu_tensor(ctx, 3, 4, 2, 4, 4, 0);
+    sgad_tensor *conv_b = tu_tensor(ctx, 3, 4, 2, 4, 4, 0);
     ASSERT_OK(ctx, sgad_net_activation(a, 1, conv_a));
     ASSERT_OK(ctx, sgad_net_activation(b, 0, conv_b));
     ck_assert(tu_max_scaled_err(sgad_tensor_data(conv_a), sgad_tensor_data(conv_b), 384, 1e-6,
