@@ -32,7 +32,12 @@
  * not symmetric; SGAD_E_NOMEM; SGAD_E_INTERNAL if LAPACK reports a failure.
  *
  * Threads: an object is used by one thread at a time, together with the
- * context it was made from (context.h). These calls keep no state. */
+ * context it was made from (context.h). These calls keep no state. The
+ * eigendecompositions run in Debian's LAPACK, whose matrix products go
+ * through the BLAS interface of the installed BLAS (BLIS here) with that
+ * library's process-wide defaults (one thread unless BLIS_NUM_THREADS or
+ * OMP_NUM_THREADS say otherwise): the context's thread count does not
+ * reach them. */
 #ifndef SGAD_METRICS_H
 #define SGAD_METRICS_H
 
