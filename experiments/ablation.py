@@ -49,7 +49,7 @@ BUDGETS = {
                   time_cap=0),
     "short": dict(iters=100, batch=32, steps=4, eval_count=2000, clf_epochs=1, clf_count=20000,
                   time_cap=0),
-    "long": dict(iters=200, batch=32, steps=4, eval_count=5000, clf_epochs=1, clf_count=20000,
+    "long": dict(iters=200, batch=32, steps=4, eval_count=5000, clf_epochs=3, clf_count=60000,
                  time_cap=420),
 }
 
