@@ -38,6 +38,9 @@ def main(argv):
         ax.set_title(f"{ds}: {model}", fontsize=9)
     fig.tight_layout()
     fig.savefig(args.png, dpi=100)
+    with Image.open(args.png) as im:  # all gray: one channel makes the file a third the size
+        gray = im.convert("L")
+    gray.save(args.png, optimize=True)
     print(f"samples_figure: {len(grids)} grids in {args.png}")
     return 0
 
