@@ -562,6 +562,16 @@ static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, f
     return s;
 }
 
+/* The first layer with a trained parameter (nlayers if none). */
+static int first_trained_layer(const sgad_net *net)
+{
+    for (int i = 0; i < net->nlayers; i++)
+        for (int k = 0; k < net->layers[i]->nparams; k++)
+            if (net->layers[i]->params[k].grad)
+                return i;
+    return net->nlayers;
+}
+
 sgad_status sgad__net_backward_input(sgad_net *net, const sgad_tensor *dy, sgad_tensor *dx)
 {
     for (int i = 0; i < net->nlayers; i++)
@@ -597,7 +607,11 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
     SGAD__TRY(reserve_grads(net));
     const float *grad_out = dy->data;
     int held = -1; /* the gradient buffer grad_out is in */
-    for (int i = net->nlayers - 1; i >= 0; i--) {
+    /* Without dx, the layers before the first trained one need no gradient,
+     * and that layer no input gradient (a discriminator's first conv after
+     * its repeat, a generator's first linear layer). */
+    const int stop = dx ? 0 : first_trained_layer(net);
+    for (int i = net->nlayers - 1; i >= stop; i--) {
         const net_buf *out = &net->acts[i];
         if (out->run_end) {
             const int64_t steps = out->shape.dims[0];
@@ -606,7 +620,7 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
             grad_out = one;
             held = other_buffer(held);
         }
-        float *grad_in = i ? net->grad[other_buffer(held)] : (dx ? dx->data : NULL);
+        float *grad_in = i > stop ? net->grad[other_buffer(held)] : (dx ? dx->data : NULL);
         const sgad_status s = backward_layer(net, i, grad_out, grad_in);
         if (s != SGAD_OK)
             return blame_layer(net, fn, i, s);
