@@ -180,7 +180,8 @@ sgad_status sgad_image_write_strip(sgad_ctx *ctx, const char *path, const sgad_t
         const int64_t len = (int64_t)lrint((double)w * fmin(fmax((double)s, 0.0), 1.0));
         for (int64_t y = h + gap; y < chh; y++)
             memset(canvas + (y * cw + x0) * c, 255, (size_t)(len * c));
-        at += (size_t)snprintf(text + at, 13, "%s%.4f", t ? " " : "", (double)s);
+        /* scores span orders of magnitude (1e-2 .. 1e-7 in the paper's Fig. 5) */
+        at += (size_t)snprintf(text + at, 13, "%s%.3e", t ? " " : "", (double)s);
     }
     const sgad_status st = sgad__png_write(ctx, fn, path, (int)c, cw, chh, canvas,
                                            scores ? "scores" : NULL, text);
