@@ -28,17 +28,25 @@ static sgad_net *dense_net(sgad_ctx *ctx)
     return net;
 }
 
-/* conv(1->2, k3) act pool(2) reshape(8) linear(8->3), on [T, N, 1, 6, 6]:
- * the activation's output feeds only the pooling layer and the pooling's
- * only the reshape, so in training neither is kept. */
-static sgad_net *pooled_net(sgad_ctx *ctx, int spiking)
+/* [repeat(3)] conv(1->2, k3) [bn2d(2)] act pool(2) reshape(8) linear(8->3)
+ * on [T, N, 1, 6, 6], act a LIF or a leaky ReLU. The activation's output
+ * feeds only the pooling layer and the pooling's only the reshape, so in
+ * training neither is kept; after the repeat the net runs conv and batch
+ * norm (and with a leaky ReLU everything to the end) on one step. */
+enum { WITH_REPEAT = 1, WITH_BN = 2, SPIKING = 4 };
+
+static sgad_net *pooled_net(sgad_ctx *ctx, int parts)
 {
     sgad_net *net = NULL;
     sgad_layer *l = NULL;
     const int64_t flat[1] = {8};
     ASSERT_OK(ctx, sgad_net_create(ctx, &net));
+    if (parts & WITH_REPEAT)
+        add(ctx, net, sgad_repeat_create(ctx, 3, &l), &l);
     add(ctx, net, sgad_conv2d_create(ctx, 1, 2, 3, 1, 0, 1, &l), &l);
-    if (spiking)
+    if (parts & WITH_BN)
+        add(ctx, net, sgad_batchnorm2d_create(ctx, 2, &l), &l);
+    if (parts & SPIKING)
         add(ctx, net, sgad_lif_create(ctx, &l), &l);
     else
         add(ctx, net, sgad_leaky_relu_create(ctx, 0.2, &l), &l);
@@ -51,7 +59,7 @@ static sgad_net *pooled_net(sgad_ctx *ctx, int spiking)
 START_TEST(unread_outputs_are_not_kept_in_training)
 {
     sgad_ctx *ctx = tu_ctx(21);
-    sgad_net *net = pooled_net(ctx, 1);
+    sgad_net *net = pooled_net(ctx, SPIKING);
     sgad_tensor *x = tu_tensor(ctx, 3, 2, 1, 6, 6, 0), *spikes = tu_tensor(ctx, 3, 2, 2, 4, 4, 0);
     sgad_tensor *flat = tu_tensor(ctx, 3, 2, 8, 0);
     uint64_t state = 4;
@@ -100,30 +108,6 @@ START_TEST(gradients_with_unkept_outputs)
 }
 END_TEST
 
-/* [repeat(3)] conv(1->2, k3) bn2d(2) act pool(2) reshape(8) linear(8->3):
- * with the repeat the net runs conv and batch norm on one step (and with a
- * leaky ReLU everything up to the end); without it, it is fed the
- * repeated input and runs every step. */
-static sgad_net *repeat_net(sgad_ctx *ctx, int with_repeat, int spiking)
-{
-    sgad_net *net = NULL;
-    sgad_layer *l = NULL;
-    const int64_t flat[1] = {8};
-    ASSERT_OK(ctx, sgad_net_create(ctx, &net));
-    if (with_repeat)
-        add(ctx, net, sgad_repeat_create(ctx, 3, &l), &l);
-    add(ctx, net, sgad_conv2d_create(ctx, 1, 2, 3, 1, 0, 1, &l), &l);
-    add(ctx, net, sgad_batchnorm2d_create(ctx, 2, &l), &l);
-    if (spiking)
-        add(ctx, net, sgad_lif_create(ctx, &l), &l);
-    else
-        add(ctx, net, sgad_leaky_relu_create(ctx, 0.2, &l), &l);
-    add(ctx, net, sgad_avgpool2d_create(ctx, 2, 0, 0, &l), &l);
-    add(ctx, net, sgad_reshape_create(ctx, 1, flat, &l), &l);
-    add(ctx, net, sgad_linear_create(ctx, 8, 3, 1, &l), &l);
-    return net;
-}
-
 static void copy_params(sgad_net *from, sgad_net *to)
 {
     for (int i = 0; i < sgad_net_param_count(from); i++) {
@@ -140,7 +124,8 @@ static void copy_params(sgad_net *from, sgad_net *to)
 static void check_repeat_runs(int spiking)
 {
     sgad_ctx *ctx = tu_ctx(23);
-    sgad_net *a = repeat_net(ctx, 1, spiking), *b = repeat_net(ctx, 0, spiking);
+    const int parts = WITH_BN | (spiking ? SPIKING : 0);
+    sgad_net *a = pooled_net(ctx, WITH_REPEAT | parts), *b = pooled_net(ctx, parts);
     copy_params(a, b);
     sgad_tensor *x1 = tu_tensor(ctx, 1, 4, 1, 6, 6, 0), *x3 = tu_tensor(ctx, 3, 4, 1, 6, 6, 0);
     sgad_tensor *ya = tu_tensor(ctx, 3, 4, 3, 0), *yb = tu_tensor(ctx, 3, 4, 3, 0);
