@@ -5,7 +5,6 @@
  * contiguous multiply-adds of `out` values. Work is split by sample in the
  * forward pass and by input channel in the weight gradient, so each output
  * value belongs to one thread and is summed in a fixed order. */
-#include <omp.h>
 #include <string.h>
 
 #include "convt_events.h"
@@ -92,7 +91,7 @@ sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, 
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t b = 0; b < batch; b++)
         forward_sample(g, in_ch, x + b * in_ch * P, wl, bias,
-                       acc + (int64_t)omp_get_thread_num() * hw * out, y + b * out * hw);
+                       acc + (int64_t)sgad__thread_index() * hw * out, y + b * out * hw);
     return SGAD_OK;
 }
 

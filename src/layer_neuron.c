@@ -6,8 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-#include <omp.h>
-
 #include "layer_impl.h"
 #include "parallel.h"
 #include "surrogate.h"
@@ -223,7 +221,7 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t j0 = b * BLOCK, len = M - j0 < BLOCK ? M - j0 : BLOCK;
         spiking_backward_block(n, T, M, j0, len, x, dy, dx,
-                               h + (int64_t)omp_get_thread_num() * T * BLOCK);
+                               h + (int64_t)sgad__thread_index() * T * BLOCK);
     }
     return SGAD_OK;
 }

@@ -9,6 +9,10 @@
 
 #include "internal.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 /* Below this many elements of work a loop stays serial: waking a second
  * thread costs more than it saves. */
 #define SGAD__PAR_MIN_WORK ((int64_t)1 << 15)
@@ -17,6 +21,17 @@
 static inline int sgad__par_threads(const sgad_ctx *ctx, int64_t work)
 {
     return work >= SGAD__PAR_MIN_WORK ? ctx->threads : 1;
+}
+
+/* The calling thread's index inside a parallel loop (0 outside one, and in
+ * a build without OpenMP, where every loop runs serially). */
+static inline int sgad__thread_index(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
 }
 
 #endif /* SGAD_PARALLEL_H */
