@@ -33,6 +33,13 @@ void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64
     }
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(small_output(m, n) ? 1 : ctx->threads, &rntm);
+    /* BLIS 0.9's small-matrix ("sup") kernels, which take thin products,
+     * load past an operand's edge: valgrind saw a transposed convolution's
+     * weight gradient read hundreds of bytes beyond its 16-row operand,
+     * far more than any fixed slack, and a large operand ends near the end
+     * of its mapping. The packing path reads exactly the operands'
+     * elements; it costs some speed on thin products (docs/bench.md). */
+    bli_rntm_set_l3_sup(false, &rntm);
     bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
                  trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &alpha, (float *)a, lda, 1,
                  (float *)b, ldb, 1, &beta, c, ldc, 1, NULL, &rntm);
