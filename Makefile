@@ -167,7 +167,7 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=
     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     -Iinclude -Isrc -Itests
 
-FUZZ_LIBS := -lblis -ljansson -lpng -lz -lm -lpthread
+FUZZ_LIBS := -lblis -llapack -ljansson -lpng -lz -lm -lpthread
 build/fuzz/fuzz_checkpoint: tests/fuzz/fuzz_checkpoint.c $(SRCS) tests/tiny_gan.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(SRCS) tests/tiny_gan.c $(FUZZ_LIBS)
