@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "layer_impl.h"
 #include "parallel.h"
 #include "simd.h"
 
@@ -54,7 +55,8 @@ sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t col
     return SGAD_OK;
 }
 
-double sgad__nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
+/* Share of nonzero values in x[0..n). */
+static double nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
 {
     if (n <= 0)
         return 0.0;
@@ -66,13 +68,34 @@ double sgad__nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
     return (double)nonzero / (double)n;
 }
 
-int sgad__use_events(int path, double share, double break_even)
+int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
+                            int64_t n, double break_even)
 {
-    if (path == SGAD_PATH_DENSE)
-        return 0;
-    if (path == SGAD_PATH_EVENTS)
-        return 1;
-    return share < break_even;
+    if (p->setting == SGAD_PATH_AUTO)
+        p->events = nonzero_share(ctx, x, n) < break_even;
+    else
+        p->events = p->setting == SGAD_PATH_EVENTS;
+    return p->events;
+}
+
+sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option option,
+                                 double value)
+{
+    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
+                "sgad_layer_set: a %s layer has no option %d",
+                sgad_layer_kind_name(l->ops->kind), (int)option);
+    p->setting = (int)value;
+    return SGAD_OK;
+}
+
+sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p,
+                                 sgad_option option, double *value)
+{
+    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
+                "sgad_layer_get: a %s layer has no option %d",
+                sgad_layer_kind_name(l->ops->kind), (int)option);
+    *value = p->setting;
+    return SGAD_OK;
 }
 
 #define B SGAD__PANEL

@@ -22,14 +22,25 @@ typedef struct sgad__events {
 sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
                               const float *x, sgad__events *ev);
 
-/* Share of nonzero values in x[0..n). */
-double sgad__nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n);
+/* A layer's SGAD_OPT_INPUT_PATH setting (an sgad_input_path) and the path
+ * its last forward took, which its backward then follows. */
+typedef struct sgad__input_path {
+    int setting;
+    int events;
+} sgad__input_path;
 
-/* Whether a layer set to `path` (an sgad_input_path) should take the event
- * path for an input with the given share of nonzeros; `break_even` is the
- * share below which events win for that kind of product (measured with
- * bench/bench_events). */
-int sgad__use_events(int path, double share, double break_even);
+/* Chooses the path for a forward over input x[0..n): events when set so,
+ * or, under SGAD_PATH_AUTO, when the share of nonzeros is below
+ * `break_even` (the share below which events win for that kind of
+ * product, measured with bench/bench_events). Records and returns it. */
+int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
+                            int64_t n, double break_even);
+
+/* sgad_layer_set/get of SGAD_OPT_INPUT_PATH for a layer that has it. */
+sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option option,
+                                 double value);
+sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p,
+                                 sgad_option option, double *value);
 
 /* Output columns per panel: a panel's accumulators fit in the vector
  * registers, and a panel of the [in x out] operand (in x 32 floats,

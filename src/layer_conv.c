@@ -22,7 +22,7 @@ typedef struct conv {
     int64_t in_ch, out_ch;
     int64_t k, s, p;
     int transposed;
-    int path;             /* an sgad_input_path (transposed only) */
+    sgad__input_path path; /* transposed only */
     float *weight, *bias; /* bias NULL without bias */
 } conv;
 
@@ -31,15 +31,6 @@ typedef struct conv {
  * G's ConvT1 (128 -> 64, 7x7 -> 14x14) at batch 64, T 16. */
 #define CONVT_BREAK_EVEN 0.12
 
-static int take_events(const conv *c, const sgad__shape *in, const float *x)
-{
-    if (!c->transposed || c->path == SGAD_PATH_DENSE)
-        return 0;
-    const double share = c->path == SGAD_PATH_EVENTS
-                             ? 0.0
-                             : sgad__nonzero_share(c->base.ctx, x, sgad__shape_numel(in));
-    return sgad__use_events(c->path, share, CONVT_BREAK_EVEN);
-}
 
 static const char *conv_name(const conv *c)
 {
@@ -111,12 +102,13 @@ static void add_channel_sums(float *db, const float *mat, int64_t c, int64_t col
 
 static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
-    const conv *c = (const conv *)l;
+    conv *c = (conv *)l;
     const sgad__conv_geom g = geom_of(c, in);
     const int64_t total = in->dims[0] * in->dims[1], P = g.oh * g.ow, hw = g.h * g.w;
     const int64_t ckk = g.c * c->k * c->k;
     const int64_t m = c->transposed ? c->in_ch : c->out_ch; /* the other side's channels */
-    if (take_events(c, in, x))
+    if (c->transposed && sgad__input_path_choose(l->ctx, &c->path, x, sgad__shape_numel(in),
+                                                 CONVT_BREAK_EVEN))
         return sgad__convt_events_forward(l->ctx, &g, total, c->in_ch, x, c->weight, c->bias, y);
     const int64_t chunk = sgad__chunk_samples(ckk > m ? ckk : m, P, total);
     float *col, *mat;
@@ -207,7 +199,7 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
     if (l->input_grad_only) {
         dw = NULL;
         db = NULL;
-    } else if (take_events(c, in, x)) {
+    } else if (c->transposed && c->path.events) {
         SGAD__TRY(sgad__convt_events_weight_grad(l->ctx, &g, total, c->in_ch, x, dy, dw));
         dw = NULL;
     }
@@ -229,18 +221,12 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
 
 static sgad_status convt_set(sgad_layer *l, sgad_option option, double value)
 {
-    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
-                "sgad_layer_set: a convt2d layer has no option %d", (int)option);
-    ((conv *)l)->path = (int)value;
-    return SGAD_OK;
+    return sgad__input_path_set(l, &((conv *)l)->path, option, value);
 }
 
 static sgad_status convt_get(const sgad_layer *l, sgad_option option, double *value)
 {
-    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
-                "sgad_layer_get: a convt2d layer has no option %d", (int)option);
-    *value = ((const conv *)l)->path;
-    return SGAD_OK;
+    return sgad__input_path_get(l, &((const conv *)l)->path, option, value);
 }
 
 static const sgad__layer_ops conv2d_ops = {

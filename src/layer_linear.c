@@ -13,23 +13,13 @@ typedef struct linear {
     sgad_layer base;
     int64_t in, out;
     float *weight, *bias; /* bias NULL without bias */
-    int path;             /* an sgad_input_path */
+    sgad__input_path path;
 } linear;
 
 /* Share of nonzero inputs below which the event path is faster than BLIS,
- * measured with bench/bench_layers on G's fc2 (1024 -> 6272) and D's fc1
+ * measured with bench/bench_events on G's fc2 (1024 -> 6272) and D's fc1
  * at batch 64, T 16. */
 #define LINEAR_BREAK_EVEN 0.12
-
-static int take_events(const linear *lin, const sgad__shape *in, const float *x)
-{
-    if (lin->path == SGAD_PATH_DENSE)
-        return 0;
-    const double share = lin->path == SGAD_PATH_EVENTS
-                             ? 0.0
-                             : sgad__nonzero_share(lin->base.ctx, x, sgad__shape_numel(in));
-    return sgad__use_events(lin->path, share, LINEAR_BREAK_EVEN);
-}
 
 static sgad_status linear_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
 {
@@ -47,7 +37,7 @@ static sgad_status linear_out_shape(const sgad_layer *l, const sgad__shape *in, 
 
 static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
-    const linear *lin = (const linear *)l;
+    linear *lin = (linear *)l;
     const int64_t rows = in->dims[0] * in->dims[1];
     float beta = 0.0f;
     if (lin->bias) {
@@ -55,7 +45,8 @@ static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const fl
             memcpy(y + r * lin->out, lin->bias, (size_t)lin->out * sizeof *y);
         beta = 1.0f;
     }
-    if (take_events(lin, in, x)) {
+    if (sgad__input_path_choose(l->ctx, &lin->path, x, sgad__shape_numel(in),
+                                LINEAR_BREAK_EVEN)) {
         float *wt = sgad__scratch(l->ctx, 4, (size_t)sgad__panels_size(lin->in, lin->out) *
                                                  sizeof *wt);
         if (!wt)
@@ -82,7 +73,7 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
     float *dw = l->params[0].grad->data;
     if (l->input_grad_only) {
         /* no parameter gradients */
-    } else if (take_events(lin, in, x)) {
+    } else if (lin->path.events) {
         const int64_t size = sgad__panels_size(lin->in, lin->out);
         float *gt = sgad__scratch(l->ctx, 4, (size_t)size * sizeof *gt);
         if (!gt)
@@ -110,18 +101,12 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
 
 static sgad_status linear_set(sgad_layer *l, sgad_option option, double value)
 {
-    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
-                "sgad_layer_set: a linear layer has no option %d", (int)option);
-    ((linear *)l)->path = (int)value;
-    return SGAD_OK;
+    return sgad__input_path_set(l, &((linear *)l)->path, option, value);
 }
 
 static sgad_status linear_get(const sgad_layer *l, sgad_option option, double *value)
 {
-    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
-                "sgad_layer_get: a linear layer has no option %d", (int)option);
-    *value = ((const linear *)l)->path;
-    return SGAD_OK;
+    return sgad__input_path_get(l, &((const linear *)l)->path, option, value);
 }
 
 static const sgad__layer_ops linear_ops = {
