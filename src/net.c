@@ -31,7 +31,7 @@
 
 typedef struct net_buf {
     sgad__shape shape;
-    float *data; /* owned, or one of the net's spares when shared */
+    float *data; /* owned, or a gradient buffer when shared */
     int64_t cap; /* floats allocated; 0 when shared */
     int shared;  /* data is a gradient buffer, overwritten later */
     int compact; /* data holds one time step of `shape` (inside a run) */
@@ -524,7 +524,6 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
         repeat_first_step(dst->data, b->shape.dims[0], n / b->shape.dims[0]);
     return SGAD_OK;
 }
-
 
 /* The gradient buffer other than `held` (an index, or -1 for a caller's). */
 static int other_buffer(int held)
