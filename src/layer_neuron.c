@@ -53,35 +53,52 @@ static float initial_v(const neuron *n)
                                                                                   : 0.0f;
 }
 
-static float after_spike(const neuron *n, float h, float s)
+/* What a membrane becomes after a step: h, or after a spike v_reset (hard
+ * reset) or h - v_th (soft). The reset kind is read once into this struct:
+ * read through the neuron inside a loop, the compiler must reload it after
+ * every store and leaves the loop scalar. */
+typedef struct reset {
+    int hard;
+    float v_reset, v_th;
+} reset;
+
+static reset reset_of(const neuron *n)
 {
-    if (n->reset_mode == SGAD_RESET_HARD)
-        return s > 0.0f ? n->v_reset : h;
-    return h - n->v_th * s;
+    const reset r = {n->reset_mode == SGAD_RESET_HARD, n->v_reset, n->v_th};
+    return r;
+}
+
+static inline float after_spike(reset r, float h, int fired)
+{
+    const float spiked = r.hard ? r.v_reset : h - r.v_th;
+    return fired ? spiked : h;
 }
 
 /* Forward of the elements [j0, j1) over all T steps, with their membranes
  * in v; returns the number of spikes. Step t of the input is at x + t *
  * x_step (x_step 0: one step shared by all). */
 static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t M, int64_t x_step,
-                                     int64_t j0, int64_t j1, const float *x, float *v,
-                                     float *y)
+                                     int64_t j0, int64_t j1, const float *restrict x,
+                                     float *restrict v, float *restrict y)
 {
     const charge q = charge_of(n);
+    const reset r = reset_of(n);
     const float v0 = initial_v(n), vth = n->v_th;
     int64_t spikes = 0;
     for (int64_t j = j0; j < j1; j++)
         v[j] = v0;
     for (int64_t t = 0; t < T; t++) {
-        const float *xt = x + t * x_step;
-        float *yt = y + t * M;
+        const float *restrict xt = x + t * x_step;
+        float *restrict yt = y + t * M;
+        int32_t fired = 0; /* at most one block per step: no overflow */
         for (int64_t j = j0; j < j1; j++) {
             const float h = q.a * v[j] + q.b * xt[j] + q.c;
-            const float s = h > vth ? 1.0f : 0.0f;
-            spikes += h > vth;
-            v[j] = after_spike(n, h, s);
-            yt[j] = s;
+            const int fire = h > vth;
+            fired += fire;
+            v[j] = after_spike(r, h, fire);
+            yt[j] = fire ? 1.0f : 0.0f;
         }
+        spikes += fired;
     }
     return spikes;
 }
@@ -151,6 +168,7 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
                                                  float *h)
 {
     const charge q = charge_of(n);
+    const reset r = reset_of(n);
     const float vth = n->v_th, v_reset = n->v_reset, alpha = n->alpha;
     const int64_t x_step = n->shared_input ? 0 : M;
     float v[BLOCK], gv[BLOCK];
@@ -164,7 +182,7 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
         for (int64_t j = 0; j < len; j++) {
             const float ht = q.a * v[j] + q.b * x[t * x_step + j0 + j] + q.c;
             h[t * BLOCK + j] = ht;
-            v[j] = after_spike(n, ht, ht > vth ? 1.0f : 0.0f);
+            v[j] = after_spike(r, ht, ht > vth);
         }
     const int hard = n->reset_mode == SGAD_RESET_HARD, attached = !n->detach_reset;
     for (int64_t t = T - 1; t >= 0; t--)
