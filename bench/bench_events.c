@@ -81,7 +81,7 @@ static void bench_layer(sgad_ctx *ctx, const char *name, sgad_layer *l, int ndim
     float *dyd = sgad_tensor_data(dy);
     for (int64_t i = 0; i < sgad_tensor_numel(dy); i++)
         dyd[i] = (float)((i * 104729) % 1000) / 1000.0f - 0.5f;
-    const double rates[] = {0.01, 0.03, 0.06, 0.10, 0.15, 0.25};
+    const double rates[] = {0.01, 0.03, 0.06, 0.10, 0.15, 0.25, 0.35, 0.50};
     for (size_t i = 0; i < sizeof rates / sizeof *rates; i++) {
         fill_spikes(sgad_tensor_data(x), sgad_tensor_numel(x), rates[i]);
         double fd, fe;
@@ -130,6 +130,14 @@ int main(int argc, char **argv)
     sgad_layer_free(l);
     check(ctx, sgad_convt2d_create(ctx, 128, 64, 4, 2, 1, 1, &l), "convt1");
     bench_layer(ctx, "G convT1 128->64 k4s2p1 7->14", l, 3, convt1);
+    sgad_layer_free(l);
+    const int64_t convt2[3] = {64, 14, 14};
+    check(ctx, sgad_convt2d_create(ctx, 64, 1, 4, 2, 1, 1, &l), "convt2");
+    bench_layer(ctx, "G convT2 64->1 k4s2p1 14->28", l, 3, convt2);
+    sgad_layer_free(l);
+    const int64_t conv2[3] = {32, 12, 12};
+    check(ctx, sgad_conv2d_create(ctx, 32, 64, 5, 1, 0, 1, &l), "conv2");
+    bench_layer(ctx, "D conv2 32->64 k5 12->8", l, 3, conv2);
     sgad_layer_free(l);
     check(ctx, sgad_linear_create(ctx, 1024, 1024, 1, &l), "fc1");
     bench_layer(ctx, "D fc1 linear 1024->1024", l, 1, fc1);

@@ -156,3 +156,30 @@ void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int
                 d[j] = s[j] + add;
         }
 }
+
+void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
+                            const float *src, const float *bias, float *dst)
+{
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * c * p)) schedule(static)
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t i = 0; i < c; i++) {
+            const float *restrict s = src + b * p * c + i;
+            float *restrict d = dst + (b * c + i) * p;
+            const float add = bias ? bias[i] : 0.0f;
+            for (int64_t j = 0; j < p; j++)
+                d[j] = s[j * c] + add;
+        }
+}
+
+void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
+                          const float *src, float *dst)
+{
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * c * p)) schedule(static)
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t j = 0; j < p; j++) {
+            const float *restrict s = src + b * c * p + j;
+            float *restrict d = dst + (b * p + j) * c;
+            for (int64_t i = 0; i < c; i++)
+                d[i] = s[i * p];
+        }
+}

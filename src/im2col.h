@@ -34,6 +34,15 @@ void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64
 void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                               const float *src, const float *bias, float *dst);
 
+/* [B][P][C] (position-major, as the event products leave a chunk) ->
+ * [B][C][P], adding bias[c] when bias is not NULL. */
+void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
+                            const float *src, const float *bias, float *dst);
+
+/* [B][C][P] -> [B][P][C]. */
+void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
+                          const float *src, float *dst);
+
 /* Samples per chunk so that a [rows, B*cols_per_sample] float buffer stays
  * under the chunk budget (at least 1). */
 int64_t sgad__chunk_samples(int64_t rows, int64_t cols_per_sample, int64_t total);

@@ -5,12 +5,14 @@
  * a convolution whose "image" is its output, so the two share all the
  * patch code with the roles of forward and input-gradient swapped.
  *
- * A transposed convolution whose input is sparse (G's spikes) runs its
- * forward pass and weight gradient event-driven instead (convt_events.h);
- * its input gradient stays a dense product. */
+ * A layer whose input is sparse (G's spikes before a transposed
+ * convolution, D's pooled spikes before a convolution) runs its forward
+ * pass and weight gradient event-driven instead (convt_events.h,
+ * conv_events.h); its input gradient stays a dense product. */
 #include <math.h>
 #include <string.h>
 
+#include "conv_events.h"
 #include "convt_events.h"
 #include "events.h"
 #include "gemm.h"
@@ -22,14 +24,28 @@ typedef struct conv {
     int64_t in_ch, out_ch;
     int64_t k, s, p;
     int transposed;
-    sgad__input_path path; /* transposed only */
+    sgad__input_path path;
     float *weight, *bias; /* bias NULL without bias */
 } conv;
 
-/* Share of nonzero inputs below which the event-driven transposed
- * convolution beats im2col + BLIS, measured with bench/bench_events on
- * G's ConvT1 (128 -> 64, 7x7 -> 14x14) at batch 64, T 16. */
+/* Shares of nonzero inputs below which the event-driven passes beat
+ * im2col + BLIS, measured with bench/bench_events at batch 64, T 16 on
+ * G's ConvT1 (128 -> 64, 7x7 -> 14x14) and D's conv2 (32 -> 64, k5,
+ * 12x12 -> 8x8). An event costs k*k rows of `out` multiply-adds plus a
+ * fixed overhead per row, so with few output channels the overhead
+ * rules: G's ConvT2 (64 -> 1) ran 3x slower on events even at a 1% rate.
+ * Transposed convolutions with fewer outputs than CONVT_MIN_OUT stay
+ * dense unless set otherwise. */
 #define CONVT_BREAK_EVEN 0.12
+#define CONVT_MIN_OUT 16
+#define CONV_BREAK_EVEN 0.15
+
+static double break_even(const conv *c)
+{
+    if (!c->transposed)
+        return CONV_BREAK_EVEN;
+    return c->out_ch >= CONVT_MIN_OUT ? CONVT_BREAK_EVEN : 0.0;
+}
 
 
 static const char *conv_name(const conv *c)
@@ -107,9 +123,12 @@ static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const floa
     const int64_t total = in->dims[0] * in->dims[1], P = g.oh * g.ow, hw = g.h * g.w;
     const int64_t ckk = g.c * c->k * c->k;
     const int64_t m = c->transposed ? c->in_ch : c->out_ch; /* the other side's channels */
-    if (c->transposed && sgad__input_path_choose(l->ctx, &c->path, x, sgad__shape_numel(in),
-                                                 CONVT_BREAK_EVEN))
-        return sgad__convt_events_forward(l->ctx, &g, total, c->in_ch, x, c->weight, c->bias, y);
+    if (sgad__input_path_choose(l->ctx, &c->path, x, sgad__shape_numel(in),
+                                break_even(c)))
+        return c->transposed ? sgad__convt_events_forward(l->ctx, &g, total, c->in_ch, x,
+                                                          c->weight, c->bias, y)
+                             : sgad__conv_events_forward(l->ctx, &g, total, c->out_ch, x,
+                                                         c->weight, c->bias, y);
     const int64_t chunk = sgad__chunk_samples(ckk > m ? ckk : m, P, total);
     float *col, *mat;
     SGAD__TRY(chunk_buffers(l->ctx, ckk, m, chunk * P, &col, &mat));
@@ -193,16 +212,19 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
     const int64_t ckk = g.c * c->k * c->k;
     const int64_t m = c->transposed ? c->in_ch : c->out_ch;
     const int64_t chunk = sgad__chunk_samples(ckk > m ? ckk : m, P, total);
-    float *col, *mat;
-    SGAD__TRY(chunk_buffers(l->ctx, ckk, m, chunk * P, &col, &mat));
     float *dw = l->params[0].grad->data, *db = c->bias ? l->params[1].grad->data : NULL;
     if (l->input_grad_only) {
         dw = NULL;
         db = NULL;
-    } else if (c->transposed && c->path.events) {
-        SGAD__TRY(sgad__convt_events_weight_grad(l->ctx, &g, total, c->in_ch, x, dy, dw));
+    } else if (c->path.events) {
+        SGAD__TRY(c->transposed
+                      ? sgad__convt_events_weight_grad(l->ctx, &g, total, c->in_ch, x, dy, dw)
+                      : sgad__conv_events_weight_grad(l->ctx, &g, total, c->out_ch, x, dy, dw));
         dw = NULL;
     }
+    /* after the event pass, which uses scratch slot 1 too */
+    float *col, *mat;
+    SGAD__TRY(chunk_buffers(l->ctx, ckk, m, chunk * P, &col, &mat));
     for (int64_t b0 = 0; b0 < total; b0 += chunk) {
         const int64_t b = total - b0 < chunk ? total - b0 : chunk;
         if (!c->transposed) {
@@ -219,22 +241,22 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
     return SGAD_OK;
 }
 
-static sgad_status convt_set(sgad_layer *l, sgad_option option, double value)
+static sgad_status conv_set(sgad_layer *l, sgad_option option, double value)
 {
     return sgad__input_path_set(l, &((conv *)l)->path, option, value);
 }
 
-static sgad_status convt_get(const sgad_layer *l, sgad_option option, double *value)
+static sgad_status conv_get(const sgad_layer *l, sgad_option option, double *value)
 {
     return sgad__input_path_get(l, &((const conv *)l)->path, option, value);
 }
 
 static const sgad__layer_ops conv2d_ops = {
-    SGAD_LAYER_CONV2D, conv_out_shape, conv_forward, conv_backward, NULL, NULL, NULL,
+    SGAD_LAYER_CONV2D, conv_out_shape, conv_forward, conv_backward, conv_set, conv_get, NULL,
     SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops convt2d_ops = {
-    SGAD_LAYER_CONVT2D, conv_out_shape, conv_forward, conv_backward, convt_set, convt_get, NULL,
+    SGAD_LAYER_CONVT2D, conv_out_shape, conv_forward, conv_backward, conv_set, conv_get, NULL,
     SGAD__SKIPS_Y,
 };
 

@@ -94,15 +94,15 @@ typedef enum sgad_option {
     SGAD_OPT_SCHEDULE_PERIOD = 505,      /**< trainer: iterations between learning-rate
                                               changes (an epoch's, to step as PyTorch does
                                               per epoch), [1, 1e15]; default 1 */
-    SGAD_OPT_INPUT_PATH = 600            /**< linear, convt2d: how the products read the
+    SGAD_OPT_INPUT_PATH = 600            /**< linear, conv2d, convt2d: how the products read the
                                               input, an sgad_input_path; default
                                               SGAD_PATH_AUTO */
 } sgad_option;
 
-/** How a linear or transposed-convolution layer computes its forward pass
- *  and weight gradient (SGAD_OPT_INPUT_PATH). Both paths give the same
- *  values up to float rounding (the order of the sums differs); the input
- *  gradient is always dense. Values are pinned. */
+/** How a linear, convolution or transposed-convolution layer computes its
+ *  forward pass and weight gradient (SGAD_OPT_INPUT_PATH). Both paths give
+ *  the same values up to float rounding (the order of the sums differs);
+ *  the input gradient is always dense. Values are pinned. */
 typedef enum sgad_input_path {
     /** Per call, by the measured share of nonzero inputs: event-driven when
      *  the input is sparse enough to win, as spike trains usually are. */
