@@ -3,6 +3,7 @@
 #include <blis.h>
 
 #include "gemm.h"
+#include "parallel.h"
 
 static void scale_rows(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
 {
@@ -32,7 +33,8 @@ void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64
         return;
     }
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(small_output(m, n) ? 1 : ctx->threads, &rntm);
+    const int one = small_output(m, n) || sgad__in_parallel();
+    bli_rntm_set_num_threads(one ? 1 : ctx->threads, &rntm);
     /* BLIS 0.9's small-matrix ("sup") kernels, which take thin products,
      * load past an operand's edge: valgrind saw a transposed convolution's
      * weight gradient read hundreds of bytes beyond its 16-row operand,

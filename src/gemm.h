@@ -7,7 +7,8 @@
 /* C = alpha op(A) op(B) + beta C for row-major matrices, op(A) m x k and
  * op(B) k x n, where op transposes when trans_* is nonzero: A is then stored
  * k x m. lda, ldb, ldc are row strides. With beta == 0, C is not read.
- * Uses ctx's thread count through a per-call BLIS runtime object.
+ * Uses ctx's thread count through a per-call BLIS runtime object, or one
+ * thread when called inside a parallel region (each thread its own product).
  * BLIS may read a few bytes past an operand's last element; buffers from
  * sgad__alloc carry slack for that (ctx.c). */
 void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,

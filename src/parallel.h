@@ -34,4 +34,15 @@ static inline int sgad__thread_index(void)
 #endif
 }
 
+/* Nonzero inside an active parallel region: work there (a chunk of a
+ * convolution) runs on the calling thread only. */
+static inline int sgad__in_parallel(void)
+{
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
+
 #endif /* SGAD_PARALLEL_H */
