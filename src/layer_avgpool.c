@@ -39,6 +39,37 @@ static pool_geom geom_of(const avgpool *a, const sgad__shape *in)
     return g;
 }
 
+/* The common 2x2 window with stride 2 and no padding (SGAD's D, most SNN
+ * pooling): straight-line code without the general loops' bounds tests,
+ * summing in the same order, so the results are the same bits. */
+static int is_2x2(const avgpool *a)
+{
+    return a->k == 2 && a->s == 2 && a->p == 0;
+}
+
+static void forward_2x2(const pool_geom *g, const float *restrict src, float *restrict dst)
+{
+    for (int64_t oy = 0; oy < g->oh; oy++) {
+        const float *r0 = src + 2 * oy * g->w, *r1 = r0 + g->w;
+        for (int64_t ox = 0; ox < g->ow; ox++)
+            dst[oy * g->ow + ox] =
+                (r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]) * 0.25f;
+    }
+}
+
+/* Every input under a window gets the window's share once; the rest (an
+ * odd last row or column) stays 0. */
+static void backward_2x2(const pool_geom *g, const float *restrict src, float *restrict dst)
+{
+    for (int64_t oy = 0; oy < g->oh; oy++) {
+        float *r0 = dst + 2 * oy * g->w, *r1 = r0 + g->w;
+        for (int64_t ox = 0; ox < g->ow; ox++) {
+            const float v = src[oy * g->ow + ox] * 0.25f;
+            r0[2 * ox] = r0[2 * ox + 1] = r1[2 * ox] = r1[2 * ox + 1] = v;
+        }
+    }
+}
+
 static sgad_status pool_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     const avgpool *a = (const avgpool *)l;
@@ -49,6 +80,10 @@ static sgad_status pool_forward(sgad_layer *l, const sgad__shape *in, const floa
     for (int64_t pl = 0; pl < g.planes; pl++) {
         const float *src = x + pl * g.h * g.w;
         float *dst = y + pl * g.oh * g.ow;
+        if (is_2x2(a)) {
+            forward_2x2(&g, src, dst);
+            continue;
+        }
         for (int64_t oy = 0; oy < g.oh; oy++)
             for (int64_t ox = 0; ox < g.ow; ox++) {
                 float sum = 0.0f;
@@ -82,6 +117,10 @@ static sgad_status pool_backward(sgad_layer *l, const sgad__shape *in, const flo
         float *dst = dx + pl * g.h * g.w;
         memset(dst, 0, (size_t)(g.h * g.w) * sizeof *dst);
         const float *src = dy + pl * g.oh * g.ow;
+        if (is_2x2(a)) {
+            backward_2x2(&g, src, dst);
+            continue;
+        }
         for (int64_t oy = 0; oy < g.oh; oy++)
             for (int64_t ox = 0; ox < g.ow; ox++) {
                 const float v = src[oy * g.ow + ox] * inv;

@@ -209,6 +209,7 @@ START_TEST(avgpool_matches_direct_loops_and_hand_values)
     sgad_ctx *ctx = tu_ctx(1);
     const conv_case cases[] = {
         {POOL, 3, 0, 2, 0, 0, 0, 2, 2, 6, 4},   /* the SGAD pool: k2, stride = kernel */
+        {POOL, 2, 0, 2, 2, 0, 0, 2, 3, 7, 5},   /* the same with an odd last row, column */
         {POOL, 2, 0, 3, 2, 1, 0, 1, 3, 7, 5},   /* padded, odd sizes rounded down */
         {POOL, 1, 0, 3, 1, 1, 0, 2, 1, 4, 5},
         {POOL, 2, 0, 1, 1, 0, 0, 1, 1, 3, 2},
