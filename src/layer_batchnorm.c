@@ -58,6 +58,96 @@ static bn_geom geom_of(const sgad__shape *in)
     return g;
 }
 
+/* Sums over one channel's S values of a sample, in double. Four partial
+ * sums take the values in turn and are added at the end: a fixed order
+ * (the same bits on any thread count) that keeps four additions in flight
+ * instead of one waiting on the last, which made these loops latency-bound
+ * (and a single chain cannot be vectorised without reordering it). */
+static double sum_values(const float *p, int64_t n)
+{
+    double a[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++)
+            a[k] += p[i + k];
+    for (; i < n; i++)
+        a[0] += p[i];
+    return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+static double sum_sq_dev(const float *p, int64_t n, double mean)
+{
+    double a[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++)
+            a[k] += ((double)p[i + k] - mean) * ((double)p[i + k] - mean);
+    for (; i < n; i++)
+        a[0] += ((double)p[i] - mean) * ((double)p[i] - mean);
+    return (a[0] + a[1]) + (a[2] + a[3]);
+}
+
+/* *dy_sum += sum of dy, *dyx_sum += sum of dy * (x - mean). */
+static void sum_grads(const float *dy, const float *x, int64_t n, double mean, double *dy_sum,
+                      double *dyx_sum)
+{
+    double a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        for (int k = 0; k < 4; k++) {
+            a[k] += dy[i + k];
+            b[k] += (double)dy[i + k] * ((double)x[i + k] - mean);
+        }
+    for (; i < n; i++) {
+        a[0] += dy[i];
+        b[0] += (double)dy[i] * ((double)x[i] - mean);
+    }
+    *dy_sum += (a[0] + a[1]) + (a[2] + a[3]);
+    *dyx_sum += (b[0] + b[1]) + (b[2] + b[3]);
+}
+
+/* Channels per thread block when each channel has one value per sample
+ * (batch norm 1d): the block's sums run across channels, which vectorises,
+ * and each channel still adds its samples in order. */
+#define CHANNEL_BLOCK 256
+
+/* Per-channel sums over one time step: of x, or with mean given, of
+ * (x - mean)^2. */
+static void channel_sums(const sgad_ctx *ctx, const bn_geom *g, const float *x,
+                         const double *mean, double *out)
+{
+    const int threads = sgad__par_threads(ctx, g->n * g->c * g->s);
+    if (g->s == 1) {
+        const int64_t blocks = (g->c + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t blk = 0; blk < blocks; blk++) {
+            const int64_t c0 = blk * CHANNEL_BLOCK;
+            const int64_t c1 = c0 + CHANNEL_BLOCK < g->c ? c0 + CHANNEL_BLOCK : g->c;
+            for (int64_t c = c0; c < c1; c++)
+                out[c] = 0;
+            for (int64_t n = 0; n < g->n; n++) {
+                const float *p = x + n * g->c;
+                if (mean)
+                    for (int64_t c = c0; c < c1; c++)
+                        out[c] += ((double)p[c] - mean[c]) * ((double)p[c] - mean[c]);
+                else
+                    for (int64_t c = c0; c < c1; c++)
+                        out[c] += p[c];
+            }
+        }
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int64_t c = 0; c < g->c; c++) {
+        double total = 0;
+        for (int64_t n = 0; n < g->n; n++) {
+            const float *p = x + (n * g->c + c) * g->s;
+            total += mean ? sum_sq_dev(p, g->s, mean[c]) : sum_values(p, g->s);
+        }
+        out[c] = total;
+    }
+}
+
 /* Per-channel mean and biased variance of one time step, in double, over
  * the global batch: the sums (and the count, in mean[C]) go through the
  * context's reduce hook, which sums them across processes if there is one.
@@ -65,36 +155,13 @@ static bn_geom geom_of(const sgad__shape *in)
 static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, const float *x, double *mean,
                                 double *var, double *count)
 {
-    const int threads = sgad__par_threads(ctx, g->n * g->c * g->s);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t c = 0; c < g->c; c++) {
-        double total = 0;
-        for (int64_t n = 0; n < g->n; n++) {
-            const float *p = x + (n * g->c + c) * g->s;
-            double sum = 0;
-            for (int64_t s = 0; s < g->s; s++)
-                sum += p[s];
-            total += sum;
-        }
-        mean[c] = total;
-    }
+    channel_sums(ctx, g, x, NULL, mean);
     mean[g->c] = (double)(g->n * g->s);
     SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", mean, g->c + 1));
     const double m = mean[g->c];
     for (int64_t c = 0; c < g->c; c++)
         mean[c] /= m;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t c = 0; c < g->c; c++) {
-        double total = 0;
-        for (int64_t n = 0; n < g->n; n++) {
-            const float *p = x + (n * g->c + c) * g->s;
-            double sum = 0;
-            for (int64_t s = 0; s < g->s; s++)
-                sum += ((double)p[s] - mean[c]) * ((double)p[s] - mean[c]);
-            total += sum;
-        }
-        var[c] = total;
-    }
+    channel_sums(ctx, g, x, mean, var);
     SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", var, g->c));
     for (int64_t c = 0; c < g->c; c++)
         var[c] /= m;
@@ -217,22 +284,34 @@ static void step_grad_sums(const sgad_ctx *ctx, const bn_geom *g, const float *m
                            const float *invstd, const float *x, const float *dy, double *sum_dy,
                            double *sum_dyx)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, g->n * g->c * g->s)) \
-    schedule(static)
+    const int threads = sgad__par_threads(ctx, g->n * g->c * g->s);
+    if (g->s == 1) {
+        const int64_t blocks = (g->c + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int64_t blk = 0; blk < blocks; blk++) {
+            const int64_t c0 = blk * CHANNEL_BLOCK;
+            const int64_t c1 = c0 + CHANNEL_BLOCK < g->c ? c0 + CHANNEL_BLOCK : g->c;
+            for (int64_t c = c0; c < c1; c++)
+                sum_dy[c] = sum_dyx[c] = 0;
+            for (int64_t n = 0; n < g->n; n++) {
+                const float *d = dy + n * g->c, *p = x + n * g->c;
+                for (int64_t c = c0; c < c1; c++) {
+                    sum_dy[c] += d[c];
+                    sum_dyx[c] += (double)d[c] * ((double)p[c] - mean[c]) * invstd[c];
+                }
+            }
+        }
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t c = 0; c < g->c; c++) {
         double total_dy = 0, total_dyx = 0;
         for (int64_t n = 0; n < g->n; n++) {
             const int64_t off = (n * g->c + c) * g->s;
-            double a = 0, b = 0;
-            for (int64_t s = 0; s < g->s; s++) {
-                a += dy[off + s];
-                b += (double)dy[off + s] * ((double)x[off + s] - mean[c]);
-            }
-            total_dy += a;
-            total_dyx += b * invstd[c];
+            sum_grads(dy + off, x + off, g->s, mean[c], &total_dy, &total_dyx);
         }
         sum_dy[c] = total_dy;
-        sum_dyx[c] = total_dyx;
+        sum_dyx[c] = total_dyx * invstd[c];
     }
 }
 
