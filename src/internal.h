@@ -10,7 +10,7 @@
 #include "sgad/sgad.h"
 
 #define SGAD__ERR_LEN 512
-#define SGAD__SCRATCH_SLOTS 6
+#define SGAD__SCRATCH_SLOTS 8
 
 /* Largest element count of one tensor: keeps every size product far from
  * overflow in int64 and size_t arithmetic. */
@@ -26,7 +26,8 @@ struct sgad_ctx {
     /* Reusable working memory for kernels (im2col buffers, transposes). A
      * context is used by one thread at a time and kernels do not nest, so
      * one buffer per slot suffices. Slots: 0-1 convolution patches, 2-3
-     * neurons, 4-5 event-driven products (events.c). */
+     * neurons, 4-5 event-driven products (events.c), 6-7 the gradient
+     * buffers of the context's nets (net.c). */
     void *scratch[SGAD__SCRATCH_SLOTS];
     size_t scratch_size[SGAD__SCRATCH_SLOTS];
     char err[SGAD__ERR_LEN];
