@@ -111,6 +111,22 @@ static void sum_grads(const float *dy, const float *x, int64_t n, double mean, d
  * and each channel still adds its samples in order. */
 #define CHANNEL_BLOCK 256
 
+typedef struct channel_range {
+    int64_t lo, hi;
+} channel_range;
+
+static int64_t channel_blocks(const bn_geom *g)
+{
+    return (g->c + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
+}
+
+static channel_range channel_block(const bn_geom *g, int64_t blk)
+{
+    const int64_t lo = blk * CHANNEL_BLOCK;
+    const channel_range r = {lo, lo + CHANNEL_BLOCK < g->c ? lo + CHANNEL_BLOCK : g->c};
+    return r;
+}
+
 /* Per-channel sums over one time step: of x, or with mean given, of
  * (x - mean)^2. */
 static void channel_sums(const sgad_ctx *ctx, const bn_geom *g, const float *x,
@@ -118,11 +134,10 @@ static void channel_sums(const sgad_ctx *ctx, const bn_geom *g, const float *x,
 {
     const int threads = sgad__par_threads(ctx, g->n * g->c * g->s);
     if (g->s == 1) {
-        const int64_t blocks = (g->c + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
 #pragma omp parallel for num_threads(threads) schedule(static)
-        for (int64_t blk = 0; blk < blocks; blk++) {
-            const int64_t c0 = blk * CHANNEL_BLOCK;
-            const int64_t c1 = c0 + CHANNEL_BLOCK < g->c ? c0 + CHANNEL_BLOCK : g->c;
+        for (int64_t blk = 0; blk < channel_blocks(g); blk++) {
+            const channel_range r = channel_block(g, blk);
+            const int64_t c0 = r.lo, c1 = r.hi;
             for (int64_t c = c0; c < c1; c++)
                 out[c] = 0;
             for (int64_t n = 0; n < g->n; n++) {
@@ -286,11 +301,10 @@ static void step_grad_sums(const sgad_ctx *ctx, const bn_geom *g, const float *m
 {
     const int threads = sgad__par_threads(ctx, g->n * g->c * g->s);
     if (g->s == 1) {
-        const int64_t blocks = (g->c + CHANNEL_BLOCK - 1) / CHANNEL_BLOCK;
 #pragma omp parallel for num_threads(threads) schedule(static)
-        for (int64_t blk = 0; blk < blocks; blk++) {
-            const int64_t c0 = blk * CHANNEL_BLOCK;
-            const int64_t c1 = c0 + CHANNEL_BLOCK < g->c ? c0 + CHANNEL_BLOCK : g->c;
+        for (int64_t blk = 0; blk < channel_blocks(g); blk++) {
+            const channel_range r = channel_block(g, blk);
+            const int64_t c0 = r.lo, c1 = r.hi;
             for (int64_t c = c0; c < c1; c++)
                 sum_dy[c] = sum_dyx[c] = 0;
             for (int64_t n = 0; n < g->n; n++) {
