@@ -201,29 +201,18 @@ static void step_normalise(const batchnorm *bn, const bn_geom *g, const float *m
         }
 }
 
-static sgad_status ensure_stats(batchnorm *bn, int64_t need)
+/* Grows *p (a buffer of *cap elements of `size` bytes) to hold need;
+ * the old contents are not kept. */
+static sgad_status grow_buffer(sgad_ctx *ctx, void **p, int64_t *cap, int64_t need, size_t size)
 {
-    if (bn->stats_cap >= need)
+    if (*cap >= need)
         return SGAD_OK;
-    float *p = sgad__alloc(bn->base.ctx, (size_t)need * sizeof *p);
-    if (!p)
+    void *q = sgad__alloc(ctx, (size_t)need * size);
+    if (!q)
         return SGAD_E_NOMEM;
-    sgad__free(bn->base.ctx, bn->stats);
-    bn->stats = p;
-    bn->stats_cap = need;
-    return SGAD_OK;
-}
-
-static sgad_status ensure_moments(batchnorm *bn, int64_t need)
-{
-    if (bn->moments_cap >= need)
-        return SGAD_OK;
-    double *p = sgad__alloc(bn->base.ctx, (size_t)need * sizeof *p);
-    if (!p)
-        return SGAD_E_NOMEM;
-    sgad__free(bn->base.ctx, bn->moments);
-    bn->moments = p;
-    bn->moments_cap = need;
+    sgad__free(ctx, *p);
+    *p = q;
+    *cap = need;
     return SGAD_OK;
 }
 
@@ -245,10 +234,12 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
     SGAD__CHECK(l->ctx, !l->training || g.n * g.s > 1, SGAD_E_SHAPE,
                 "%s in training needs more than 1 value per channel, got batch %lld",
                 sgad_layer_kind_name(l->ops->kind), (long long)g.n);
-    SGAD__TRY(ensure_stats(bn, 2 * steps * C));
+    SGAD__TRY(grow_buffer(l->ctx, (void **)&bn->stats, &bn->stats_cap, 2 * steps * C,
+                          sizeof *bn->stats));
     bn->moment_steps = 0;
     if (l->training)
-        SGAD__TRY(ensure_moments(bn, 2 * steps * C));
+        SGAD__TRY(grow_buffer(l->ctx, (void **)&bn->moments, &bn->moments_cap, 2 * steps * C,
+                              sizeof *bn->moments));
     float *mean = bn->stats, *invstd = bn->stats + steps * C;
     for (int64_t t = 0; t < steps; t++) {
         float *mt = mean + t * C, *it = invstd + t * C;
