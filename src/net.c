@@ -338,7 +338,8 @@ static sgad_status reserve_grads(sgad_net *net)
 }
 
 /* Points the outputs kept in the gradient buffers at the buffers' current
- * places, in the order reserve_all gave them out. */
+ * places: they take turns, so that a layer never reads and writes the same
+ * one. Called after every fetch of the buffers. */
 static void repoint_shared(sgad_net *net)
 {
     int turn = 0;
@@ -349,20 +350,19 @@ static void repoint_shared(sgad_net *net)
         }
 }
 
-/* Points an activation at a gradient buffer, freeing what it owned. */
-static void share_buf(sgad_ctx *ctx, net_buf *b, float *grad, const sgad__shape *shape)
+/* Marks an activation as kept in a gradient buffer (repoint_shared says
+ * which), freeing what it owned. */
+static void share_buf(sgad_ctx *ctx, net_buf *b)
 {
     if (!b->shared)
         sgad__free(ctx, b->data);
-    b->data = grad;
+    b->data = NULL;
     b->cap = 0;
     b->shared = 1;
-    b->shape = *shape;
 }
 
 /* Sizes every buffer for input shape `in` (shapes already inferred). In
- * training, outputs no backward reads go to the gradient buffers, taking
- * turns so that a layer never reads and writes the same one. */
+ * training, outputs no backward reads go to the gradient buffers. */
 static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad__shape *shapes)
 {
     SGAD__TRY(buf_reserve(net->ctx, &net->input, in));
@@ -372,12 +372,10 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
         net->acts[i].shape = shapes[i];
     if (share)
         SGAD__TRY(reserve_grads(net)); /* sized from the shapes just set */
-    int turn = 0;
     for (int i = 0; i < net->nlayers; i++) {
         net_buf *b = &net->acts[i];
         if (share && !output_read_back(net, i)) {
-            share_buf(net->ctx, b, net->grad[turn], &shapes[i]);
-            turn ^= 1;
+            share_buf(net->ctx, b);
             continue;
         }
         if (b->shared) {
@@ -387,6 +385,7 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
         }
         SGAD__TRY(buf_reserve(net->ctx, b, &shapes[i]));
     }
+    repoint_shared(net);
     return SGAD_OK;
 }
 
