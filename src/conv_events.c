@@ -158,7 +158,7 @@ sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
         sgad__events ev;
         SGAD__TRY(sgad__patch_events(ctx, 5, g, nb, x + b0 * g->c * hw, &ev));
-        sgad__planes_to_rows(ctx, nb, out_ch, P, dy + b0 * out_ch * P, rows);
+        sgad__planes_to_rows(ctx, nb, out_ch, P, out_ch, dy + b0 * out_ch * P, rows);
         sgad__events_outer(ctx, &ev, out_ch, rows, panels);
     }
     sgad__panels_add_to_weight(ctx, out_ch, ckk, panels, dw);

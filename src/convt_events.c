@@ -195,12 +195,7 @@ sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom 
     memset(gl, 0, (size_t)(in_ch * kk * out) * sizeof *gl);
     for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (int64_t b = 0; b < nb; b++)
-            for (int64_t pix = 0; pix < hw; pix++)
-                for (int64_t o = 0; o < ld; o++)
-                    dyl[(b * hw + pix) * ld + o] =
-                        o < out ? dy[((b0 + b) * out + o) * hw + pix] : 0.0f;
+        sgad__planes_to_rows(ctx, nb, out, hw, ld, dy + b0 * out * hw, dyl);
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int64_t c = 0; c < in_ch; c++) {
             spike *sp = lists + (int64_t)sgad__thread_index() * chunk * P;

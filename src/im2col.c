@@ -172,14 +172,16 @@ void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64
 }
 
 void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
-                          const float *src, float *dst)
+                          int64_t ld, const float *src, float *dst)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * c * p)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * ld * p)) schedule(static)
     for (int64_t b = 0; b < batch; b++)
         for (int64_t j = 0; j < p; j++) {
             const float *restrict s = src + b * c * p + j;
-            float *restrict d = dst + (b * p + j) * c;
+            float *restrict d = dst + (b * p + j) * ld;
             for (int64_t i = 0; i < c; i++)
                 d[i] = s[i * p];
+            for (int64_t i = c; i < ld; i++)
+                d[i] = 0.0f;
         }
 }

@@ -39,9 +39,10 @@ void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int
 void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                             const float *src, const float *bias, float *dst);
 
-/* [B][C][P] -> [B][P][C]. */
+/* [B][C][P] -> [B][P][ld]: each row holds the C values, then zeros up to
+ * ld >= C (padding for kernels that read whole vector panels). */
 void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
-                          const float *src, float *dst);
+                          int64_t ld, const float *src, float *dst);
 
 /* Samples per chunk so that a [rows, B*cols_per_sample] float buffer stays
  * under the chunk budget (at least 1). */
