@@ -36,11 +36,12 @@ void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64
     const int one = small_output(m, n) || sgad__in_parallel();
     bli_rntm_set_num_threads(one ? 1 : ctx->threads, &rntm);
     /* BLIS 0.9's small-matrix ("sup") kernels, which take thin products,
-     * load past an operand's edge: valgrind saw a transposed convolution's
-     * weight gradient read hundreds of bytes beyond its 16-row operand,
-     * far more than any fixed slack, and a large operand ends near the end
-     * of its mapping. The packing path reads exactly the operands'
-     * elements; it costs some speed on thin products (docs/bench.md). */
+     * load past an operand's edge: valgrind saw transposed-convolution
+     * products read hundreds of bytes beyond their operands (into the next
+     * heap block, also with BLIS on one thread), far more than any fixed
+     * slack, and a large operand ends near the end of its mapping. The
+     * packing path reads exactly the operands' elements; it costs some
+     * speed on thin products (docs/bench.md). */
     bli_rntm_set_l3_sup(false, &rntm);
     bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
                  trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, m, n, k, &alpha, (float *)a, lda, 1,
