@@ -20,6 +20,7 @@ typedef struct batchnorm {
     float *weight, *bias, *running_mean, *running_var;
     float *stats;         /* per (t, c): mean at [t*C + c], 1/std after T*C */
     int64_t stats_cap;    /* floats allocated in stats */
+    int64_t stats_steps;  /* steps T of the last forward (0: none yet) */
     int fwd_training;     /* mode of the last forward */
     double *acc;          /* per-channel accumulators, 2*C + 2 */
     double count;         /* values per channel in the last training forward's batch */
@@ -184,6 +185,16 @@ static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, const float *x,
     return SGAD_OK;
 }
 
+/* Channel c's y = (x - mean) * invstd * weight + bias as x * scale + shift.
+ * Forward and sgad__batchnorm_affine both take the factors from here, so a
+ * neuron that recomputes the output gets the same bits. */
+static void channel_affine(const batchnorm *bn, float mean, float invstd, int64_t c,
+                           float *scale, float *shift)
+{
+    *scale = invstd * bn->weight[c];
+    *shift = bn->bias[c] - mean * *scale;
+}
+
 /* y = (x - mean) * invstd * weight + bias for one time step. */
 static void step_normalise(const batchnorm *bn, const bn_geom *g, const float *mean,
                            const float *invstd, const float *x, float *y)
@@ -192,8 +203,8 @@ static void step_normalise(const batchnorm *bn, const bn_geom *g, const float *m
     num_threads(sgad__par_threads(bn->base.ctx, g->n * g->c * g->s))
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t c = 0; c < g->c; c++) {
-            const float scale = invstd[c] * bn->weight[c];
-            const float shift = bn->bias[c] - mean[c] * scale;
+            float scale, shift;
+            channel_affine(bn, mean[c], invstd[c], c, &scale, &shift);
             const float *p = x + (n * g->c + c) * g->s;
             float *q = y + (n * g->c + c) * g->s;
             for (int64_t s = 0; s < g->s; s++)
@@ -263,11 +274,29 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
         step_normalise(bn, &g, mt, it, x + t * step_len, y + t * step_len);
     }
     bn->fwd_training = l->training;
+    bn->stats_steps = steps;
     if (l->training) {
         bn->moment_steps = steps;
         bn->moment_repeats = bn->repeats;
     }
     return SGAD_OK;
+}
+
+int sgad__batchnorm_affine(const sgad_layer *l, int64_t steps, int64_t channels, float *scale,
+                           float *shift)
+{
+    if (l->ops->kind != SGAD_LAYER_BATCHNORM1D && l->ops->kind != SGAD_LAYER_BATCHNORM2D)
+        return 0;
+    const batchnorm *bn = (const batchnorm *)l;
+    const int64_t C = bn->channels;
+    if (bn->stats_steps != steps || C != channels)
+        return 0;
+    const float *mean = bn->stats, *invstd = bn->stats + steps * C;
+    for (int64_t t = 0; t < steps; t++)
+        for (int64_t c = 0; c < C; c++)
+            channel_affine(bn, mean[t * C + c], invstd[t * C + c], c, &scale[t * C + c],
+                           &shift[t * C + c]);
+    return 1;
 }
 
 sgad_status sgad__batchnorm_replay(sgad_layer *l)

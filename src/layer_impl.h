@@ -96,6 +96,22 @@ void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats);
  * Default off. */
 void sgad__neuron_set_shared_input(sgad_layer *l, int on);
 
+/* For a batch-norm layer of `channels` channels whose last forward ran on
+ * `steps` time steps: fills scale and shift ([steps][channels] each) such
+ * that input value x of channel c at step t gave x * scale[t*C + c] +
+ * shift[t*C + c], bit for bit, and returns 1. Returns 0 (nothing written)
+ * for other kinds, channel or step counts. Valid until the layer's next
+ * forward or a change of its weight or bias. */
+int sgad__batchnorm_affine(const sgad_layer *l, int64_t steps, int64_t channels, float *scale,
+                           float *shift);
+
+/* For a LIF or IF neuron (no-op for other kinds): with `norm` (a batch
+ * norm, or NULL to undo), backward takes x as the batch norm's input of
+ * the same shape and recomputes the neuron's input from it with
+ * sgad__batchnorm_affine, so that the net need not keep the batch norm's
+ * output (net.c). Forward is unchanged. */
+void sgad__neuron_set_input_norm(sgad_layer *l, const sgad_layer *norm);
+
 /* For a batch-norm layer (no-op for other kinds): applies the running-
  * statistics updates of its last training forward once more, exactly as
  * running that forward again would. SGAD_E_STATE without one. */
@@ -106,6 +122,13 @@ sgad_status sgad__batchnorm_replay(sgad_layer *l);
  * parameters unchanged (only batch norms' running statistics move), and
  * leaves its activations as they are. */
 sgad_status sgad__net_replay_forward(sgad_net *net);
+
+/* sgad_net_forward keeping only the outputs of layers keep_from.. (and
+ * the last): the others take turns in the context's gradient buffers, as
+ * in training, so an inference pass allocates nothing per layer. For
+ * sampling; at least layer 1 on. */
+sgad_status sgad__net_forward_lean(sgad_net *net, const sgad_tensor *x, sgad_tensor *y,
+                                   int keep_from);
 
 /* sgad_net_backward computing dx only: no parameter gradient of the net
  * is computed or changed. For the critic's backward in G's update, where

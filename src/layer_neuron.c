@@ -18,6 +18,7 @@ typedef struct neuron {
     float tau, v_th, v_reset, alpha;
     int reset_mode, detach_reset, decay_input, surrogate;
     int shared_input; /* the input holds one step, read at every step */
+    const sgad_layer *input_norm; /* backward's x is this batch norm's input */
 } neuron;
 
 static sgad_status same_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -158,29 +159,43 @@ static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const floa
 #define ALWAYS_INLINE inline
 #endif
 
+/* A batch norm's output recomputed from its input (input_norm): element
+ * j of step t is x * scale[t*C + c] + shift[t*C + c], channel c = j / S % C. */
+typedef struct norm_map {
+    const float *scale, *shift;
+    int64_t C, S;
+} norm_map;
+
 /* BPTT over elements [j0, j0 + len) with h as T x BLOCK scratch. Callers
  * pass the surrogate kind as a constant, so each kind gets its own loop.
  * With a shared input (one step read at every step), x has one step and
- * dx gets the gradient summed over the steps. */
+ * dx gets the gradient summed over the steps. With a map, x is a batch
+ * norm's input and the neuron's input is recomputed from it. */
 static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate, int64_t T,
                                                  int64_t M, int64_t j0, int64_t len,
-                                                 const float *x, const float *dy, float *dx,
-                                                 float *h)
+                                                 const norm_map *map, const float *x,
+                                                 const float *dy, float *dx, float *h)
 {
     const charge q = charge_of(n);
     const reset r = reset_of(n);
     const float vth = n->v_th, v_reset = n->v_reset, alpha = n->alpha;
     const int64_t x_step = n->shared_input ? 0 : M;
     float v[BLOCK], gv[BLOCK];
+    int32_t ch[BLOCK]; /* channels of the elements, with a map */
     for (int64_t j = 0; j < len; j++) {
         v[j] = initial_v(n);
         gv[j] = 0.0f;
         if (n->shared_input)
             dx[j0 + j] = 0.0f;
+        if (map)
+            ch[j] = (int32_t)((j0 + j) / map->S % map->C);
     }
     for (int64_t t = 0; t < T; t++)
         for (int64_t j = 0; j < len; j++) {
-            const float ht = q.a * v[j] + q.b * x[t * x_step + j0 + j] + q.c;
+            float xt = x[t * x_step + j0 + j];
+            if (map)
+                xt = xt * map->scale[t * map->C + ch[j]] + map->shift[t * map->C + ch[j]];
+            const float ht = q.a * v[j] + q.b * xt + q.c;
             h[t * BLOCK + j] = ht;
             v[j] = after_spike(r, ht, ht > vth);
         }
@@ -204,20 +219,42 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
 }
 
 static void spiking_backward_block(const neuron *n, int64_t T, int64_t M, int64_t j0,
-                                   int64_t len, const float *x, const float *dy, float *dx,
-                                   float *h)
+                                   int64_t len, const norm_map *map, const float *x,
+                                   const float *dy, float *dx, float *h)
 {
     switch (n->surrogate) {
     case SGAD_SURROGATE_SIGMOID:
-        spiking_block_backward(n, SGAD_SURROGATE_SIGMOID, T, M, j0, len, x, dy, dx, h);
+        spiking_block_backward(n, SGAD_SURROGATE_SIGMOID, T, M, j0, len, map, x, dy, dx, h);
         break;
     case SGAD_SURROGATE_TRIANGLE:
-        spiking_block_backward(n, SGAD_SURROGATE_TRIANGLE, T, M, j0, len, x, dy, dx, h);
+        spiking_block_backward(n, SGAD_SURROGATE_TRIANGLE, T, M, j0, len, map, x, dy, dx, h);
         break;
     default:
-        spiking_block_backward(n, SGAD_SURROGATE_ATAN, T, M, j0, len, x, dy, dx, h);
+        spiking_block_backward(n, SGAD_SURROGATE_ATAN, T, M, j0, len, map, x, dy, dx, h);
         break;
     }
+}
+
+/* The input_norm's factors for input shape [T, N, C, ...], in scratch
+ * slot 2 (free during a spiking backward). */
+static sgad_status norm_map_of(const neuron *n, const sgad__shape *in, norm_map *map)
+{
+    sgad_ctx *ctx = n->base.ctx;
+    const int64_t T = in->dims[0], C = in->ndim > 2 ? in->dims[2] : 0;
+    float *tab = sgad__scratch(ctx, 2, (size_t)(2 * T * (C > 0 ? C : 1)) * sizeof *tab);
+    if (!tab)
+        return SGAD_E_NOMEM;
+    SGAD__CHECK(ctx, C > 0 && sgad__batchnorm_affine(n->input_norm, T, C, tab, tab + T * C),
+                SGAD_E_STATE, "%s backward: the batch norm before it has not run forward on "
+                "this input, so its output cannot be recomputed",
+                sgad_layer_kind_name(n->base.ops->kind));
+    map->scale = tab;
+    map->shift = tab + T * C;
+    map->C = C;
+    map->S = 1;
+    for (int i = 3; i < in->ndim; i++)
+        map->S *= in->dims[i];
+    return SGAD_OK;
 }
 
 static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const float *x,
@@ -230,6 +267,11 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
     const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T;
     if (l->ops->kind == SGAD_LAYER_MP)
         return mp_backward(n, T, M, dy, dx);
+    norm_map map_store, *map = NULL;
+    if (n->input_norm && !n->shared_input) {
+        map = &map_store;
+        SGAD__TRY(norm_map_of(n, in, map));
+    }
     const int threads = sgad__par_threads(l->ctx, T * M);
     float *h = sgad__scratch(l->ctx, 3, (size_t)(threads * T * BLOCK) * sizeof *h);
     if (!h)
@@ -238,7 +280,7 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t j0 = b * BLOCK, len = M - j0 < BLOCK ? M - j0 : BLOCK;
-        spiking_backward_block(n, T, M, j0, len, x, dy, dx,
+        spiking_backward_block(n, T, M, j0, len, map, x, dy, dx,
                                h + (int64_t)sgad__thread_index() * T * BLOCK);
     }
     return SGAD_OK;
@@ -259,6 +301,12 @@ void sgad__neuron_set_shared_input(sgad_layer *l, int on)
 {
     if (l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF)
         ((neuron *)l)->shared_input = on;
+}
+
+void sgad__neuron_set_input_norm(sgad_layer *l, const sgad_layer *norm)
+{
+    if (l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF)
+        ((neuron *)l)->input_norm = norm;
 }
 
 static sgad_status neuron_set(sgad_layer *l, sgad_option option, double value)

@@ -23,7 +23,14 @@
  * statistics once per step as before (sgad__batchnorm_set_repeats). A run
  * that ends in front of a LIF or IF neuron is not repeated at all: the
  * neuron reads the one step at every step and sums its input gradient
- * over the steps itself (sgad__neuron_set_shared_input). */
+ * over the steps itself (sgad__neuron_set_shared_input).
+ *
+ * In training, a batch norm's output read only by a LIF or IF neuron is
+ * not kept either: the neuron's backward recomputes it, a block at a time,
+ * from the batch norm's input (which the batch norm's own backward keeps)
+ * with the per-channel factors of its last forward
+ * (sgad__neuron_set_input_norm). In SGAD's generator that is the two
+ * largest tensors kept in training. */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +44,8 @@ typedef struct net_buf {
     int shared;  /* data is a gradient buffer, overwritten later */
     int compact; /* data holds one time step of `shape` (inside a run) */
     int run_end; /* last layer of a run: computed on one step, then repeated */
+    int recomputed; /* a batch norm's output not kept: the neuron after it
+                       recomputes it from the batch norm's input */
 } net_buf;
 
 typedef struct net_param_ref {
@@ -54,6 +63,8 @@ struct sgad_net {
     int nparams, param_cap;
     net_param_ref *params;
     int has_forward;
+    int keep_from;          /* > 0: a lean forward keeps only the outputs
+                               from this layer on (sgad__net_forward_lean) */
     sgad_tensor out_view;   /* borrowed view of the last output */
 };
 
@@ -306,6 +317,23 @@ static void mark_runs(sgad_net *net)
     }
 }
 
+static int is_batchnorm(const sgad_layer *l)
+{
+    return l->ops->kind == SGAD_LAYER_BATCHNORM1D || l->ops->kind == SGAD_LAYER_BATCHNORM2D;
+}
+
+/* Whether layer i is a batch norm whose output a spiking neuron can
+ * recompute in backward: both see all T steps (outside a run), so the
+ * batch norm's factors are per step. mark_runs has run. */
+static int norm_recomputable(const sgad_net *net, int i)
+{
+    if (i + 1 >= net->nlayers || !is_batchnorm(net->layers[i]) ||
+        !is_spiking_neuron(net->layers[i + 1]))
+        return 0;
+    const net_buf *in = i ? &net->acts[i - 1] : &net->input;
+    return !in->compact && !net->acts[i].compact && !net->acts[i].run_end;
+}
+
 static int all_training(const sgad_net *net)
 {
     for (int i = 0; i < net->nlayers; i++)
@@ -361,12 +389,25 @@ static void share_buf(sgad_ctx *ctx, net_buf *b)
     b->shared = 1;
 }
 
-/* Sizes every buffer for input shape `in` (shapes already inferred). In
- * training, outputs no backward reads go to the gradient buffers. */
+/* Whether the coming forward keeps layer i's output in a buffer of its
+ * own: in training if a backward reads it and no neuron recomputes it, in
+ * a lean forward from keep_from on, otherwise always. */
+static int keeps_output(const sgad_net *net, int i, int training)
+{
+    if (i == net->nlayers - 1)
+        return 1;
+    if (net->keep_from > 0)
+        return i >= net->keep_from;
+    return !training || (!net->acts[i].recomputed && output_read_back(net, i));
+}
+
+/* Sizes every buffer for input shape `in` (shapes already inferred).
+ * Outputs not kept go to the gradient buffers. */
 static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad__shape *shapes)
 {
     SGAD__TRY(buf_reserve(net->ctx, &net->input, in));
-    const int share = all_training(net);
+    const int training = all_training(net) && net->keep_from == 0;
+    const int share = training || net->keep_from > 0;
     mark_runs(net);
     for (int i = 0; i < net->nlayers; i++)
         net->acts[i].shape = shapes[i];
@@ -374,7 +415,8 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
         SGAD__TRY(reserve_grads(net)); /* sized from the shapes just set */
     for (int i = 0; i < net->nlayers; i++) {
         net_buf *b = &net->acts[i];
-        if (share && !output_read_back(net, i)) {
+        b->recomputed = training && norm_recomputable(net, i);
+        if (!keeps_output(net, i, training)) {
             share_buf(net->ctx, b);
             continue;
         }
@@ -482,6 +524,17 @@ sgad_status sgad_net_forward(sgad_net *net, const sgad_tensor *x, sgad_tensor *y
     return SGAD_OK;
 }
 
+sgad_status sgad__net_forward_lean(sgad_net *net, const sgad_tensor *x, sgad_tensor *y,
+                                   int keep_from)
+{
+    if (!net)
+        return SGAD_E_INVALID_ARG;
+    net->keep_from = keep_from < 1 ? 1 : keep_from;
+    const sgad_status s = sgad_net_forward(net, x, y);
+    net->keep_from = 0;
+    return s;
+}
+
 const sgad_tensor *sgad_net_output(const sgad_net *net)
 {
     return net && net->has_forward ? &net->out_view : NULL;
@@ -520,8 +573,9 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
     SGAD__CHECK(net->ctx, dst != NULL, SGAD_E_INVALID_ARG, "%s: dst is NULL", fn);
     SGAD__TRY(find_activation(net, fn, layer, &b));
     SGAD__CHECK(net->ctx, !b->shared, SGAD_E_STATE,
-                "%s: layer %d's output is not kept in training, since no backward pass reads "
-                "it; run the forward in evaluation mode (sgad_net_set_training 0) to see it",
+                "%s: layer %d's output was not kept by the last forward (in training, no "
+                "backward reads it; sampling keeps only the last outputs); run a forward in "
+                "evaluation mode (sgad_net_set_training 0) to see it",
                 fn, layer);
     const int64_t n = sgad__shape_numel(&b->shape);
     SGAD__CHECK(net->ctx, dst->numel == n, SGAD_E_SHAPE,
@@ -562,10 +616,16 @@ static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, f
             memcpy(grad_in, grad_out, (size_t)sgad__shape_numel(&shape) * sizeof *grad_in);
         return SGAD_OK;
     }
+    const float *x = in->data;
+    if (in->recomputed) { /* a neuron after a batch norm: x is the norm's input */
+        x = i > 1 ? net->acts[i - 2].data : net->input.data;
+        sgad__neuron_set_input_norm(net->layers[i], net->layers[i - 1]);
+    }
     enter_run(net, i, in, 1);
-    const sgad_status s = sgad__layer_backward_raw(net->layers[i], &shape, in->data, out->data,
+    const sgad_status s = sgad__layer_backward_raw(net->layers[i], &shape, x, out->data,
                                                    grad_out, grad_in);
     enter_run(net, i, in, 0);
+    sgad__neuron_set_input_norm(net->layers[i], NULL);
     return s;
 }
 

@@ -3,6 +3,7 @@
  * scores read back for the paper's Fig. 5. */
 #include <string.h>
 
+#include "layer_impl.h"
 #include "trainer_impl.h"
 
 /* Index of G's last attention-scored decoder, or -1. */
@@ -59,7 +60,11 @@ sgad_status sgad_trainer_sample_ex(sgad_trainer *t, const sgad_tensor *z, sgad_t
     SGAD__TRY(sgad_net_set_training(t->g, 0));
     if (use_ema)
         sgad__copies_swap(&t->ema);
-    sgad_status s = sgad_net_forward(t->g, z, images);
+    /* only the decoder's input is read back (read_steps), so the rest
+     * need no buffers of their own */
+    const int keep_from =
+        steps || scores ? find_decoder(t->g) - 1 : sgad_net_layer_count(t->g) - 1;
+    sgad_status s = sgad__net_forward_lean(t->g, z, images, keep_from);
     if (s == SGAD_OK && (steps || scores))
         s = read_steps(t, fn, steps, scores);
     if (use_ema)

@@ -446,6 +446,138 @@ START_TEST(nets_of_a_context_share_gradient_buffers)
 }
 END_TEST
 
+/* linear(5->12) bn1d(12) lif linear(12->3). In training the batch norm's
+ * output is read only by the LIF, which recomputes it in backward. */
+static sgad_net *norm_lif_net(sgad_ctx *ctx)
+{
+    sgad_net *net = NULL;
+    sgad_layer *l = NULL;
+    ASSERT_OK(ctx, sgad_net_create(ctx, &net));
+    add(ctx, net, sgad_linear_create(ctx, 5, 12, 1, &l), &l);
+    add(ctx, net, sgad_batchnorm1d_create(ctx, 12, &l), &l);
+    add(ctx, net, sgad_lif_create(ctx, &l), &l);
+    add(ctx, net, sgad_linear_create(ctx, 12, 3, 1, &l), &l);
+    return net;
+}
+
+/* dx, then every parameter gradient, in one malloc'd array of *n floats. */
+static float *gather_grads(sgad_net *net, const sgad_tensor *dx, int64_t *n)
+{
+    int64_t total = sgad_tensor_numel(dx);
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *g;
+        ck_assert_int_eq(sgad_net_param(net, i, NULL, NULL, &g), SGAD_OK);
+        total += g ? sgad_tensor_numel(g) : 0;
+    }
+    float *out = malloc((size_t)total * sizeof *out), *p = out;
+    ck_assert_ptr_nonnull(out);
+    memcpy(p, sgad_tensor_data(dx), (size_t)sgad_tensor_numel(dx) * sizeof *p);
+    p += sgad_tensor_numel(dx);
+    for (int i = 0; i < sgad_net_param_count(net); i++) {
+        sgad_tensor *g;
+        ck_assert_int_eq(sgad_net_param(net, i, NULL, NULL, &g), SGAD_OK);
+        if (g) {
+            memcpy(p, sgad_tensor_data(g), (size_t)sgad_tensor_numel(g) * sizeof *p);
+            p += sgad_tensor_numel(g);
+        }
+    }
+    *n = total;
+    return out;
+}
+
+/* The net's layers run one by one through the public layer calls, every
+ * output kept, as the reference for the net's own bookkeeping. */
+static void chain_backward(sgad_ctx *ctx, sgad_net *net, sgad_tensor *x, const sgad_tensor *dy,
+                           sgad_tensor *dx)
+{
+    enum { MAX_LAYERS = 8 };
+    const int nl = sgad_net_layer_count(net);
+    ck_assert(nl <= MAX_LAYERS);
+    sgad_tensor *acts[MAX_LAYERS + 1] = {x}, *grads[MAX_LAYERS + 1] = {dx};
+    for (int i = 0; i < nl; i++) {
+        int nd;
+        int64_t dims[SGAD_MAX_DIMS];
+        ASSERT_OK(ctx, sgad_net_activation_dims(net, i, &nd, dims));
+        ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, dims, &acts[i + 1]));
+        ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, dims, &grads[i + 1]));
+        ASSERT_OK(ctx, sgad_layer_forward(sgad_net_layer(net, i), acts[i], acts[i + 1]));
+    }
+    memcpy(sgad_tensor_data(grads[nl]), sgad_tensor_data(dy),
+           (size_t)sgad_tensor_numel(dy) * sizeof(float));
+    for (int i = nl - 1; i >= 0; i--)
+        ASSERT_OK(ctx, sgad_layer_backward(sgad_net_layer(net, i), acts[i], acts[i + 1],
+                                           grads[i + 1], grads[i]));
+    for (int i = 1; i <= nl; i++) {
+        sgad_tensor_free(acts[i]);
+        sgad_tensor_free(grads[i]);
+    }
+}
+
+/* A batch norm's output read only by a LIF is not kept in training: the
+ * LIF's backward recomputes it from the batch norm's input. The gradients
+ * are bit for bit those of the layers run one by one with every output
+ * kept, for batch norm 1d and 2d. */
+static sgad_tensor *tensor_like(sgad_ctx *ctx, const sgad_tensor *t)
+{
+    int64_t dims[SGAD_MAX_DIMS];
+    for (int i = 0; i < sgad_tensor_ndim(t); i++)
+        dims[i] = sgad_tensor_dim(t, i);
+    sgad_tensor *out = NULL;
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, sgad_tensor_ndim(t), dims, &out));
+    return out;
+}
+
+static void check_norm_recomputed(sgad_ctx *ctx, sgad_net *net, int norm_layer, sgad_tensor *x,
+                                  sgad_tensor *y, uint64_t seed)
+{
+    sgad_tensor *dx = tensor_like(ctx, x), *dy = tensor_like(ctx, y), *bn_out = NULL;
+    int nd;
+    int64_t dims[SGAD_MAX_DIMS];
+    uint64_t state = seed;
+    tu_fill_uniform(sgad_tensor_data(x), sgad_tensor_numel(x), -3, 3, &state);
+    tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1, 1, &state);
+    ASSERT_OK(ctx, sgad_net_forward(net, x, y));
+    ASSERT_OK(ctx, sgad_net_activation_dims(net, norm_layer, &nd, dims));
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, dims, &bn_out));
+    ASSERT_STATUS(SGAD_E_STATE, sgad_net_activation(net, norm_layer, bn_out));
+    sgad_net_zero_grad(net);
+    ASSERT_OK(ctx, sgad_net_backward(net, dy, dx));
+    int64_t n1, n2;
+    float *by_net = gather_grads(net, dx, &n1);
+    sgad_net_zero_grad(net);
+    chain_backward(ctx, net, x, dy, dx);
+    float *by_layers = gather_grads(net, dx, &n2);
+    ck_assert_int_eq(n1, n2);
+    ck_assert_msg(memcmp(by_net, by_layers, (size_t)n1 * sizeof *by_net) == 0,
+                  "gradients with the recomputed batch-norm output differ");
+    double norm = 0;
+    for (int64_t i = 0; i < n1; i++)
+        norm += fabs(by_net[i]);
+    ck_assert(norm > 0);
+    free(by_net);
+    free(by_layers);
+    sgad_tensor_free(dx);
+    sgad_tensor_free(dy);
+    sgad_tensor_free(bn_out);
+}
+
+START_TEST(batch_norm_outputs_are_recomputed_in_backward)
+{
+    sgad_ctx *ctx = tu_ctx(26);
+    sgad_net *dense = norm_lif_net(ctx), *conv = pooled_net(ctx, SPIKING | WITH_BN);
+    sgad_tensor *x1 = tu_tensor(ctx, 3, 4, 5, 0), *y1 = tu_tensor(ctx, 3, 4, 3, 0);
+    sgad_tensor *x2 = tu_tensor(ctx, 3, 4, 1, 6, 6, 0), *y2 = tu_tensor(ctx, 3, 4, 3, 0);
+    check_norm_recomputed(ctx, dense, 1, x1, y1, 31);
+    check_norm_recomputed(ctx, conv, 1, x2, y2, 32);
+    sgad_tensor *all[] = {x1, y1, x2, y2};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sgad_tensor_free(all[i]);
+    sgad_net_free(dense);
+    sgad_net_free(conv);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
 Suite *suite_net(void)
 {
     Suite *s = suite_create("net");
@@ -461,6 +593,7 @@ Suite *suite_net(void)
     tcase_add_test(tc, adopt_takes_ownership_only_on_success);
     tcase_add_test(tc, zero_grad_and_accumulation);
     tcase_add_test(tc, nets_of_a_context_share_gradient_buffers);
+    tcase_add_test(tc, batch_norm_outputs_are_recomputed_in_backward);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -279,6 +279,59 @@ START_TEST(firing_rates_per_layer)
 }
 END_TEST
 
+/* Sampling keeps only G's last outputs (the rest take turns in the
+ * context's gradient buffers): the images are bit for bit those of G's
+ * own evaluation forward, which keeps every output, and training goes on
+ * from the same state afterwards. */
+START_TEST(sampling_matches_an_evaluation_forward)
+{
+    const int T = 3, N = 4;
+    rig r = make_rig(SGAD_MODEL_SGAD, T);
+    sgad_tensor *z = tu_tensor(r.ctx, 1, N, 15, 0);
+    sgad_tensor *img = tu_tensor(r.ctx, 1, N, 1, 28, 28, 0);
+    sgad_tensor *want = tu_tensor(r.ctx, 1, N, 1, 28, 28, 0);
+    sgad_tensor *spikes = tu_tensor(r.ctx, T, N, 128, 7, 7, 0);
+    uint64_t state = 9;
+    tu_fill_uniform(sgad_tensor_data(z), N * 15, -2, 2, &state);
+    ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+    /* An untrained G's running variances (near 1) leave its LIFs silent in
+     * evaluation and its images constant; small ones make it spike. */
+    for (int i = 0; i < sgad_net_param_count(r.g); i++) {
+        const char *name;
+        sgad_tensor *v;
+        ASSERT_OK(r.ctx, sgad_net_param(r.g, i, &name, &v, NULL));
+        if (strstr(name, "running_var"))
+            for (int64_t j = 0; j < sgad_tensor_numel(v); j++)
+                sgad_tensor_data(v)[j] = 1e-4f;
+    }
+    ASSERT_OK(r.ctx, sgad_trainer_sample(r.t, z, img));
+    /* the reshaped spikes of G (layer 7) were not kept by the sampling */
+    ASSERT_STATUS(SGAD_E_STATE, sgad_net_activation(r.g, 7, spikes));
+    ASSERT_OK(r.ctx, sgad_net_set_training(r.g, 0));
+    ASSERT_OK(r.ctx, sgad_net_forward(r.g, z, want));
+    ASSERT_OK(r.ctx, sgad_net_activation(r.g, 7, spikes));
+    ASSERT_OK(r.ctx, sgad_net_set_training(r.g, 1));
+    ck_assert(memcmp(sgad_tensor_data(img), sgad_tensor_data(want), N * 784 * sizeof(float)) == 0);
+    double spread = 0;
+    for (int i = 1; i < N * 784; i++)
+        spread += fabs(sgad_tensor_data(img)[i] - sgad_tensor_data(img)[0]);
+    double fired = 0;
+    for (int64_t i = 0; i < sgad_tensor_numel(spikes); i++)
+        fired += sgad_tensor_data(spikes)[i];
+    ck_assert_msg(spread > 0 && fired > 0, "spread %g, spikes %g: a constant image", spread, fired);
+    ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+    ASSERT_OK(r.ctx, sgad_trainer_sample(r.t, z, img));
+    ASSERT_OK(r.ctx, sgad_net_set_training(r.g, 0));
+    ASSERT_OK(r.ctx, sgad_net_forward(r.g, z, want));
+    ASSERT_OK(r.ctx, sgad_net_set_training(r.g, 1));
+    ck_assert(memcmp(sgad_tensor_data(img), sgad_tensor_data(want), N * 784 * sizeof(float)) == 0);
+    sgad_tensor *all[] = {z, img, want, spikes};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sgad_tensor_free(all[i]);
+    free_rig(&r);
+}
+END_TEST
+
 /* The scores and inputs rebuild the image by Eq. 6: V_t = (1 - s_x) V_{t-1} + s_x X_t. */
 START_TEST(sample_reports_decoder_steps_and_scores)
 {
@@ -424,6 +477,7 @@ Suite *suite_trainer_options(void)
     tcase_add_test(tc, ema_averages_g_and_samples_with_it);
     tcase_add_test(tc, firing_rates_per_layer);
     tcase_add_test(tc, sample_reports_decoder_steps_and_scores);
+    tcase_add_test(tc, sampling_matches_an_evaluation_forward);
     tcase_add_test(tc, option_errors);
     tcase_add_test(tc, net_activations_read_back);
     tcase_add_test(tc, seeded_latents_are_standard_normal_and_reproducible);
