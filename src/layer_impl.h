@@ -112,6 +112,18 @@ int sgad__batchnorm_affine(const sgad_layer *l, int64_t steps, int64_t channels,
  * output (net.c). Forward is unchanged. */
 void sgad__neuron_set_input_norm(sgad_layer *l, const sgad_layer *norm);
 
+/* For a LIF or IF neuron (no-op for other kinds): with k > 0, forward
+ * writes its spikes averaged over k x k windows with stride k (as
+ * sgad_avgpool2d_create(k, k, 0) would, same bits) instead of the spikes,
+ * and backward takes dy of that pooled shape. The input must be [T, N, C,
+ * H, W] with k dividing H and W. A net sets it around its own calls to
+ * fuse a neuron with the pooling after it (net.c); 0 undoes it. */
+void sgad__neuron_set_output_pool(sgad_layer *l, int64_t k);
+
+/* For an average pool with a k x k window, stride k and no padding: k;
+ * 0 for other pools and kinds. */
+int64_t sgad__avgpool_window(const sgad_layer *l);
+
 /* For a batch-norm layer (no-op for other kinds): applies the running-
  * statistics updates of its last training forward once more, exactly as
  * running that forward again would. SGAD_E_STATE without one. */

@@ -19,6 +19,7 @@ typedef struct neuron {
     int reset_mode, detach_reset, decay_input, surrogate;
     int shared_input; /* the input holds one step, read at every step */
     const sgad_layer *input_norm; /* backward's x is this batch norm's input */
+    int64_t pool_k;   /* > 0: output averaged over k x k windows, stride k */
 } neuron;
 
 static sgad_status same_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -77,10 +78,12 @@ static inline float after_spike(reset r, float h, int fired)
 
 /* Forward of the elements [j0, j1) over all T steps, with their membranes
  * in v; returns the number of spikes. Step t of the input is at x + t *
- * x_step (x_step 0: one step shared by all). */
-static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t M, int64_t x_step,
-                                     int64_t j0, int64_t j1, const float *restrict x,
-                                     float *restrict v, float *restrict y)
+ * x_step (x_step 0: one step shared by all); element j of step t's output
+ * at y + t * y_step + j - y_base. */
+static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t x_step, int64_t y_step,
+                                     int64_t y_base, int64_t j0, int64_t j1,
+                                     const float *restrict x, float *restrict v,
+                                     float *restrict y)
 {
     const charge q = charge_of(n);
     const reset r = reset_of(n);
@@ -90,7 +93,7 @@ static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t M, int6
         v[j] = v0;
     for (int64_t t = 0; t < T; t++) {
         const float *restrict xt = x + t * x_step;
-        float *restrict yt = y + t * M;
+        float *restrict yt = y + t * y_step - y_base;
         int32_t fired = 0; /* at most one block per step: no overflow */
         for (int64_t j = j0; j < j1; j++) {
             const float h = q.a * v[j] + q.b * xt[j] + q.c;
@@ -107,6 +110,68 @@ static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t M, int6
 /* Elements per forward block: a block's membranes (16 KiB) stay in L1 while
  * the T steps stream past. */
 #define FWD_BLOCK 4096
+
+/* The output pooled inside the neuron (pool_k = k): an average pool with a
+ * k x k window and stride k over [T, N, C, H, W] with k dividing H and W,
+ * so that a net need not hold the spikes, the largest tensor of a spiking
+ * conv net, nor their gradient. Work goes by bands of k image rows, which
+ * no window crosses. */
+typedef struct pool_map {
+    int64_t k, w;  /* window and image width */
+    int64_t step;  /* pooled values per step */
+    float inv;     /* 1 / k^2, as the pooling layer scales */
+} pool_map;
+
+static pool_map pool_map_of(const neuron *n, const sgad__shape *in)
+{
+    const int64_t k = n->pool_k, M = sgad__shape_numel(in) / in->dims[0];
+    const pool_map p = {k, in->dims[4], M / (k * k), 1.0f / (float)(k * k)};
+    return p;
+}
+
+/* Window sums of bands [u0, u1) from their spikes s ([T][len], len the
+ * bands' elements), in the pooling layer's order. */
+static void pool_bands(const pool_map *p, int64_t T, int64_t u0, int64_t u1, const float *s,
+                       float *y)
+{
+    const int64_t band = p->k * p->w, ow = p->w / p->k, len = (u1 - u0) * band;
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t u = u0; u < u1; u++) {
+            const float *src = s + t * len + (u - u0) * band;
+            float *dst = y + t * p->step + u * ow;
+            for (int64_t ox = 0; ox < ow; ox++) {
+                float sum = 0.0f;
+                for (int64_t i = 0; i < p->k; i++)
+                    for (int64_t j = 0; j < p->k; j++)
+                        sum += src[i * p->w + ox * p->k + j];
+                dst[ox] = sum * p->inv;
+            }
+        }
+}
+
+static sgad_status pooled_forward(const neuron *n, const sgad__shape *in, const float *x,
+                                  float *v, float *y, int64_t *spikes_out)
+{
+    const pool_map p = pool_map_of(n, in);
+    const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T, band = p.k * p.w;
+    const int64_t per = band < FWD_BLOCK ? FWD_BLOCK / band : 1, bands = M / band;
+    const int64_t tasks = (bands + per - 1) / per;
+    const int threads = sgad__par_threads(n->base.ctx, T * M);
+    float *s = sgad__scratch(n->base.ctx, 3, (size_t)(threads * T * per * band) * sizeof *s);
+    if (!s)
+        return SGAD_E_NOMEM;
+    int64_t spikes = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : spikes)
+    for (int64_t b = 0; b < tasks; b++) {
+        const int64_t u0 = b * per, u1 = u0 + per < bands ? u0 + per : bands;
+        float *mine = s + (int64_t)sgad__thread_index() * T * per * band;
+        spikes += spiking_forward_range(n, T, n->shared_input ? 0 : M, (u1 - u0) * band,
+                                        u0 * band, u0 * band, u1 * band, x, v, mine);
+        pool_bands(&p, T, u0, u1, mine, y);
+    }
+    *spikes_out = spikes;
+    return SGAD_OK;
+}
 
 static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const float *x,
                                   float *y)
@@ -127,11 +192,21 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
     }
     const int64_t blocks = (M + FWD_BLOCK - 1) / FWD_BLOCK;
     int64_t spikes = 0;
+    if (n->pool_k) {
+        SGAD__CHECK(l->ctx, in->ndim == 5 && in->dims[3] % n->pool_k == 0 &&
+                                in->dims[4] % n->pool_k == 0,
+                    SGAD_E_SHAPE, "%s: pooling inside the neuron needs [T, N, C, H, W] with "
+                    "H and W multiples of %lld", sgad_layer_kind_name(l->ops->kind),
+                    (long long)n->pool_k);
+        SGAD__TRY(pooled_forward(n, in, x, v, y, &spikes));
+    } else {
 #pragma omp parallel for num_threads(sgad__par_threads(l->ctx, T * M)) schedule(static) \
     reduction(+ : spikes)
-    for (int64_t b = 0; b < blocks; b++) {
-        const int64_t j0 = b * FWD_BLOCK, j1 = j0 + FWD_BLOCK < M ? j0 + FWD_BLOCK : M;
-        spikes += spiking_forward_range(n, T, M, n->shared_input ? 0 : M, j0, j1, x, v, y);
+        for (int64_t b = 0; b < blocks; b++) {
+            const int64_t j0 = b * FWD_BLOCK, j1 = j0 + FWD_BLOCK < M ? j0 + FWD_BLOCK : M;
+            spikes += spiking_forward_range(n, T, n->shared_input ? 0 : M, M, 0, j0, j1, x, v,
+                                            y);
+        }
     }
     l->has_rate = 1;
     l->firing_rate = (double)spikes / (double)(T * M);
@@ -173,15 +248,17 @@ typedef struct norm_map {
  * norm's input and the neuron's input is recomputed from it. */
 static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate, int64_t T,
                                                  int64_t M, int64_t j0, int64_t len,
-                                                 const norm_map *map, const float *x,
-                                                 const float *dy, float *dx, float *h)
+                                                 const norm_map *map, const pool_map *pool,
+                                                 const float *x, const float *dy, float *dx,
+                                                 float *h)
 {
     const charge q = charge_of(n);
     const reset r = reset_of(n);
     const float vth = n->v_th, v_reset = n->v_reset, alpha = n->alpha;
     const int64_t x_step = n->shared_input ? 0 : M;
     float v[BLOCK], gv[BLOCK];
-    int32_t ch[BLOCK]; /* channels of the elements, with a map */
+    int32_t ch[BLOCK];     /* channels of the elements, with a map */
+    int64_t window[BLOCK]; /* pooled value each element went into, with a pool */
     for (int64_t j = 0; j < len; j++) {
         v[j] = initial_v(n);
         gv[j] = 0.0f;
@@ -189,6 +266,9 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
             dx[j0 + j] = 0.0f;
         if (map)
             ch[j] = (int32_t)((j0 + j) / map->S % map->C);
+        if (pool) /* rows counted across planes: k divides H */
+            window[j] = (j0 + j) / pool->w / pool->k * (pool->w / pool->k) +
+                        (j0 + j) % pool->w / pool->k;
     }
     for (int64_t t = 0; t < T; t++)
         for (int64_t j = 0; j < len; j++) {
@@ -206,7 +286,7 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
             /* dV_t/dH_t with S held fixed, and dV_t/dS_t for attached resets. */
             const float dv_dh = hard ? 1.0f - s : 1.0f;
             const float dv_ds = hard ? v_reset - ht : -vth;
-            float ds = dy[t * M + j0 + j];
+            float ds = pool ? dy[t * pool->step + window[j]] * pool->inv : dy[t * M + j0 + j];
             if (attached)
                 ds += gv[j] * dv_ds;
             const float dh = gv[j] * dv_dh + ds * sgad__surrogate(surrogate, alpha, ht - vth);
@@ -219,18 +299,21 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
 }
 
 static void spiking_backward_block(const neuron *n, int64_t T, int64_t M, int64_t j0,
-                                   int64_t len, const norm_map *map, const float *x,
-                                   const float *dy, float *dx, float *h)
+                                   int64_t len, const norm_map *map, const pool_map *pool,
+                                   const float *x, const float *dy, float *dx, float *h)
 {
     switch (n->surrogate) {
     case SGAD_SURROGATE_SIGMOID:
-        spiking_block_backward(n, SGAD_SURROGATE_SIGMOID, T, M, j0, len, map, x, dy, dx, h);
+        spiking_block_backward(n, SGAD_SURROGATE_SIGMOID, T, M, j0, len, map, pool, x, dy, dx,
+                               h);
         break;
     case SGAD_SURROGATE_TRIANGLE:
-        spiking_block_backward(n, SGAD_SURROGATE_TRIANGLE, T, M, j0, len, map, x, dy, dx, h);
+        spiking_block_backward(n, SGAD_SURROGATE_TRIANGLE, T, M, j0, len, map, pool, x, dy, dx,
+                               h);
         break;
     default:
-        spiking_block_backward(n, SGAD_SURROGATE_ATAN, T, M, j0, len, map, x, dy, dx, h);
+        spiking_block_backward(n, SGAD_SURROGATE_ATAN, T, M, j0, len, map, pool, x, dy, dx,
+                               h);
         break;
     }
 }
@@ -272,6 +355,8 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
         map = &map_store;
         SGAD__TRY(norm_map_of(n, in, map));
     }
+    const pool_map pool_store = n->pool_k ? pool_map_of(n, in) : (pool_map){0, 0, 0, 0.0f};
+    const pool_map *pool = n->pool_k ? &pool_store : NULL;
     const int threads = sgad__par_threads(l->ctx, T * M);
     float *h = sgad__scratch(l->ctx, 3, (size_t)(threads * T * BLOCK) * sizeof *h);
     if (!h)
@@ -280,7 +365,7 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t j0 = b * BLOCK, len = M - j0 < BLOCK ? M - j0 : BLOCK;
-        spiking_backward_block(n, T, M, j0, len, map, x, dy, dx,
+        spiking_backward_block(n, T, M, j0, len, map, pool, x, dy, dx,
                                h + (int64_t)sgad__thread_index() * T * BLOCK);
     }
     return SGAD_OK;
@@ -301,6 +386,12 @@ void sgad__neuron_set_shared_input(sgad_layer *l, int on)
 {
     if (l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF)
         ((neuron *)l)->shared_input = on;
+}
+
+void sgad__neuron_set_output_pool(sgad_layer *l, int64_t k)
+{
+    if (l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF)
+        ((neuron *)l)->pool_k = k;
 }
 
 void sgad__neuron_set_input_norm(sgad_layer *l, const sgad_layer *norm)

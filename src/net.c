@@ -30,7 +30,14 @@
  * from the batch norm's input (which the batch norm's own backward keeps)
  * with the per-channel factors of its last forward
  * (sgad__neuron_set_input_norm). In SGAD's generator that is the two
- * largest tensors kept in training. */
+ * largest tensors kept in training.
+ *
+ * And in training a LIF or IF neuron followed by an average pool whose
+ * windows tile the image (k x k, stride k) writes the pooled output
+ * itself, and takes the pooled gradient in backward
+ * (sgad__neuron_set_output_pool): the spikes and their gradient, the
+ * largest tensors of SGAD's discriminator, are never written, and the
+ * pooling layer's own forward and backward are skipped. */
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +53,8 @@ typedef struct net_buf {
     int run_end; /* last layer of a run: computed on one step, then repeated */
     int recomputed; /* a batch norm's output not kept: the neuron after it
                        recomputes it from the batch norm's input */
+    int fused_pool; /* a neuron's output never written: the neuron pools it
+                       into the next layer's (an average pool's) output */
 } net_buf;
 
 typedef struct net_param_ref {
@@ -334,6 +343,17 @@ static int norm_recomputable(const sgad_net *net, int i)
     return !in->compact && !net->acts[i].compact && !net->acts[i].run_end;
 }
 
+/* Whether layer i is a spiking neuron that can pool its output into layer
+ * i + 1's (see the top). Shapes are set. */
+static int pool_fusable(const sgad_net *net, int i)
+{
+    if (i + 1 >= net->nlayers || !is_spiking_neuron(net->layers[i]))
+        return 0;
+    const int64_t k = sgad__avgpool_window(net->layers[i + 1]);
+    const sgad__shape *s = &net->acts[i].shape;
+    return k > 0 && s->ndim == 5 && s->dims[3] % k == 0 && s->dims[4] % k == 0;
+}
+
 static int all_training(const sgad_net *net)
 {
     for (int i = 0; i < net->nlayers; i++)
@@ -372,7 +392,7 @@ static void repoint_shared(sgad_net *net)
 {
     int turn = 0;
     for (int i = 0; i < net->nlayers; i++)
-        if (net->acts[i].shared) {
+        if (net->acts[i].shared && !net->acts[i].fused_pool) {
             net->acts[i].data = net->grad[turn];
             turn ^= 1;
         }
@@ -398,7 +418,8 @@ static int keeps_output(const sgad_net *net, int i, int training)
         return 1;
     if (net->keep_from > 0)
         return i >= net->keep_from;
-    return !training || (!net->acts[i].recomputed && output_read_back(net, i));
+    const net_buf *b = &net->acts[i];
+    return !training || (!b->recomputed && !b->fused_pool && output_read_back(net, i));
 }
 
 /* Sizes every buffer for input shape `in` (shapes already inferred).
@@ -416,6 +437,7 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
     for (int i = 0; i < net->nlayers; i++) {
         net_buf *b = &net->acts[i];
         b->recomputed = training && norm_recomputable(net, i);
+        b->fused_pool = training && pool_fusable(net, i);
         if (!keeps_output(net, i, training)) {
             share_buf(net->ctx, b);
             continue;
@@ -467,9 +489,15 @@ static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
         memcpy(out->data, in->data, (size_t)sgad__shape_numel(&shape) * sizeof(float));
         return SGAD_OK;
     }
+    float *y = out->data;
+    if (out->fused_pool) { /* the neuron writes the pooling's output */
+        y = net->acts[i + 1].data;
+        sgad__neuron_set_output_pool(net->layers[i], sgad__avgpool_window(net->layers[i + 1]));
+    }
     enter_run(net, i, in, 1);
-    const sgad_status s = sgad__layer_forward_raw(net->layers[i], &shape, in->data, out->data);
+    const sgad_status s = sgad__layer_forward_raw(net->layers[i], &shape, in->data, y);
     enter_run(net, i, in, 0);
+    sgad__neuron_set_output_pool(net->layers[i], 0);
     SGAD__TRY(s);
     if (out->run_end)
         repeat_first_step(out->data, out->shape.dims[0],
@@ -498,6 +526,8 @@ static sgad_status run_forward(sgad_net *net, const char *fn, const sgad_tensor 
         s = forward_layer(net, i, cur);
         if (s != SGAD_OK)
             return blame_layer(net, fn, i, s);
+        if (net->acts[i].fused_pool)
+            i++; /* the pooling's output is written */
         cur = &net->acts[i];
     }
     return SGAD_OK;
@@ -621,11 +651,14 @@ static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, f
         x = i > 1 ? net->acts[i - 2].data : net->input.data;
         sgad__neuron_set_input_norm(net->layers[i], net->layers[i - 1]);
     }
+    if (out->fused_pool) /* grad_out is the pooling's output gradient */
+        sgad__neuron_set_output_pool(net->layers[i], sgad__avgpool_window(net->layers[i + 1]));
     enter_run(net, i, in, 1);
     const sgad_status s = sgad__layer_backward_raw(net->layers[i], &shape, x, out->data,
                                                    grad_out, grad_in);
     enter_run(net, i, in, 0);
     sgad__neuron_set_input_norm(net->layers[i], NULL);
+    sgad__neuron_set_output_pool(net->layers[i], 0);
     return s;
 }
 
@@ -681,6 +714,8 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
     const int stop = dx ? 0 : first_trained_layer(net);
     for (int i = net->nlayers - 1; i >= stop; i--) {
         const net_buf *out = &net->acts[i];
+        if (i > 0 && net->acts[i - 1].fused_pool)
+            continue; /* a pooling done by the neuron before it */
         if (out->run_end) {
             const int64_t steps = out->shape.dims[0];
             float *one = net->grad[other_buffer(held)];

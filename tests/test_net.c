@@ -513,10 +513,12 @@ static void chain_backward(sgad_ctx *ctx, sgad_net *net, sgad_tensor *x, const s
     }
 }
 
-/* A batch norm's output read only by a LIF is not kept in training: the
- * LIF's backward recomputes it from the batch norm's input. The gradients
- * are bit for bit those of the layers run one by one with every output
- * kept, for batch norm 1d and 2d. */
+/* In training, a batch norm's output read only by a LIF is not kept (the
+ * LIF's backward recomputes it from the batch norm's input), and a LIF
+ * followed by a 2x2 pooling pools its spikes itself, never writing them.
+ * The gradients are bit for bit those of the layers run one by one with
+ * every output kept: batch norm 1d and 2d, and images whose side the
+ * window divides (fused) or not (pooled by the pooling layer). */
 static sgad_tensor *tensor_like(sgad_ctx *ctx, const sgad_tensor *t)
 {
     int64_t dims[SGAD_MAX_DIMS];
@@ -549,7 +551,7 @@ static void check_norm_recomputed(sgad_ctx *ctx, sgad_net *net, int norm_layer, 
     float *by_layers = gather_grads(net, dx, &n2);
     ck_assert_int_eq(n1, n2);
     ck_assert_msg(memcmp(by_net, by_layers, (size_t)n1 * sizeof *by_net) == 0,
-                  "gradients with the recomputed batch-norm output differ");
+                  "the net's gradients differ from those of its layers run one by one");
     double norm = 0;
     for (int64_t i = 0; i < n1; i++)
         norm += fabs(by_net[i]);
@@ -561,15 +563,17 @@ static void check_norm_recomputed(sgad_ctx *ctx, sgad_net *net, int norm_layer, 
     sgad_tensor_free(bn_out);
 }
 
-START_TEST(batch_norm_outputs_are_recomputed_in_backward)
+START_TEST(norm_outputs_recomputed_and_spikes_pooled_in_place)
 {
     sgad_ctx *ctx = tu_ctx(26);
     sgad_net *dense = norm_lif_net(ctx), *conv = pooled_net(ctx, SPIKING | WITH_BN);
     sgad_tensor *x1 = tu_tensor(ctx, 3, 4, 5, 0), *y1 = tu_tensor(ctx, 3, 4, 3, 0);
     sgad_tensor *x2 = tu_tensor(ctx, 3, 4, 1, 6, 6, 0), *y2 = tu_tensor(ctx, 3, 4, 3, 0);
+    sgad_tensor *odd = tu_tensor(ctx, 3, 4, 1, 7, 7, 0); /* 5x5 spikes: not fused */
     check_norm_recomputed(ctx, dense, 1, x1, y1, 31);
     check_norm_recomputed(ctx, conv, 1, x2, y2, 32);
-    sgad_tensor *all[] = {x1, y1, x2, y2};
+    check_norm_recomputed(ctx, conv, 1, odd, y2, 33);
+    sgad_tensor *all[] = {x1, y1, x2, y2, odd};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sgad_tensor_free(all[i]);
     sgad_net_free(dense);
@@ -593,7 +597,7 @@ Suite *suite_net(void)
     tcase_add_test(tc, adopt_takes_ownership_only_on_success);
     tcase_add_test(tc, zero_grad_and_accumulation);
     tcase_add_test(tc, nets_of_a_context_share_gradient_buffers);
-    tcase_add_test(tc, batch_norm_outputs_are_recomputed_in_backward);
+    tcase_add_test(tc, norm_outputs_recomputed_and_spikes_pooled_in_place);
     suite_add_tcase(s, tc);
     return s;
 }
