@@ -37,12 +37,20 @@
  * itself, and takes the pooled gradient in backward
  * (sgad__neuron_set_output_pool): the spikes and their gradient, the
  * largest tensors of SGAD's discriminator, are never written, and the
- * pooling layer's own forward and backward are skipped. */
+ * pooling layer's own forward and backward are skipped.
+ *
+ * Spike-valued outputs (spikes, pooled spikes, reshapes of either) that a
+ * linear or convolution layer reads are kept in training as bytes
+ * (spike_codes.h): that layer reads the floats in forward from a gradient
+ * buffer, and in backward, where it reads them for its parameter
+ * gradients only, they are unpacked into the buffer its input gradient
+ * then overwrites (backward_packed). */
 #include <stdio.h>
 #include <string.h>
 
 #include "layer_impl.h"
 #include "parallel.h"
+#include "spike_codes.h"
 
 typedef struct net_buf {
     sgad__shape shape;
@@ -55,6 +63,11 @@ typedef struct net_buf {
                        recomputes it from the batch norm's input */
     int fused_pool; /* a neuron's output never written: the neuron pools it
                        into the next layer's (an average pool's) output */
+    int levels;     /* > 0: values lie on the grid of 1/levels in [0, 1] */
+    int packed;     /* kept as bytes in codes; data holds the floats only
+                       until the next layer's forward (a gradient buffer) */
+    uint8_t *codes;
+    int64_t codes_cap;
 } net_buf;
 
 typedef struct net_param_ref {
@@ -98,6 +111,7 @@ void sgad_net_free(sgad_net *net)
         sgad_layer_free(net->layers[i]);
         if (!net->acts[i].shared)
             sgad__free(ctx, net->acts[i].data);
+        sgad__free(ctx, net->acts[i].codes);
     }
     sgad__free(ctx, net->layers);
     sgad__free(ctx, net->acts);
@@ -354,6 +368,52 @@ static int pool_fusable(const sgad_net *net, int i)
     return k > 0 && s->ndim == 5 && s->dims[3] % k == 0 && s->dims[4] % k == 0;
 }
 
+/* The grid layer i's output lies on (net_buf.levels): 1 for spikes,
+ * k^2 for spikes averaged over k x k windows, a reshape's input's; 0 for
+ * anything else. Earlier layers' levels are set. */
+static int output_levels(const sgad_net *net, int i)
+{
+    const sgad_layer *l = net->layers[i];
+    const int in = i ? net->acts[i - 1].levels : 0;
+    const int64_t k = sgad__avgpool_window(l);
+    if (is_spiking_neuron(l))
+        return 1;
+    if (l->ops->kind == SGAD_LAYER_RESHAPE)
+        return in;
+    if (in == 1 && k > 0 && k * k <= SGAD__CODES_MAX_LEVELS)
+        return (int)(k * k);
+    return 0;
+}
+
+/* Layers whose backward reads x for the parameter gradients only. */
+static int reads_x_for_params_only(const sgad_layer *l)
+{
+    return l->ops->kind == SGAD_LAYER_LINEAR || l->ops->kind == SGAD_LAYER_CONV2D ||
+           l->ops->kind == SGAD_LAYER_CONVT2D;
+}
+
+/* Whether a kept output i goes to bytes: spike valued, all steps held, and
+ * read back only by such a layer. */
+static int packable(const sgad_net *net, int i)
+{
+    const net_buf *b = &net->acts[i];
+    return b->levels > 0 && !b->compact && !b->run_end && i + 1 < net->nlayers &&
+           reads_x_for_params_only(net->layers[i + 1]);
+}
+
+static sgad_status codes_reserve(sgad_ctx *ctx, net_buf *b, int64_t n)
+{
+    if (n <= b->codes_cap)
+        return SGAD_OK;
+    uint8_t *p = sgad__alloc(ctx, (size_t)n);
+    if (!p)
+        return SGAD_E_NOMEM;
+    sgad__free(ctx, b->codes);
+    b->codes = p;
+    b->codes_cap = n;
+    return SGAD_OK;
+}
+
 static int all_training(const sgad_net *net)
 {
     for (int i = 0; i < net->nlayers; i++)
@@ -438,8 +498,16 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
         net_buf *b = &net->acts[i];
         b->recomputed = training && norm_recomputable(net, i);
         b->fused_pool = training && pool_fusable(net, i);
+        b->levels = output_levels(net, i);
+        b->packed = 0;
         if (!keeps_output(net, i, training)) {
             share_buf(net->ctx, b);
+            continue;
+        }
+        if (training && packable(net, i)) {
+            SGAD__TRY(codes_reserve(net->ctx, b, sgad__shape_numel(&shapes[i])));
+            share_buf(net->ctx, b);
+            b->packed = 1;
             continue;
         }
         if (b->shared) {
@@ -529,6 +597,9 @@ static sgad_status run_forward(sgad_net *net, const char *fn, const sgad_tensor 
         if (net->acts[i].fused_pool)
             i++; /* the pooling's output is written */
         cur = &net->acts[i];
+        if (cur->packed)
+            sgad__codes_pack(net->ctx, sgad__shape_numel(&cur->shape), cur->levels, cur->data,
+                             cur->codes);
     }
     return SGAD_OK;
 }
@@ -602,7 +673,7 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(net->ctx, dst != NULL, SGAD_E_INVALID_ARG, "%s: dst is NULL", fn);
     SGAD__TRY(find_activation(net, fn, layer, &b));
-    SGAD__CHECK(net->ctx, !b->shared, SGAD_E_STATE,
+    SGAD__CHECK(net->ctx, !b->shared || b->packed, SGAD_E_STATE,
                 "%s: layer %d's output was not kept by the last forward (in training, no "
                 "backward reads it; sampling keeps only the last outputs); run a forward in "
                 "evaluation mode (sgad_net_set_training 0) to see it",
@@ -611,7 +682,10 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
     SGAD__CHECK(net->ctx, dst->numel == n, SGAD_E_SHAPE,
                 "%s: layer %d made %lld values, dst holds %lld", fn, layer, (long long)n,
                 (long long)dst->numel);
-    memcpy(dst->data, b->data, (size_t)buf_numel(b, &b->shape) * sizeof(float));
+    if (b->packed)
+        sgad__codes_unpack(net->ctx, n, b->levels, b->codes, dst->data);
+    else
+        memcpy(dst->data, b->data, (size_t)buf_numel(b, &b->shape) * sizeof(float));
     if (b->compact)
         repeat_first_step(dst->data, b->shape.dims[0], n / b->shape.dims[0]);
     return SGAD_OK;
@@ -636,7 +710,32 @@ static void sum_steps(const sgad_ctx *ctx, int64_t steps, int64_t n, const float
     }
 }
 
-static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, float *grad_in)
+/* Backward of layer i, whose input was kept as bytes. The floats come
+ * back in `spare`, the gradient buffer grad_out is not in (which grad_in
+ * may be): first the parameter gradients, which read them, then the input
+ * gradient, which does not (reads_x_for_params_only) and may overwrite
+ * them; x is NULL there, so that a layer breaking that rule fails loudly
+ * in the tests rather than reading garbage. */
+static sgad_status backward_packed(sgad_net *net, int i, const sgad__shape *shape,
+                                   const float *grad_out, float *grad_in, float *spare)
+{
+    sgad_layer *l = net->layers[i];
+    const net_buf *in = &net->acts[i - 1], *out = &net->acts[i];
+    if (!l->input_grad_only) {
+        sgad__codes_unpack(net->ctx, sgad__shape_numel(shape), in->levels, in->codes, spare);
+        SGAD__TRY(sgad__layer_backward_raw(l, shape, spare, out->data, grad_out, NULL));
+    }
+    if (!grad_in)
+        return SGAD_OK;
+    const int only = l->input_grad_only;
+    l->input_grad_only = 1;
+    const sgad_status s = sgad__layer_backward_raw(l, shape, NULL, out->data, grad_out, grad_in);
+    l->input_grad_only = only;
+    return s;
+}
+
+static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, float *grad_in,
+                                  float *spare)
 {
     const net_buf *in = i ? &net->acts[i - 1] : &net->input, *out = &net->acts[i];
     const sgad__shape shape = layer_input_shape(net, i, in);
@@ -646,6 +745,8 @@ static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, f
             memcpy(grad_in, grad_out, (size_t)sgad__shape_numel(&shape) * sizeof *grad_in);
         return SGAD_OK;
     }
+    if (in->packed)
+        return backward_packed(net, i, &shape, grad_out, grad_in, spare);
     const float *x = in->data;
     if (in->recomputed) { /* a neuron after a batch norm: x is the norm's input */
         x = i > 1 ? net->acts[i - 2].data : net->input.data;
@@ -724,7 +825,8 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
             held = other_buffer(held);
         }
         float *grad_in = i > stop ? net->grad[other_buffer(held)] : (dx ? dx->data : NULL);
-        const sgad_status s = backward_layer(net, i, grad_out, grad_in);
+        const sgad_status s =
+            backward_layer(net, i, grad_out, grad_in, net->grad[other_buffer(held)]);
         if (s != SGAD_OK)
             return blame_layer(net, fn, i, s);
         grad_out = grad_in;

@@ -71,6 +71,14 @@ START_TEST(unread_outputs_are_not_kept_in_training)
     ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(ctx), "evaluation mode"));
     ASSERT_STATUS(SGAD_E_STATE, sgad_net_activation(net, 2, flat));
     ASSERT_OK(ctx, sgad_net_activation(net, 3, flat)); /* the linear layer reads it */
+    /* kept as bytes, it reads back as pooled spikes: multiples of 1/4 */
+    int pooled_nonzero = 0;
+    for (int64_t i = 0; i < sgad_tensor_numel(flat); i++) {
+        const float v = sgad_tensor_data(flat)[i];
+        ck_assert(v >= 0.0f && v <= 1.0f && v * 4.0f == (float)(int)(v * 4.0f));
+        pooled_nonzero += v > 0.0f;
+    }
+    ck_assert(pooled_nonzero > 0);
     int nd;
     int64_t dims[SGAD_MAX_DIMS];
     ASSERT_OK(ctx, sgad_net_activation_dims(net, 1, &nd, dims));
@@ -513,12 +521,14 @@ static void chain_backward(sgad_ctx *ctx, sgad_net *net, sgad_tensor *x, const s
     }
 }
 
-/* In training, a batch norm's output read only by a LIF is not kept (the
- * LIF's backward recomputes it from the batch norm's input), and a LIF
- * followed by a 2x2 pooling pools its spikes itself, never writing them.
- * The gradients are bit for bit those of the layers run one by one with
- * every output kept: batch norm 1d and 2d, and images whose side the
- * window divides (fused) or not (pooled by the pooling layer). */
+/* In training a net saves memory three ways: a batch norm's output read
+ * only by a LIF is not kept (the LIF's backward recomputes it from the
+ * batch norm's input); a LIF followed by a 2x2 pooling pools its spikes
+ * itself, never writing them; spikes and pooled spikes that a linear
+ * layer reads back are kept as bytes. The gradients are bit for bit those
+ * of the layers run one by one with every output kept: batch norm 1d and
+ * 2d, and images whose side the window divides (fused) or not (pooled by
+ * the pooling layer). */
 static sgad_tensor *tensor_like(sgad_ctx *ctx, const sgad_tensor *t)
 {
     int64_t dims[SGAD_MAX_DIMS];
@@ -563,7 +573,7 @@ static void check_norm_recomputed(sgad_ctx *ctx, sgad_net *net, int norm_layer, 
     sgad_tensor_free(bn_out);
 }
 
-START_TEST(norm_outputs_recomputed_and_spikes_pooled_in_place)
+START_TEST(memory_savers_leave_gradients_unchanged)
 {
     sgad_ctx *ctx = tu_ctx(26);
     sgad_net *dense = norm_lif_net(ctx), *conv = pooled_net(ctx, SPIKING | WITH_BN);
@@ -597,7 +607,7 @@ Suite *suite_net(void)
     tcase_add_test(tc, adopt_takes_ownership_only_on_success);
     tcase_add_test(tc, zero_grad_and_accumulation);
     tcase_add_test(tc, nets_of_a_context_share_gradient_buffers);
-    tcase_add_test(tc, norm_outputs_recomputed_and_spikes_pooled_in_place);
+    tcase_add_test(tc, memory_savers_leave_gradients_unchanged);
     suite_add_tcase(s, tc);
     return s;
 }
