@@ -21,6 +21,7 @@ typedef struct batchnorm {
     float *stats;         /* per (t, c): mean at [t*C + c], 1/std after T*C */
     int64_t stats_cap;    /* floats allocated in stats */
     int64_t stats_steps;  /* steps T of the last forward (0: none yet) */
+    int stats_only;       /* forward writes no output (sgad__batchnorm_set_stats_only) */
     int fwd_training;     /* mode of the last forward */
     double *acc;          /* per-channel accumulators, 2*C + 2 */
     double count;         /* values per channel in the last training forward's batch */
@@ -271,7 +272,8 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
                 it[c] = (float)(1.0 / sqrt((double)bn->running_var[c] + bn->eps));
             }
         }
-        step_normalise(bn, &g, mt, it, x + t * step_len, y + t * step_len);
+        if (!bn->stats_only)
+            step_normalise(bn, &g, mt, it, x + t * step_len, y + t * step_len);
     }
     bn->fwd_training = l->training;
     bn->stats_steps = steps;
@@ -432,6 +434,12 @@ static void bn_destroy(sgad_layer *l)
     sgad__free(l->ctx, bn->stats);
     sgad__free(l->ctx, bn->acc);
     sgad__free(l->ctx, bn->moments);
+}
+
+void sgad__batchnorm_set_stats_only(sgad_layer *l, int on)
+{
+    if (l->ops->kind == SGAD_LAYER_BATCHNORM1D || l->ops->kind == SGAD_LAYER_BATCHNORM2D)
+        ((batchnorm *)l)->stats_only = on;
 }
 
 void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats)

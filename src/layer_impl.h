@@ -105,11 +105,18 @@ void sgad__neuron_set_shared_input(sgad_layer *l, int on);
 int sgad__batchnorm_affine(const sgad_layer *l, int64_t steps, int64_t channels, float *scale,
                            float *shift);
 
+/* For a batch-norm layer (no-op for other kinds): with `on`, forward
+ * computes and records its statistics (and moves the running ones) but
+ * writes no output; the neuron after it applies them
+ * (sgad__neuron_set_input_norm). A net sets it around its own calls. */
+void sgad__batchnorm_set_stats_only(sgad_layer *l, int on);
+
 /* For a LIF or IF neuron (no-op for other kinds): with `norm` (a batch
- * norm, or NULL to undo), backward takes x as the batch norm's input of
- * the same shape and recomputes the neuron's input from it with
- * sgad__batchnorm_affine, so that the net need not keep the batch norm's
- * output (net.c). Forward is unchanged. */
+ * norm, or NULL to undo), forward and backward take x as the batch norm's
+ * input of the same shape, all T steps, and compute the neuron's input
+ * from it with sgad__batchnorm_affine (the batch norm having run forward
+ * just before), so that the net need not write or keep the batch norm's
+ * output (net.c). */
 void sgad__neuron_set_input_norm(sgad_layer *l, const sgad_layer *norm);
 
 /* For a LIF or IF neuron (no-op for other kinds): with k > 0, forward

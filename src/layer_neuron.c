@@ -10,8 +10,6 @@
 #include "parallel.h"
 #include "surrogate.h"
 
-/* Elements per backward block; the H buffer holds T * BLOCK floats. */
-#define BLOCK 256
 
 typedef struct neuron {
     sgad_layer base;
@@ -76,34 +74,92 @@ static inline float after_spike(reset r, float h, int fired)
     return fired ? spiked : h;
 }
 
-/* Forward of the elements [j0, j1) over all T steps, with their membranes
- * in v; returns the number of spikes. Step t of the input is at x + t *
- * x_step (x_step 0: one step shared by all); element j of step t's output
- * at y + t * y_step + j - y_base. */
-static int64_t spiking_forward_range(const neuron *n, int64_t T, int64_t x_step, int64_t y_step,
-                                     int64_t y_base, int64_t j0, int64_t j1,
-                                     const float *restrict x, float *restrict v,
-                                     float *restrict y)
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+/* A batch norm's output computed from its input (input_norm): element j
+ * of step t is x * scale[t*C + c] + shift[t*C + c], channel c = j / S % C,
+ * the batch norm's own expression (sgad__batchnorm_affine). */
+typedef struct norm_map {
+    const float *scale, *shift;
+    int64_t C, S;
+} norm_map;
+
+/* Where a forward reads and writes: step t of the input at x + t * x_step
+ * (x_step 0: one step shared by all), the batch norm's input with a map;
+ * element j of step t's output at y + t * y_step + j - y_base. */
+typedef struct fwd_io {
+    const float *x;
+    int64_t x_step;
+    float *y;
+    int64_t y_step, y_base;
+    const norm_map *map;
+} fwd_io;
+
+/* One step of elements [j0, j1): charge with xt, fire into yt, reset;
+ * returns the number of spikes. */
+static ALWAYS_INLINE int32_t fire_step(const neuron *n, int64_t j0, int64_t j1,
+                                       const float *restrict xt, float *restrict v,
+                                       float *restrict yt)
 {
     const charge q = charge_of(n);
     const reset r = reset_of(n);
-    const float v0 = initial_v(n), vth = n->v_th;
+    const float vth = n->v_th;
+    int32_t fired = 0; /* at most one block per step: no overflow */
+    for (int64_t j = j0; j < j1; j++) {
+        const float h = q.a * v[j] + q.b * xt[j] + q.c;
+        const int fire = h > vth;
+        fired += fire;
+        v[j] = after_spike(r, h, fire);
+        yt[j] = fire ? 1.0f : 0.0f;
+    }
+    return fired;
+}
+
+/* Elements a mapped forward takes at a time (and a backward block). */
+#define BLOCK 256
+
+/* As spiking_forward_range with a map: BLOCK elements at a time, their
+ * inputs mapped into a small buffer step by step. */
+static int64_t mapped_forward_range(const neuron *n, int64_t T, const fwd_io *io, int64_t j0,
+                                    int64_t j1, float *restrict v)
+{
+    const norm_map *m = io->map;
     int64_t spikes = 0;
+    for (int64_t b0 = j0; b0 < j1; b0 += BLOCK) {
+        const int64_t b1 = b0 + BLOCK < j1 ? b0 + BLOCK : j1;
+        int32_t ch[BLOCK];
+        float xb[BLOCK];
+        for (int64_t j = b0; j < b1; j++)
+            ch[j - b0] = (int32_t)(j / m->S % m->C);
+        for (int64_t t = 0; t < T; t++) {
+            const float *xt = io->x + t * io->x_step, *sc = m->scale + t * m->C;
+            const float *sh = m->shift + t * m->C;
+            for (int64_t j = b0; j < b1; j++)
+                xb[j - b0] = xt[j] * sc[ch[j - b0]] + sh[ch[j - b0]];
+            spikes += fire_step(n, b0, b1, xb - b0, v, io->y + t * io->y_step - io->y_base);
+        }
+    }
+    return spikes;
+}
+
+/* Forward of the elements [j0, j1) over all T steps, with their membranes
+ * in v; returns the number of spikes. */
+static int64_t spiking_forward_range(const neuron *n, int64_t T, const fwd_io *io, int64_t j0,
+                                     int64_t j1, float *restrict v)
+{
+    const float v0 = initial_v(n);
     for (int64_t j = j0; j < j1; j++)
         v[j] = v0;
-    for (int64_t t = 0; t < T; t++) {
-        const float *restrict xt = x + t * x_step;
-        float *restrict yt = y + t * y_step - y_base;
-        int32_t fired = 0; /* at most one block per step: no overflow */
-        for (int64_t j = j0; j < j1; j++) {
-            const float h = q.a * v[j] + q.b * xt[j] + q.c;
-            const int fire = h > vth;
-            fired += fire;
-            v[j] = after_spike(r, h, fire);
-            yt[j] = fire ? 1.0f : 0.0f;
-        }
-        spikes += fired;
-    }
+    if (io->map)
+        return mapped_forward_range(n, T, io, j0, j1, v);
+    int64_t spikes = 0;
+    for (int64_t t = 0; t < T; t++)
+        spikes += fire_step(n, j0, j1, io->x + t * io->x_step, v,
+                            io->y + t * io->y_step - io->y_base);
     return spikes;
 }
 
@@ -150,7 +206,7 @@ static void pool_bands(const pool_map *p, int64_t T, int64_t u0, int64_t u1, con
 }
 
 static sgad_status pooled_forward(const neuron *n, const sgad__shape *in, const float *x,
-                                  float *v, float *y, int64_t *spikes_out)
+                                  const norm_map *map, float *v, float *y, int64_t *spikes_out)
 {
     const pool_map p = pool_map_of(n, in);
     const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T, band = p.k * p.w;
@@ -165,11 +221,37 @@ static sgad_status pooled_forward(const neuron *n, const sgad__shape *in, const 
     for (int64_t b = 0; b < tasks; b++) {
         const int64_t u0 = b * per, u1 = u0 + per < bands ? u0 + per : bands;
         float *mine = s + (int64_t)sgad__thread_index() * T * per * band;
-        spikes += spiking_forward_range(n, T, n->shared_input ? 0 : M, (u1 - u0) * band,
-                                        u0 * band, u0 * band, u1 * band, x, v, mine);
+        const fwd_io io = {x, n->shared_input ? 0 : M, mine, (u1 - u0) * band, u0 * band, map};
+        spikes += spiking_forward_range(n, T, &io, u0 * band, u1 * band, v);
         pool_bands(&p, T, u0, u1, mine, y);
     }
     *spikes_out = spikes;
+    return SGAD_OK;
+}
+
+/* Floats of the input_norm's factors for input shape [T, N, C, ...]. */
+static int64_t norm_table_len(const sgad__shape *in)
+{
+    return 2 * in->dims[0] * (in->ndim > 2 ? in->dims[2] : 1);
+}
+
+/* The input_norm's factors for input shape [T, N, C, ...], written into
+ * tab (norm_table_len floats). */
+static sgad_status norm_map_of(const neuron *n, const sgad__shape *in, float *tab,
+                               norm_map *map)
+{
+    sgad_ctx *ctx = n->base.ctx;
+    const int64_t T = in->dims[0], C = in->ndim > 2 ? in->dims[2] : 0;
+    SGAD__CHECK(ctx, C > 0 && sgad__batchnorm_affine(n->input_norm, T, C, tab, tab + T * C),
+                SGAD_E_STATE, "%s: the batch norm before it has not run forward on this "
+                "input, so its output cannot be computed",
+                sgad_layer_kind_name(n->base.ops->kind));
+    map->scale = tab;
+    map->shift = tab + T * C;
+    map->C = C;
+    map->S = 1;
+    for (int i = 3; i < in->ndim; i++)
+        map->S *= in->dims[i];
     return SGAD_OK;
 }
 
@@ -178,9 +260,16 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
 {
     const neuron *n = (const neuron *)l;
     const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T;
-    float *v = sgad__scratch(l->ctx, 2, (size_t)M * sizeof *v);
+    /* membranes, then with an input_norm its factors */
+    const int64_t tab = n->input_norm ? norm_table_len(in) : 0;
+    float *v = sgad__scratch(l->ctx, 2, (size_t)(M + tab) * sizeof *v);
     if (!v)
         return SGAD_E_NOMEM;
+    norm_map map_store, *map = NULL;
+    if (n->input_norm) {
+        map = &map_store;
+        SGAD__TRY(norm_map_of(n, in, v + M, map));
+    }
     if (l->ops->kind == SGAD_LAYER_MP) {
         const charge q = charge_of(n);
         for (int64_t j = 0; j < M; j++)
@@ -198,14 +287,14 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
                     SGAD_E_SHAPE, "%s: pooling inside the neuron needs [T, N, C, H, W] with "
                     "H and W multiples of %lld", sgad_layer_kind_name(l->ops->kind),
                     (long long)n->pool_k);
-        SGAD__TRY(pooled_forward(n, in, x, v, y, &spikes));
+        SGAD__TRY(pooled_forward(n, in, x, map, v, y, &spikes));
     } else {
+        const fwd_io io = {x, n->shared_input ? 0 : M, y, M, 0, map};
 #pragma omp parallel for num_threads(sgad__par_threads(l->ctx, T * M)) schedule(static) \
     reduction(+ : spikes)
         for (int64_t b = 0; b < blocks; b++) {
             const int64_t j0 = b * FWD_BLOCK, j1 = j0 + FWD_BLOCK < M ? j0 + FWD_BLOCK : M;
-            spikes += spiking_forward_range(n, T, n->shared_input ? 0 : M, M, 0, j0, j1, x, v,
-                                            y);
+            spikes += spiking_forward_range(n, T, &io, j0, j1, v);
         }
     }
     l->has_rate = 1;
@@ -227,19 +316,6 @@ static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const floa
         }
     return SGAD_OK;
 }
-
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
-
-/* A batch norm's output recomputed from its input (input_norm): element
- * j of step t is x * scale[t*C + c] + shift[t*C + c], channel c = j / S % C. */
-typedef struct norm_map {
-    const float *scale, *shift;
-    int64_t C, S;
-} norm_map;
 
 /* BPTT over elements [j0, j0 + len) with h as T x BLOCK scratch. Callers
  * pass the surrogate kind as a constant, so each kind gets its own loop.
@@ -318,28 +394,6 @@ static void spiking_backward_block(const neuron *n, int64_t T, int64_t M, int64_
     }
 }
 
-/* The input_norm's factors for input shape [T, N, C, ...], in scratch
- * slot 2 (free during a spiking backward). */
-static sgad_status norm_map_of(const neuron *n, const sgad__shape *in, norm_map *map)
-{
-    sgad_ctx *ctx = n->base.ctx;
-    const int64_t T = in->dims[0], C = in->ndim > 2 ? in->dims[2] : 0;
-    float *tab = sgad__scratch(ctx, 2, (size_t)(2 * T * (C > 0 ? C : 1)) * sizeof *tab);
-    if (!tab)
-        return SGAD_E_NOMEM;
-    SGAD__CHECK(ctx, C > 0 && sgad__batchnorm_affine(n->input_norm, T, C, tab, tab + T * C),
-                SGAD_E_STATE, "%s backward: the batch norm before it has not run forward on "
-                "this input, so its output cannot be recomputed",
-                sgad_layer_kind_name(n->base.ops->kind));
-    map->scale = tab;
-    map->shift = tab + T * C;
-    map->C = C;
-    map->S = 1;
-    for (int i = 3; i < in->ndim; i++)
-        map->S *= in->dims[i];
-    return SGAD_OK;
-}
-
 static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const float *x,
                                    const float *y, const float *dy, float *dx)
 {
@@ -351,9 +405,12 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
     if (l->ops->kind == SGAD_LAYER_MP)
         return mp_backward(n, T, M, dy, dx);
     norm_map map_store, *map = NULL;
-    if (n->input_norm && !n->shared_input) {
+    if (n->input_norm) { /* the table in slot 2, free during a spiking backward */
+        float *tab = sgad__scratch(l->ctx, 2, (size_t)norm_table_len(in) * sizeof *tab);
+        if (!tab)
+            return SGAD_E_NOMEM;
         map = &map_store;
-        SGAD__TRY(norm_map_of(n, in, map));
+        SGAD__TRY(norm_map_of(n, in, tab, map));
     }
     const pool_map pool_store = n->pool_k ? pool_map_of(n, in) : (pool_map){0, 0, 0, 0.0f};
     const pool_map *pool = n->pool_k ? &pool_store : NULL;

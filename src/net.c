@@ -25,12 +25,13 @@
  * neuron reads the one step at every step and sums its input gradient
  * over the steps itself (sgad__neuron_set_shared_input).
  *
- * In training, a batch norm's output read only by a LIF or IF neuron is
- * not kept either: the neuron's backward recomputes it, a block at a time,
- * from the batch norm's input (which the batch norm's own backward keeps)
- * with the per-channel factors of its last forward
+ * In training and sampling, a batch norm's output read only by a LIF or IF
+ * neuron is never written: the batch norm's forward only takes its
+ * statistics, and the neuron's forward and backward compute its input, a
+ * block at a time, from the batch norm's input (which the batch norm's own
+ * backward keeps) with the per-channel factors of that forward
  * (sgad__neuron_set_input_norm). In SGAD's generator that is the two
- * largest tensors kept in training.
+ * largest tensors kept in training, and a write and a read of each.
  *
  * And in training a LIF or IF neuron followed by an average pool whose
  * windows tile the image (k x k, stride k) writes the pooled output
@@ -452,7 +453,7 @@ static void repoint_shared(sgad_net *net)
 {
     int turn = 0;
     for (int i = 0; i < net->nlayers; i++)
-        if (net->acts[i].shared && !net->acts[i].fused_pool) {
+        if (net->acts[i].shared && !net->acts[i].fused_pool && !net->acts[i].recomputed) {
             net->acts[i].data = net->grad[turn];
             turn ^= 1;
         }
@@ -496,7 +497,8 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
         SGAD__TRY(reserve_grads(net)); /* sized from the shapes just set */
     for (int i = 0; i < net->nlayers; i++) {
         net_buf *b = &net->acts[i];
-        b->recomputed = training && norm_recomputable(net, i);
+        b->recomputed = (training || (net->keep_from > 0 && i < net->keep_from)) &&
+                        norm_recomputable(net, i);
         b->fused_pool = training && pool_fusable(net, i);
         b->levels = output_levels(net, i);
         b->packed = 0;
@@ -557,15 +559,24 @@ static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
         memcpy(out->data, in->data, (size_t)sgad__shape_numel(&shape) * sizeof(float));
         return SGAD_OK;
     }
+    sgad_layer *l = net->layers[i];
+    const float *x = in->data;
     float *y = out->data;
     if (out->fused_pool) { /* the neuron writes the pooling's output */
         y = net->acts[i + 1].data;
-        sgad__neuron_set_output_pool(net->layers[i], sgad__avgpool_window(net->layers[i + 1]));
+        sgad__neuron_set_output_pool(l, sgad__avgpool_window(net->layers[i + 1]));
+    }
+    sgad__batchnorm_set_stats_only(l, out->recomputed); /* the neuron applies it */
+    if (in->recomputed) { /* a neuron after a batch norm: x is the norm's input */
+        x = i > 1 ? net->acts[i - 2].data : net->input.data;
+        sgad__neuron_set_input_norm(l, net->layers[i - 1]);
     }
     enter_run(net, i, in, 1);
-    const sgad_status s = sgad__layer_forward_raw(net->layers[i], &shape, in->data, y);
+    const sgad_status s = sgad__layer_forward_raw(l, &shape, x, y);
     enter_run(net, i, in, 0);
-    sgad__neuron_set_output_pool(net->layers[i], 0);
+    sgad__neuron_set_output_pool(l, 0);
+    sgad__batchnorm_set_stats_only(l, 0);
+    sgad__neuron_set_input_norm(l, NULL);
     SGAD__TRY(s);
     if (out->run_end)
         repeat_first_step(out->data, out->shape.dims[0],
