@@ -101,8 +101,9 @@ SGAD_API sgad_status sgad_net_activation_dims(const sgad_net *net, int layer, in
  *  inspecting what a layer computed, e.g. a discriminator's activations.
  *  In training mode a net does not keep outputs that no backward pass reads
  *  (e.g. spikes feeding a pooling layer, whose backward needs only the
- *  gradient): for those this returns SGAD_E_STATE; a forward in evaluation
- *  mode keeps every output. */
+ *  gradient) nor a batch norm's output read by a LIF or IF neuron (which
+ *  recomputes it): for those this returns SGAD_E_STATE; a forward in
+ *  evaluation mode keeps every output. */
 SGAD_API sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst);
 
 #ifdef __cplusplus

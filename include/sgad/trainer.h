@@ -205,7 +205,9 @@ SGAD_API sgad_status sgad_trainer_firing_rate(const sgad_trainer *t, int which, 
 SGAD_API sgad_status sgad_draw_latents(sgad_ctx *ctx, uint64_t seed, sgad_tensor *z);
 
 /** Runs G in evaluation mode on z [1, N, latent] into images (G's output
- *  dimensions), then puts G back in training mode. */
+ *  dimensions), then puts G back in training mode. G keeps only its output
+ *  of this run (sgad_net_activation refuses the others with SGAD_E_STATE;
+ *  run sgad_net_forward in evaluation mode to inspect them). */
 SGAD_API sgad_status sgad_trainer_sample(sgad_trainer *t, const sgad_tensor *z,
                                          sgad_tensor *images);
 
