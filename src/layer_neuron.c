@@ -122,24 +122,42 @@ static ALWAYS_INLINE int32_t fire_step(const neuron *n, int64_t j0, int64_t j1,
 /* Elements a mapped forward takes at a time (and a backward block). */
 #define BLOCK 256
 
+/* out[j] = the neuron's input at step t for elements j0 + j, j < len, from
+ * the batch norm's input xt (at element j0). Taken in runs that share one
+ * channel (S > 1) or have consecutive channels (S = 1), so that the loops
+ * vectorise; the same expression as the batch norm, so the same bits. */
+static void map_inputs(const norm_map *m, int64_t t, int64_t j0, int64_t len,
+                       const float *restrict xt, float *restrict out)
+{
+    const float *sc = m->scale + t * m->C, *sh = m->shift + t * m->C;
+    for (int64_t j = 0; j < len;) {
+        const int64_t e = j0 + j, c = e / m->S % m->C;
+        if (m->S > 1) {
+            const int64_t run = m->S - e % m->S < len - j ? m->S - e % m->S : len - j;
+            const float a = sc[c], b = sh[c];
+            for (int64_t i = j; i < j + run; i++)
+                out[i] = xt[i] * a + b;
+            j += run;
+        } else {
+            const int64_t run = m->C - c < len - j ? m->C - c : len - j;
+            for (int64_t i = 0; i < run; i++)
+                out[j + i] = xt[j + i] * sc[c + i] + sh[c + i];
+            j += run;
+        }
+    }
+}
+
 /* As spiking_forward_range with a map: BLOCK elements at a time, their
  * inputs mapped into a small buffer step by step. */
 static int64_t mapped_forward_range(const neuron *n, int64_t T, const fwd_io *io, int64_t j0,
                                     int64_t j1, float *restrict v)
 {
-    const norm_map *m = io->map;
     int64_t spikes = 0;
     for (int64_t b0 = j0; b0 < j1; b0 += BLOCK) {
         const int64_t b1 = b0 + BLOCK < j1 ? b0 + BLOCK : j1;
-        int32_t ch[BLOCK];
         float xb[BLOCK];
-        for (int64_t j = b0; j < b1; j++)
-            ch[j - b0] = (int32_t)(j / m->S % m->C);
         for (int64_t t = 0; t < T; t++) {
-            const float *xt = io->x + t * io->x_step, *sc = m->scale + t * m->C;
-            const float *sh = m->shift + t * m->C;
-            for (int64_t j = b0; j < b1; j++)
-                xb[j - b0] = xt[j] * sc[ch[j - b0]] + sh[ch[j - b0]];
+            map_inputs(io->map, t, b0, b1 - b0, io->x + t * io->x_step + b0, xb);
             spikes += fire_step(n, b0, b1, xb - b0, v, io->y + t * io->y_step - io->y_base);
         }
     }
@@ -185,6 +203,31 @@ static pool_map pool_map_of(const neuron *n, const sgad__shape *in)
     return p;
 }
 
+/* window[j] = the pooled value element j0 + j (j < len) goes into, within
+ * a step. Rows are counted across planes (k divides H and W); the position
+ * is stepped along, since a division per element cost a quarter of the
+ * backward. */
+static void pool_windows(const pool_map *p, int64_t j0, int64_t len, int32_t *window)
+{
+    const int64_t k = p->k, ow = p->w / k;
+    int64_t col = j0 % p->w, row = j0 / p->w;
+    int64_t ox = col / k, in_x = col % k, oy = row / k, in_y = row % k;
+    for (int64_t j = 0; j < len; j++) {
+        window[j] = (int32_t)(oy * ow + ox);
+        if (++in_x == k) {
+            in_x = 0;
+            ox++;
+        }
+        if (++col == p->w) {
+            col = ox = 0;
+            if (++in_y == k) {
+                in_y = 0;
+                oy++;
+            }
+        }
+    }
+}
+
 /* Window sums of bands [u0, u1) from their spikes s ([T][len], len the
  * bands' elements), in the pooling layer's order. */
 static void pool_bands(const pool_map *p, int64_t T, int64_t u0, int64_t u1, const float *s,
@@ -195,6 +238,12 @@ static void pool_bands(const pool_map *p, int64_t T, int64_t u0, int64_t u1, con
         for (int64_t u = u0; u < u1; u++) {
             const float *src = s + t * len + (u - u0) * band;
             float *dst = y + t * p->step + u * ow;
+            if (p->k == 2) { /* the common window, as the pooling layer writes it */
+                const float *r0 = src, *r1 = src + p->w;
+                for (int64_t ox = 0; ox < ow; ox++)
+                    dst[ox] = (r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]) * p->inv;
+                continue;
+            }
             for (int64_t ox = 0; ox < ow; ox++) {
                 float sum = 0.0f;
                 for (int64_t i = 0; i < p->k; i++)
@@ -333,36 +382,43 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
     const float vth = n->v_th, v_reset = n->v_reset, alpha = n->alpha;
     const int64_t x_step = n->shared_input ? 0 : M;
     float v[BLOCK], gv[BLOCK];
-    int32_t ch[BLOCK];     /* channels of the elements, with a map */
-    int64_t window[BLOCK]; /* pooled value each element went into, with a pool */
+    float mapped[BLOCK]; /* the step's inputs (map) or output gradients (pool) */
+    int32_t window[BLOCK];
     for (int64_t j = 0; j < len; j++) {
         v[j] = initial_v(n);
         gv[j] = 0.0f;
         if (n->shared_input)
             dx[j0 + j] = 0.0f;
-        if (map)
-            ch[j] = (int32_t)((j0 + j) / map->S % map->C);
-        if (pool) /* rows counted across planes: k divides H */
-            window[j] = (j0 + j) / pool->w / pool->k * (pool->w / pool->k) +
-                        (j0 + j) % pool->w / pool->k;
     }
-    for (int64_t t = 0; t < T; t++)
+    if (pool)
+        pool_windows(pool, j0, len, window);
+    for (int64_t t = 0; t < T; t++) {
+        const float *xt = x + t * x_step + j0;
+        if (map) {
+            map_inputs(map, t, j0, len, xt, mapped);
+            xt = mapped;
+        }
         for (int64_t j = 0; j < len; j++) {
-            float xt = x[t * x_step + j0 + j];
-            if (map)
-                xt = xt * map->scale[t * map->C + ch[j]] + map->shift[t * map->C + ch[j]];
-            const float ht = q.a * v[j] + q.b * xt + q.c;
+            const float ht = q.a * v[j] + q.b * xt[j] + q.c;
             h[t * BLOCK + j] = ht;
             v[j] = after_spike(r, ht, ht > vth);
         }
+    }
     const int hard = n->reset_mode == SGAD_RESET_HARD, attached = !n->detach_reset;
-    for (int64_t t = T - 1; t >= 0; t--)
+    for (int64_t t = T - 1; t >= 0; t--) {
+        const float *dyt = dy + t * M + j0;
+        if (pool) { /* each element's window's gradient, times 1/k^2 as the pooling */
+            const float *src = dy + t * pool->step;
+            for (int64_t j = 0; j < len; j++)
+                mapped[j] = src[window[j]] * pool->inv;
+            dyt = mapped;
+        }
         for (int64_t j = 0; j < len; j++) {
             const float ht = h[t * BLOCK + j], s = ht > vth ? 1.0f : 0.0f;
             /* dV_t/dH_t with S held fixed, and dV_t/dS_t for attached resets. */
             const float dv_dh = hard ? 1.0f - s : 1.0f;
             const float dv_ds = hard ? v_reset - ht : -vth;
-            float ds = pool ? dy[t * pool->step + window[j]] * pool->inv : dy[t * M + j0 + j];
+            float ds = dyt[j];
             if (attached)
                 ds += gv[j] * dv_ds;
             const float dh = gv[j] * dv_dh + ds * sgad__surrogate(surrogate, alpha, ht - vth);
@@ -372,6 +428,7 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
                 dx[t * M + j0 + j] = dh * q.b;
             gv[j] = dh * q.a;
         }
+    }
 }
 
 static void spiking_backward_block(const neuron *n, int64_t T, int64_t M, int64_t j0,

@@ -35,7 +35,7 @@ static sgad_net *dense_net(sgad_ctx *ctx)
  * feeds only the pooling layer and the pooling's only the reshape, so in
  * training neither is kept; after the repeat the net runs conv and batch
  * norm (and with a leaky ReLU everything to the end) on one step. */
-enum { WITH_REPEAT = 1, WITH_BN = 2, SPIKING = 4 };
+enum { WITH_REPEAT = 1, WITH_BN = 2, SPIKING = 4, POOL3 = 8 /* 3x3 windows */ };
 
 static sgad_net *pooled_net(sgad_ctx *ctx, int parts)
 {
@@ -52,7 +52,7 @@ static sgad_net *pooled_net(sgad_ctx *ctx, int parts)
         add(ctx, net, sgad_lif_create(ctx, &l), &l);
     else
         add(ctx, net, sgad_leaky_relu_create(ctx, 0.2, &l), &l);
-    add(ctx, net, sgad_avgpool2d_create(ctx, 2, 0, 0, &l), &l);
+    add(ctx, net, sgad_avgpool2d_create(ctx, parts & POOL3 ? 3 : 2, 0, 0, &l), &l);
     add(ctx, net, sgad_reshape_create(ctx, 1, flat, &l), &l);
     add(ctx, net, sgad_linear_create(ctx, 8, 3, 1, &l), &l);
     return net;
@@ -496,7 +496,7 @@ static float *gather_grads(sgad_net *net, const sgad_tensor *dx, int64_t *n)
 /* The net's layers run one by one through the public layer calls, every
  * output kept, as the reference for the net's own bookkeeping. */
 static void chain_backward(sgad_ctx *ctx, sgad_net *net, sgad_tensor *x, const sgad_tensor *dy,
-                           sgad_tensor *dx)
+                           sgad_tensor *dx, sgad_tensor *y)
 {
     enum { MAX_LAYERS = 8 };
     const int nl = sgad_net_layer_count(net);
@@ -510,6 +510,8 @@ static void chain_backward(sgad_ctx *ctx, sgad_net *net, sgad_tensor *x, const s
         ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, dims, &grads[i + 1]));
         ASSERT_OK(ctx, sgad_layer_forward(sgad_net_layer(net, i), acts[i], acts[i + 1]));
     }
+    memcpy(sgad_tensor_data(y), sgad_tensor_data(acts[nl]),
+           (size_t)sgad_tensor_numel(y) * sizeof(float));
     memcpy(sgad_tensor_data(grads[nl]), sgad_tensor_data(dy),
            (size_t)sgad_tensor_numel(dy) * sizeof(float));
     for (int i = nl - 1; i >= 0; i--)
@@ -525,10 +527,10 @@ static void chain_backward(sgad_ctx *ctx, sgad_net *net, sgad_tensor *x, const s
  * only by a LIF is not kept (the LIF's backward recomputes it from the
  * batch norm's input); a LIF followed by a 2x2 pooling pools its spikes
  * itself, never writing them; spikes and pooled spikes that a linear
- * layer reads back are kept as bytes. The gradients are bit for bit those
- * of the layers run one by one with every output kept: batch norm 1d and
- * 2d, and images whose side the window divides (fused) or not (pooled by
- * the pooling layer). */
+ * layer reads back are kept as bytes. The outputs and gradients are bit
+ * for bit those of the layers run one by one with every output kept: batch
+ * norm 1d and 2d, 2x2 and 3x3 windows, and images whose side the window
+ * divides (fused) or not (pooled by the pooling layer). */
 static sgad_tensor *tensor_like(sgad_ctx *ctx, const sgad_tensor *t)
 {
     int64_t dims[SGAD_MAX_DIMS];
@@ -543,6 +545,7 @@ static void check_norm_recomputed(sgad_ctx *ctx, sgad_net *net, int norm_layer, 
                                   sgad_tensor *y, uint64_t seed)
 {
     sgad_tensor *dx = tensor_like(ctx, x), *dy = tensor_like(ctx, y), *bn_out = NULL;
+    sgad_tensor *y_layers = tensor_like(ctx, y);
     int nd;
     int64_t dims[SGAD_MAX_DIMS];
     uint64_t state = seed;
@@ -557,7 +560,10 @@ static void check_norm_recomputed(sgad_ctx *ctx, sgad_net *net, int norm_layer, 
     int64_t n1, n2;
     float *by_net = gather_grads(net, dx, &n1);
     sgad_net_zero_grad(net);
-    chain_backward(ctx, net, x, dy, dx);
+    chain_backward(ctx, net, x, dy, dx, y_layers);
+    ck_assert_msg(memcmp(sgad_tensor_data(y), sgad_tensor_data(y_layers),
+                         (size_t)sgad_tensor_numel(y) * sizeof(float)) == 0,
+                  "the net's output differs from that of its layers run one by one");
     float *by_layers = gather_grads(net, dx, &n2);
     ck_assert_int_eq(n1, n2);
     ck_assert_msg(memcmp(by_net, by_layers, (size_t)n1 * sizeof *by_net) == 0,
@@ -571,23 +577,28 @@ static void check_norm_recomputed(sgad_ctx *ctx, sgad_net *net, int norm_layer, 
     sgad_tensor_free(dx);
     sgad_tensor_free(dy);
     sgad_tensor_free(bn_out);
+    sgad_tensor_free(y_layers);
 }
 
-START_TEST(memory_savers_leave_gradients_unchanged)
+START_TEST(memory_savers_leave_results_unchanged)
 {
     sgad_ctx *ctx = tu_ctx(26);
     sgad_net *dense = norm_lif_net(ctx), *conv = pooled_net(ctx, SPIKING | WITH_BN);
+    sgad_net *conv3 = pooled_net(ctx, SPIKING | WITH_BN | POOL3);
     sgad_tensor *x1 = tu_tensor(ctx, 3, 4, 5, 0), *y1 = tu_tensor(ctx, 3, 4, 3, 0);
     sgad_tensor *x2 = tu_tensor(ctx, 3, 4, 1, 6, 6, 0), *y2 = tu_tensor(ctx, 3, 4, 3, 0);
     sgad_tensor *odd = tu_tensor(ctx, 3, 4, 1, 7, 7, 0); /* 5x5 spikes: not fused */
+    sgad_tensor *x3 = tu_tensor(ctx, 3, 4, 1, 8, 8, 0);  /* 6x6 spikes in 3x3 windows */
     check_norm_recomputed(ctx, dense, 1, x1, y1, 31);
     check_norm_recomputed(ctx, conv, 1, x2, y2, 32);
     check_norm_recomputed(ctx, conv, 1, odd, y2, 33);
-    sgad_tensor *all[] = {x1, y1, x2, y2, odd};
+    check_norm_recomputed(ctx, conv3, 1, x3, y2, 34);
+    sgad_tensor *all[] = {x1, y1, x2, y2, odd, x3};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sgad_tensor_free(all[i]);
     sgad_net_free(dense);
     sgad_net_free(conv);
+    sgad_net_free(conv3);
     sgad_ctx_free(ctx);
 }
 END_TEST
@@ -607,7 +618,7 @@ Suite *suite_net(void)
     tcase_add_test(tc, adopt_takes_ownership_only_on_success);
     tcase_add_test(tc, zero_grad_and_accumulation);
     tcase_add_test(tc, nets_of_a_context_share_gradient_buffers);
-    tcase_add_test(tc, memory_savers_leave_gradients_unchanged);
+    tcase_add_test(tc, memory_savers_leave_results_unchanged);
     suite_add_tcase(s, tc);
     return s;
 }
