@@ -55,13 +55,16 @@ sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t col
     return SGAD_OK;
 }
 
-/* In inputs of SHARE_SAMPLE_MIN values or more, every SHARE_STRIDE-th
- * value is counted: the choice needs the share to a percent or so, which
- * 10^5 samples give, and a full count was a pass over the input of its own
- * (6% of a sampling run's time). 7 shares no factor with the power-of-two
- * row lengths of images and feature maps, so the sample does not keep to
- * a few columns. Smaller inputs are counted whole. */
+/* In inputs of SHARE_SAMPLE_MIN values or more, a run of SHARE_RUN values
+ * (a cache line) out of every SHARE_RUN * SHARE_STRIDE is counted: the
+ * choice needs the share to a percent or so, which 10^5 samples give, and
+ * a full count was a pass over the input of its own (6% of a sampling
+ * run's time; every 7th value alone still read every cache line). 7 shares
+ * no factor with the power-of-two row lengths of images and feature maps
+ * once the runs are counted, so the sample does not keep to a few columns.
+ * Smaller inputs are counted whole. */
 #define SHARE_STRIDE 7
+#define SHARE_RUN 16
 #define SHARE_SAMPLE_MIN ((int64_t)1 << 20)
 
 /* The share of nonzero values in x[0..n), estimated in large inputs. */
@@ -69,14 +72,16 @@ static double nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
 {
     if (n <= 0)
         return 0.0;
-    const int64_t stride = n >= SHARE_SAMPLE_MIN ? SHARE_STRIDE : 1;
-    const int64_t m = (n + stride - 1) / stride;
+    const int64_t run = n >= SHARE_SAMPLE_MIN ? SHARE_RUN : n;
+    const int64_t period = n >= SHARE_SAMPLE_MIN ? SHARE_RUN * SHARE_STRIDE : n;
+    const int64_t runs = n / period; /* SHARE_SAMPLE_MIN makes this >= 1 */
     int64_t nonzero = 0;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, m)) schedule(static) \
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, runs * run)) schedule(static) \
     reduction(+ : nonzero)
-    for (int64_t i = 0; i < m; i++)
-        nonzero += x[i * stride] != 0.0f;
-    return (double)nonzero / (double)m;
+    for (int64_t i = 0; i < runs; i++)
+        for (int64_t j = 0; j < run; j++)
+            nonzero += x[i * period + j] != 0.0f;
+    return (double)nonzero / (double)(runs * run);
 }
 
 int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,

@@ -225,6 +225,40 @@ START_TEST(conv_events_match_dense)
 }
 END_TEST
 
+/* Inputs of 2^20 values or more have their share of nonzeros estimated
+ * from a sample (a cache line in every seven): sparse spikes still go to
+ * events and dense ones to BLIS, bit for bit as the forced paths. */
+START_TEST(auto_estimates_large_inputs_from_a_sample)
+{
+    const double rates[2] = {0.05, 0.6};
+    sgad_ctx *ctx = tu_ctx(6);
+    sgad_layer *l = NULL;
+    ASSERT_OK(ctx, sgad_linear_create(ctx, 1024, 8, 1, &l));
+    sgad_tensor *x, *dy;
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, 3, (int64_t[]){1, 1024, 1024}, &x));
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, 3, (int64_t[]){1, 1024, 8}, &dy));
+    uint64_t state = 5;
+    tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1.0f, 1.0f, &state);
+    for (int r = 0; r < 2; r++) {
+        float *px = sgad_tensor_data(x);
+        for (int64_t i = 0; i < sgad_tensor_numel(x); i++)
+            px[i] = tu_uniform(&state) < rates[r] ? 1.0f : 0.0f;
+        run want = run_path(ctx, l, r == 0 ? SGAD_PATH_EVENTS : SGAD_PATH_DENSE, x, dy);
+        run autosel = run_path(ctx, l, SGAD_PATH_AUTO, x, dy);
+        ck_assert_msg(same_bits(autosel.y, want.y, want.ny) &&
+                          same_bits(autosel.dw, want.dw, want.nw),
+                      "rate %.2f: the automatic path did not take %s", rates[r],
+                      r == 0 ? "events" : "the dense path");
+        run_free(&want);
+        run_free(&autosel);
+    }
+    sgad_tensor_free(x);
+    sgad_tensor_free(dy);
+    sgad_layer_free(l);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
 /* Dense inputs stay on BLIS under the automatic choice. */
 START_TEST(auto_keeps_dense_inputs_dense)
 {
@@ -329,6 +363,7 @@ Suite *suite_events(void)
     tcase_add_test(tc, convt_events_match_dense);
     tcase_add_test(tc, conv_events_match_dense);
     tcase_add_test(tc, auto_keeps_dense_inputs_dense);
+    tcase_add_test(tc, auto_estimates_large_inputs_from_a_sample);
     tcase_add_test(tc, events_pass_finite_differences);
     tcase_add_test(tc, trainer_same_bits_at_any_thread_count);
     suite_add_tcase(s, tc);
