@@ -2,7 +2,12 @@
  * with one membrane value per element. Backward (BPTT) keeps nothing from
  * forward: elements are independent, so it takes them a block at a time,
  * recomputes the block's pre-spike potentials H_t for all t into a small
- * buffer, and runs the reverse recursion on the block. */
+ * buffer, and runs the reverse recursion on the block.
+ *
+ * Two settings let a net keep less (net.c): the input may be a batch
+ * norm's input, the neuron applying the batch norm itself (input_norm),
+ * and the output may be averaged over pooling windows inside the neuron
+ * (pool_k). Both give the bits the separate layers give. */
 #include <math.h>
 #include <string.h>
 
@@ -10,13 +15,12 @@
 #include "parallel.h"
 #include "surrogate.h"
 
-
 typedef struct neuron {
     sgad_layer base;
     float tau, v_th, v_reset, alpha;
     int reset_mode, detach_reset, decay_input, surrogate;
     int shared_input; /* the input holds one step, read at every step */
-    const sgad_layer *input_norm; /* backward's x is this batch norm's input */
+    const sgad_layer *input_norm; /* x is this batch norm's input (forward and backward) */
     int64_t pool_k;   /* > 0: output averaged over k x k windows, stride k */
 } neuron;
 

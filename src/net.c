@@ -366,7 +366,9 @@ static int pool_fusable(const sgad_net *net, int i)
         return 0;
     const int64_t k = sgad__avgpool_window(net->layers[i + 1]);
     const sgad__shape *s = &net->acts[i].shape;
-    return k > 0 && s->ndim == 5 && s->dims[3] % k == 0 && s->dims[4] % k == 0;
+    /* the neuron indexes a step's pooled values with 32 bits */
+    return k > 0 && s->ndim == 5 && s->dims[3] % k == 0 && s->dims[4] % k == 0 &&
+           sgad__shape_numel(s) / s->dims[0] / (k * k) <= INT32_MAX;
 }
 
 /* The grid layer i's output lies on (net_buf.levels): 1 for spikes,
