@@ -8,12 +8,14 @@
 #include "events.h"
 #include "gemm.h"
 #include "layer_impl.h"
+#include "spike_trains.h"
 
 typedef struct linear {
     sgad_layer base;
     int64_t in, out;
     float *weight, *bias; /* bias NULL without bias */
     sgad__input_path path;
+    int by_trains; /* the last forward's events went by spike train */
 } linear;
 
 /* Share of nonzero inputs below which the event path is faster than BLIS,
@@ -32,6 +34,25 @@ static sgad_status linear_out_shape(const sgad_layer *l, const sgad__shape *in, 
                 sgad__shape_str(in, buf, sizeof buf));
     *out = *in;
     out->dims[2] = lin->out;
+    return SGAD_OK;
+}
+
+/* Steps below which grouping by spike train is not tried: too few for
+ * trains to repeat much. */
+#define TRAINS_MIN_STEPS 4
+
+/* Lists the input by spike train (spike_trains.h) when that pays: binary
+ * spikes whose trains repeat enough that the products add at most half
+ * the weight rows the plain events would. Sets lin->by_trains, which the
+ * backward follows. */
+static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float *x,
+                                 sgad__trains *tr)
+{
+    lin->by_trains = 0;
+    if (in->dims[0] < TRAINS_MIN_STEPS || in->dims[0] > SGAD__TRAINS_MAX_STEPS)
+        return SGAD_OK;
+    SGAD__TRY(sgad__trains_list(lin->base.ctx, 5, in->dims[0], in->dims[1], lin->in, x, tr));
+    lin->by_trains = tr->usable && 2 * tr->work <= tr->spikes;
     return SGAD_OK;
 }
 
@@ -54,6 +75,12 @@ static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const fl
         if (!lin->bias)
             memset(y, 0, (size_t)(rows * lin->out) * sizeof *y);
         sgad__panels_from_weight(l->ctx, lin->out, lin->in, lin->weight, wt);
+        sgad__trains tr;
+        SGAD__TRY(choose_trains(lin, in, x, &tr));
+        if (lin->by_trains) {
+            sgad__trains_matmul(l->ctx, &tr, lin->out, wt, y);
+            return SGAD_OK;
+        }
         sgad__events ev;
         SGAD__TRY(sgad__events_list(l->ctx, 5, rows, lin->in, x, &ev));
         sgad__events_matmul(l->ctx, &ev, lin->out, wt, y);
@@ -79,9 +106,15 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
         if (!gt)
             return SGAD_E_NOMEM;
         memset(gt, 0, (size_t)size * sizeof *gt);
-        sgad__events ev;
-        SGAD__TRY(sgad__events_list(l->ctx, 5, rows, lin->in, x, &ev));
-        sgad__events_outer(l->ctx, &ev, lin->out, dy, gt);
+        if (lin->by_trains) {
+            sgad__trains tr;
+            SGAD__TRY(sgad__trains_list(l->ctx, 5, in->dims[0], in->dims[1], lin->in, x, &tr));
+            sgad__trains_outer(l->ctx, &tr, lin->out, dy, gt);
+        } else {
+            sgad__events ev;
+            SGAD__TRY(sgad__events_list(l->ctx, 5, rows, lin->in, x, &ev));
+            sgad__events_outer(l->ctx, &ev, lin->out, dy, gt);
+        }
         sgad__panels_add_to_weight(l->ctx, lin->out, lin->in, gt, dw);
     } else {
         sgad__sgemm(l->ctx, 1, 0, lin->out, lin->in, rows, 1.0f, dy, lin->out, x, lin->in, 1.0f,

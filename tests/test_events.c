@@ -259,6 +259,55 @@ START_TEST(auto_estimates_large_inputs_from_a_sample)
 }
 END_TEST
 
+/* Spike trains that repeat (inputs firing every 1, 2 or 4 steps, or
+ * never, as neurons with a constant input do) go by train: the products
+ * match the dense path to rounding and give the same bits at 1 and 2
+ * threads. The same pattern at 0.5 instead of 1 is not spikes and takes
+ * the plain events. */
+START_TEST(repeating_spike_trains_go_by_train)
+{
+    enum { T = 8, N = 16, IN = 256, OUT = 200 };
+    static const int periods[4] = {0, 1, 2, 4};
+    sgad_ctx *ctx = tu_ctx(7);
+    sgad_layer *l = NULL;
+    ASSERT_OK(ctx, sgad_linear_create(ctx, IN, OUT, 1, &l));
+    sgad_tensor *x, *dy;
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, 3, (int64_t[]){T, N, IN}, &x));
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, 3, (int64_t[]){T, N, OUT}, &dy));
+    uint64_t state = 7;
+    tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1.0f, 1.0f, &state);
+    for (int level = 0; level < 2; level++) {
+        const float spike = level == 0 ? 1.0f : 0.5f;
+        for (int t = 0; t < T; t++)
+            for (int n = 0; n < N; n++)
+                for (int k = 0; k < IN; k++) {
+                    const int p = periods[(n * 7 + k * 3) % 4];
+                    sgad_tensor_data(x)[(t * N + n) * IN + k] =
+                        p && t % p == (n + k) % p ? spike : 0.0f;
+                }
+        ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 1));
+        run dense = run_path(ctx, l, SGAD_PATH_DENSE, x, dy);
+        run events = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
+        ck_assert_msg(tu_max_scaled_err(events.y, dense.y, dense.ny, RTOL, ATOL) <= 1.0 &&
+                          tu_max_scaled_err(events.dw, dense.dw, dense.nw, RTOL, ATOL) <= 1.0 &&
+                          tu_max_scaled_err(events.db, dense.db, dense.nb, RTOL, ATOL) <= 1.0,
+                      "spikes of %.1f: events differ from the dense path", spike);
+        ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
+        run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
+        ck_assert_msg(same_bits(two.y, events.y, events.ny) &&
+                          same_bits(two.dw, events.dw, events.nw),
+                      "spikes of %.1f: 2 threads differ from 1", spike);
+        run_free(&dense);
+        run_free(&events);
+        run_free(&two);
+    }
+    sgad_tensor_free(x);
+    sgad_tensor_free(dy);
+    sgad_layer_free(l);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
 /* Dense inputs stay on BLIS under the automatic choice. */
 START_TEST(auto_keeps_dense_inputs_dense)
 {
@@ -364,6 +413,7 @@ Suite *suite_events(void)
     tcase_add_test(tc, conv_events_match_dense);
     tcase_add_test(tc, auto_keeps_dense_inputs_dense);
     tcase_add_test(tc, auto_estimates_large_inputs_from_a_sample);
+    tcase_add_test(tc, repeating_spike_trains_go_by_train);
     tcase_add_test(tc, events_pass_finite_differences);
     tcase_add_test(tc, trainer_same_bits_at_any_thread_count);
     suite_add_tcase(s, tc);
