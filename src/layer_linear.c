@@ -37,9 +37,11 @@ static sgad_status linear_out_shape(const sgad_layer *l, const sgad__shape *in, 
     return SGAD_OK;
 }
 
-/* Steps below which grouping by spike train is not tried: too few for
- * trains to repeat much. */
+/* Grouping by spike train is not tried below this many steps (too few
+ * for trains to repeat much) or outputs (the listing, a sort per sample,
+ * costs more than it can save: D's fc2, 1024 -> 1, took 2x longer). */
 #define TRAINS_MIN_STEPS 4
+#define TRAINS_MIN_OUT 64
 
 /* Lists the input by spike train (spike_trains.h) when that pays: binary
  * spikes whose trains repeat enough that the products add at most half
@@ -49,7 +51,8 @@ static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float
                                  sgad__trains *tr)
 {
     lin->by_trains = 0;
-    if (in->dims[0] < TRAINS_MIN_STEPS || in->dims[0] > SGAD__TRAINS_MAX_STEPS)
+    if (in->dims[0] < TRAINS_MIN_STEPS || in->dims[0] > SGAD__TRAINS_MAX_STEPS ||
+        lin->out < TRAINS_MIN_OUT)
         return SGAD_OK;
     SGAD__TRY(sgad__trains_list(lin->base.ctx, 5, in->dims[0], in->dims[1], lin->in, x, tr));
     lin->by_trains = tr->usable && 2 * tr->work <= tr->spikes;

@@ -26,7 +26,7 @@ static uint32_t train_of(uint64_t key)
 
 /* Sample n's keys: trains built step by step, then the firing inputs
  * moved to the front and sorted. Returns how many fire; *odd is set if a
- * nonzero is not 1. */
+ * nonzero is not 1 (and then nothing is sorted: the list is not used). */
 static int64_t list_sample(const sgad__trains *tr, int64_t n, const float *x, int *odd)
 {
     uint64_t *key = tr->key + n * tr->cols;
@@ -40,12 +40,14 @@ static int64_t list_sample(const sgad__trains *tr, int64_t n, const float *x, in
             bad |= row[k] != 0.0f && row[k] != 1.0f;
         }
     }
+    *odd = bad;
+    if (bad)
+        return 0;
     int64_t firing = 0;
     for (int64_t k = 0; k < tr->cols; k++)
         if (key[k])
             key[firing++] = key[k] | (uint64_t)k;
     qsort(key, (size_t)firing, sizeof *key, compare_keys);
-    *odd = bad;
     return firing;
 }
 
