@@ -525,10 +525,9 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
     return SGAD_OK;
 }
 
-/* Layer i inside a run (its input holds one step): the shape it is
- * called with, and the settings that make it act for all T steps (batch
- * norm: T statistics updates; neuron: the one step at every step). The
- * settings hold only for the net's own call and are undone after it. */
+/* The shape layer i is called with: one step inside a run (its input
+ * holds one step), except for a neuron, which reads that step at every
+ * step (set_modes). */
 static sgad__shape layer_input_shape(const sgad_net *net, int i, const net_buf *in)
 {
     sgad__shape s = in->shape;
@@ -537,12 +536,34 @@ static sgad__shape layer_input_shape(const sgad_net *net, int i, const net_buf *
     return s;
 }
 
-static void enter_run(sgad_net *net, int i, const net_buf *in, int on)
+/* Applies (on) or undoes the settings that make layer i act as the net
+ * needs (see the top): inside a run, the batch norm's T statistics
+ * updates and the neuron's one step read at every step; a batch norm whose
+ * output a neuron computes writes none, and that neuron applies it; a
+ * neuron pools into the next layer's output. Forward and backward take the
+ * same settings, around the net's own call only. */
+static void set_modes(sgad_net *net, int i, int on)
 {
-    if (!in->compact)
-        return;
-    sgad__batchnorm_set_repeats(net->layers[i], on ? in->shape.dims[0] : 1);
-    sgad__neuron_set_shared_input(net->layers[i], on);
+    sgad_layer *l = net->layers[i];
+    const net_buf *in = i ? &net->acts[i - 1] : &net->input, *out = &net->acts[i];
+    if (in->compact) {
+        sgad__batchnorm_set_repeats(l, on ? in->shape.dims[0] : 1);
+        sgad__neuron_set_shared_input(l, on);
+    }
+    sgad__batchnorm_set_stats_only(l, on && out->recomputed);
+    sgad__neuron_set_input_norm(l, on && in->recomputed ? net->layers[i - 1] : NULL);
+    sgad__neuron_set_output_pool(l, on && out->fused_pool
+                                        ? sgad__avgpool_window(net->layers[i + 1])
+                                        : 0);
+}
+
+/* The x layer i reads: its input, or for a neuron that applies the batch
+ * norm before it, the batch norm's input. */
+static const float *layer_x(const sgad_net *net, int i, const net_buf *in)
+{
+    if (!in->recomputed)
+        return in->data;
+    return i > 1 ? net->acts[i - 2].data : net->input.data;
 }
 
 /* dst's T steps of n values each = its first step. */
@@ -561,24 +582,11 @@ static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
         memcpy(out->data, in->data, (size_t)sgad__shape_numel(&shape) * sizeof(float));
         return SGAD_OK;
     }
-    sgad_layer *l = net->layers[i];
-    const float *x = in->data;
-    float *y = out->data;
-    if (out->fused_pool) { /* the neuron writes the pooling's output */
-        y = net->acts[i + 1].data;
-        sgad__neuron_set_output_pool(l, sgad__avgpool_window(net->layers[i + 1]));
-    }
-    sgad__batchnorm_set_stats_only(l, out->recomputed); /* the neuron applies it */
-    if (in->recomputed) { /* a neuron after a batch norm: x is the norm's input */
-        x = i > 1 ? net->acts[i - 2].data : net->input.data;
-        sgad__neuron_set_input_norm(l, net->layers[i - 1]);
-    }
-    enter_run(net, i, in, 1);
-    const sgad_status s = sgad__layer_forward_raw(l, &shape, x, y);
-    enter_run(net, i, in, 0);
-    sgad__neuron_set_output_pool(l, 0);
-    sgad__batchnorm_set_stats_only(l, 0);
-    sgad__neuron_set_input_norm(l, NULL);
+    /* a neuron pooling inside writes the pooling's output */
+    float *y = out->fused_pool ? net->acts[i + 1].data : out->data;
+    set_modes(net, i, 1);
+    const sgad_status s = sgad__layer_forward_raw(net->layers[i], &shape, layer_x(net, i, in), y);
+    set_modes(net, i, 0);
     SGAD__TRY(s);
     if (out->run_end)
         repeat_first_step(out->data, out->shape.dims[0],
@@ -760,19 +768,11 @@ static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, f
     }
     if (in->packed)
         return backward_packed(net, i, &shape, grad_out, grad_in, spare);
-    const float *x = in->data;
-    if (in->recomputed) { /* a neuron after a batch norm: x is the norm's input */
-        x = i > 1 ? net->acts[i - 2].data : net->input.data;
-        sgad__neuron_set_input_norm(net->layers[i], net->layers[i - 1]);
-    }
-    if (out->fused_pool) /* grad_out is the pooling's output gradient */
-        sgad__neuron_set_output_pool(net->layers[i], sgad__avgpool_window(net->layers[i + 1]));
-    enter_run(net, i, in, 1);
-    const sgad_status s = sgad__layer_backward_raw(net->layers[i], &shape, x, out->data,
-                                                   grad_out, grad_in);
-    enter_run(net, i, in, 0);
-    sgad__neuron_set_input_norm(net->layers[i], NULL);
-    sgad__neuron_set_output_pool(net->layers[i], 0);
+    /* with a neuron pooling inside, grad_out is the pooling's output gradient */
+    set_modes(net, i, 1);
+    const sgad_status s = sgad__layer_backward_raw(net->layers[i], &shape, layer_x(net, i, in),
+                                                   out->data, grad_out, grad_in);
+    set_modes(net, i, 0);
     return s;
 }
 
