@@ -47,14 +47,36 @@ static int is_2x2(const avgpool *a)
     return a->k == 2 && a->s == 2 && a->p == 0;
 }
 
+/* One band of k rows into ow outputs. */
+static void pool_band(int64_t k, int64_t w, int64_t ow, float inv, const float *restrict src,
+                      float *restrict dst)
+{
+    if (k == 2) { /* straight-line, the common window */
+        const float *r0 = src, *r1 = src + w;
+        for (int64_t ox = 0; ox < ow; ox++)
+            dst[ox] = (r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]) * inv;
+        return;
+    }
+    for (int64_t ox = 0; ox < ow; ox++) {
+        float sum = 0.0f;
+        for (int64_t i = 0; i < k; i++)
+            for (int64_t j = 0; j < k; j++)
+                sum += src[i * w + ox * k + j];
+        dst[ox] = sum * inv;
+    }
+}
+
+void sgad__avgpool_bands(int64_t k, int64_t w, int64_t ow, int64_t bands, const float *src,
+                         float *dst)
+{
+    const float inv = 1.0f / (float)(k * k);
+    for (int64_t b = 0; b < bands; b++)
+        pool_band(k, w, ow, inv, src + b * k * w, dst + b * ow);
+}
+
 static void forward_2x2(const pool_geom *g, const float *restrict src, float *restrict dst)
 {
-    for (int64_t oy = 0; oy < g->oh; oy++) {
-        const float *r0 = src + 2 * oy * g->w, *r1 = r0 + g->w;
-        for (int64_t ox = 0; ox < g->ow; ox++)
-            dst[oy * g->ow + ox] =
-                (r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]) * 0.25f;
-    }
+    sgad__avgpool_bands(2, g->w, g->ow, g->oh, src, dst);
 }
 
 /* Every input under a window gets the window's share once; the rest (an

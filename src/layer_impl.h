@@ -131,6 +131,12 @@ void sgad__neuron_set_output_pool(sgad_layer *l, int64_t k);
  * 0 for other pools and kinds. */
 int64_t sgad__avgpool_window(const sgad_layer *l);
 
+/* Consecutive bands of k image rows of width w (row stride w), each
+ * averaged over ow windows k x k with stride k into ow outputs of dst,
+ * summing in the order the pooling layer does, so the bits are the same. */
+void sgad__avgpool_bands(int64_t k, int64_t w, int64_t ow, int64_t bands, const float *src,
+                         float *dst);
+
 /* For a batch-norm layer (no-op for other kinds): applies the running-
  * statistics updates of its last training forward once more, exactly as
  * running that forward again would. SGAD_E_STATE without one. */

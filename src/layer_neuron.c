@@ -237,25 +237,9 @@ static void pool_windows(const pool_map *p, int64_t j0, int64_t len, int32_t *wi
 static void pool_bands(const pool_map *p, int64_t T, int64_t u0, int64_t u1, const float *s,
                        float *y)
 {
-    const int64_t band = p->k * p->w, ow = p->w / p->k, len = (u1 - u0) * band;
+    const int64_t ow = p->w / p->k, len = (u1 - u0) * p->k * p->w;
     for (int64_t t = 0; t < T; t++)
-        for (int64_t u = u0; u < u1; u++) {
-            const float *src = s + t * len + (u - u0) * band;
-            float *dst = y + t * p->step + u * ow;
-            if (p->k == 2) { /* the common window, as the pooling layer writes it */
-                const float *r0 = src, *r1 = src + p->w;
-                for (int64_t ox = 0; ox < ow; ox++)
-                    dst[ox] = (r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]) * p->inv;
-                continue;
-            }
-            for (int64_t ox = 0; ox < ow; ox++) {
-                float sum = 0.0f;
-                for (int64_t i = 0; i < p->k; i++)
-                    for (int64_t j = 0; j < p->k; j++)
-                        sum += src[i * p->w + ox * p->k + j];
-                dst[ox] = sum * p->inv;
-            }
-        }
+        sgad__avgpool_bands(p->k, p->w, ow, u1 - u0, s + t * len, y + t * p->step + u0 * ow);
 }
 
 static sgad_status pooled_forward(const neuron *n, const sgad__shape *in, const float *x,
