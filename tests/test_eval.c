@@ -189,9 +189,12 @@ static sgad_dataset *open_pair(sgad_ctx *ctx, const idx_pair *p)
 }
 
 /* 4 classes of 8x8 bands: an untrained net is at chance (~0.25); a few
- * epochs must separate them on images it never saw. */
+ * epochs must separate them on images it never saw. Under valgrind
+ * (SGAD_TEST_SKIP_SLOW) one epoch runs the same code without the wait for
+ * learning (a minute there); the other runs check that it learns. */
 START_TEST(learns_separable_task)
 {
+    const int slow_ok = !getenv("SGAD_TEST_SKIP_SLOW");
     sgad_ctx *ctx = tu_ctx(3);
     idx_pair train = make_idx(256, 8, 4, 5, 0), test = make_idx(128, 8, 4, 99, 0);
     sgad_dataset *dtrain = open_pair(ctx, &train), *dtest = open_pair(ctx, &test);
@@ -199,12 +202,14 @@ START_TEST(learns_separable_task)
     ASSERT_OK(ctx, sgad_classifier_create(ctx, 1, 8, 4, &c));
     ck_assert_int_eq(sgad_classifier_feature_dim(c), 64);
     double loss0 = 0, loss = 0, acc = 0;
-    for (int e = 0; e < 6; e++)
+    for (int e = 0; e < (slow_ok ? 6 : 1); e++)
         ASSERT_OK(ctx, sgad_classifier_train_epoch(c, dtrain, 0, 16, 7, e, e ? &loss : &loss0,
                                                    NULL));
-    ck_assert_msg(loss < loss0 / 4, "loss %g after 6 epochs, %g in the first", loss, loss0);
     ASSERT_OK(ctx, sgad_classifier_accuracy(c, dtest, 0, 50, &acc));
-    ck_assert_msg(acc >= 0.95, "test accuracy %g", acc);
+    if (slow_ok) {
+        ck_assert_msg(loss < loss0 / 4, "loss %g after 6 epochs, %g in the first", loss, loss0);
+        ck_assert_msg(acc >= 0.95, "test accuracy %g", acc);
+    }
     /* --count: only the first images, and refusals of bad arguments */
     ASSERT_OK(ctx, sgad_classifier_train_epoch(c, dtrain, 40, 16, 7, 6, NULL, NULL));
     ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_classifier_train_epoch(c, dtrain, 257, 16, 7, 0, NULL,
