@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "convt_events.h"
+#include "events.h"
 #include "parallel.h"
 #include "simd.h"
 
@@ -40,25 +41,37 @@ static void add_taps_to_weights(int64_t in_ch, int64_t out_ch, int64_t kk, const
                 dw[(i * out_ch + o) * kk + t] += gl[(i * kk + t) * out_ch + o];
 }
 
-/* For each tap of the kernel that a spike of value v at input position
- * (py, px) sends into the output image, adds v times the tap's weight row
- * (n values, rows ld_w apart) into the output pixel's accumulator row (n
- * values, rows n apart). */
-static void spike_taps(const sgad__conv_geom *g, int64_t py, int64_t px, float v,
-                       const float *w, int64_t ld_w, float *acc, int64_t n)
+/* One nonzero input of a sample: channel, position and value. */
+typedef struct event {
+    int32_t c, py, px;
+    float v;
+} event;
+
+/* Lists one sample's nonzero inputs x [in][OH][OW] in memory order, which
+ * is the order their products are summed in; pos is room for in*OH*OW
+ * positions. */
+static int64_t list_events(const sgad__conv_geom *g, int64_t in_ch, const float *x,
+                           int32_t *pos, event *ev)
 {
-    for (int64_t ki = 0; ki < g->k; ki++) {
-        const int64_t oy = py * g->s - g->p + ki;
-        if (oy < 0 || oy >= g->h)
-            continue;
-        for (int64_t kj = 0; kj < g->k; kj++) {
-            const int64_t ox = px * g->s - g->p + kj;
-            if (ox < 0 || ox >= g->w)
-                continue;
-            const int64_t tap = ki * g->k + kj, pix = oy * g->w + ox;
-            axpy(n, v, w + tap * ld_w, acc + pix * n);
-        }
+    const int64_t P = g->oh * g->ow;
+    const int64_t n = sgad__nonzero_positions(x, in_ch * P, pos);
+    for (int64_t e = 0; e < n; e++) {
+        const int32_t c = (int32_t)(pos[e] / P), at = (int32_t)(pos[e] % P);
+        ev[e] = (event){c, at / (int32_t)g->ow, at % (int32_t)g->ow, x[pos[e]]};
     }
+    return n;
+}
+
+/* The kernel taps [*first, *end) along one axis that an input at `pos`
+ * sends inside an output of `size`: the bounds checks leave the inner
+ * loops. */
+static int64_t tap_range(const sgad__conv_geom *g, int64_t pos, int64_t size, int64_t *first,
+                         int64_t *end)
+{
+    const int64_t origin = pos * g->s - g->p; /* where tap 0 lands */
+    *first = origin < 0 ? -origin : 0;
+    *end = size - origin < g->k ? size - origin : g->k;
+    return origin;
 }
 
 /* Output channels per pass of the forward: the accumulators of a 14x14
@@ -66,26 +79,75 @@ static void spike_taps(const sgad__conv_geom *g, int64_t py, int64_t px, float v
  * KiB and every tap's add went through L2. */
 #define OUT_TILE 32
 
-/* One sample: acc [H*W][tile] from its spikes for each tile of output
- * channels, then y [out][H*W] + bias. */
+/* acc[0..OUT_TILE) += v * w[0..OUT_TILE): a whole tile unrolled, the
+ * common case of a layer with OUT_TILE outputs or more. */
+static void add_tile(float v, const float *restrict w, float *restrict acc)
+{
+    for (int k = 0; k < OUT_TILE; k += 4)
+        sgad__store4(acc + k, sgad__load4(acc + k) + v * sgad__load4(w + k));
+}
+
+/* Adds v times each tap's weight row (n values, rows ld_w apart, ld_w * k
+ * per kernel row) into the accumulator row (n values, rows n apart) of the
+ * output pixel the tap lands on. */
+static void add_event(const sgad__conv_geom *g, const event *e, const float *w, int64_t ld_w,
+                      float *acc, int64_t n)
+{
+    int64_t i0, i1, j0, j1;
+    const int64_t oy = tap_range(g, e->py, g->h, &i0, &i1);
+    const int64_t ox = tap_range(g, e->px, g->w, &j0, &j1);
+    for (int64_t ki = i0; ki < i1; ki++) {
+        const float *wr = w + ki * g->k * ld_w;
+        float *ar = acc + ((oy + ki) * g->w + ox) * n;
+        for (int64_t kj = j0; kj < j1; kj++) {
+            if (n == OUT_TILE)
+                add_tile(e->v, wr + kj * ld_w, ar + kj * n);
+            else
+                axpy(n, e->v, wr + kj * ld_w, ar + kj * n);
+        }
+    }
+}
+
+/* A thread's memory for the forward pass: output accumulators [H*W][tile]
+ * and room for one sample's events and their positions. */
+typedef struct workspace {
+    float *acc;
+    event *ev;
+    int32_t *pos;
+} workspace;
+
+/* One sample: its nonzero inputs listed once, then the accumulators summed
+ * from them for each tile of output channels, and y [out][H*W] + bias
+ * written from them. */
 static void forward_sample(const sgad__conv_geom *g, int64_t in_ch, const float *x,
-                           const float *wl, const float *bias, float *acc, float *y)
+                           const float *wl, const float *bias, const workspace *ws, float *y)
 {
     const int64_t out = g->c, hw = g->h * g->w, kk = g->k * g->k;
+    const int64_t count = list_events(g, in_ch, x, ws->pos, ws->ev);
+    float *acc = ws->acc;
     for (int64_t o0 = 0; o0 < out; o0 += OUT_TILE) {
         const int64_t n = out - o0 < OUT_TILE ? out - o0 : OUT_TILE;
         memset(acc, 0, (size_t)(hw * n) * sizeof *acc);
-        for (int64_t c = 0; c < in_ch; c++)
-            for (int64_t py = 0; py < g->oh; py++)
-                for (int64_t px = 0; px < g->ow; px++) {
-                    const float v = x[(c * g->oh + py) * g->ow + px];
-                    if (v != 0.0f)
-                        spike_taps(g, py, px, v, wl + c * kk * out + o0, out, acc, n);
-                }
+        for (int64_t e = 0; e < count; e++)
+            add_event(g, &ws->ev[e], wl + ws->ev[e].c * kk * out + o0, out, acc, n);
         for (int64_t o = 0; o < n; o++)
             for (int64_t pix = 0; pix < hw; pix++)
                 y[(o0 + o) * hw + pix] = acc[pix * n + o] + (bias ? bias[o0 + o] : 0.0f);
     }
+}
+
+/* Thread t's workspace in memory laid out thread by thread (acc, then ev,
+ * then pos: every part stays 4-byte aligned). */
+static workspace workspace_of(char *mem, int t, int64_t acc_len, int64_t inputs)
+{
+    const int64_t bytes = acc_len * (int64_t)sizeof(float) +
+                          inputs * (int64_t)(sizeof(event) + sizeof(int32_t));
+    char *own = mem + t * bytes;
+    workspace ws;
+    ws.acc = (float *)own;
+    ws.ev = (event *)(own + acc_len * (int64_t)sizeof(float));
+    ws.pos = (int32_t *)(ws.ev + inputs);
+    return ws;
 }
 
 sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
@@ -94,15 +156,18 @@ sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, 
 {
     const int64_t out = g->c, hw = g->h * g->w, kk = g->k * g->k, P = g->oh * g->ow;
     const int threads = sgad__par_threads(ctx, batch * out * hw);
+    const int64_t per_thread = hw * out * (int64_t)sizeof(float) +
+                               in_ch * P * (int64_t)(sizeof(event) + sizeof(int32_t));
     float *wl = sgad__scratch(ctx, 4, (size_t)(in_ch * kk * out) * sizeof *wl);
-    float *acc = wl ? sgad__scratch(ctx, 5, (size_t)(threads * hw * out) * sizeof *acc) : NULL;
-    if (!acc)
+    char *mem = wl ? sgad__scratch(ctx, 5, (size_t)(threads * per_thread)) : NULL;
+    if (!mem)
         return SGAD_E_NOMEM;
     weights_to_taps(in_ch, out, kk, w, wl);
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t b = 0; b < batch; b++)
-        forward_sample(g, in_ch, x + b * in_ch * P, wl, bias,
-                       acc + (int64_t)sgad__thread_index() * hw * out, y + b * out * hw);
+    for (int64_t b = 0; b < batch; b++) {
+        const workspace ws = workspace_of(mem, sgad__thread_index(), hw * out, in_ch * P);
+        forward_sample(g, in_ch, x + b * in_ch * P, wl, bias, &ws, y + b * out * hw);
+    }
     return SGAD_OK;
 }
 

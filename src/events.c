@@ -13,6 +13,39 @@
 #include "parallel.h"
 #include "simd.h"
 
+#define ZERO_BLOCK 8
+
+/* Whether none of x[0..ZERO_BLOCK) differs from zero, as `x != 0.0f` has
+ * it (-0.0 is zero, NaN is not): the float bits with the sign bit shifted
+ * out are ORed, two vectors at a time. */
+static int zero_block(const float *x)
+{
+    typedef uint32_t bits4 __attribute__((vector_size(16)));
+    bits4 a, b;
+    memcpy(&a, x, sizeof a);
+    memcpy(&b, x + 4, sizeof b);
+    const bits4 any = (a << 1) | (b << 1);
+    uint64_t half[2];
+    memcpy(half, &any, sizeof half);
+    return (half[0] | half[1]) == 0;
+}
+
+int64_t sgad__nonzero_positions(const float *x, int64_t n, int32_t *index)
+{
+    int64_t count = 0, i0 = 0;
+    for (; i0 + ZERO_BLOCK <= n; i0 += ZERO_BLOCK) {
+        if (zero_block(x + i0))
+            continue;
+        for (int64_t i = i0; i < i0 + ZERO_BLOCK; i++)
+            if (x[i] != 0.0f)
+                index[count++] = (int32_t)i;
+    }
+    for (int64_t i = i0; i < n; i++)
+        if (x[i] != 0.0f)
+            index[count++] = (int32_t)i;
+    return count;
+}
+
 sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
                               const float *x, sgad__events *ev)
 {
@@ -45,12 +78,11 @@ sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t col
     ev->index = (int32_t *)(ev->value + total);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t r = 0; r < rows; r++) {
-        int64_t e = start[r];
-        for (int64_t c = 0; c < cols; c++)
-            if (x[r * cols + c] != 0.0f) {
-                ev->index[e] = (int32_t)c;
-                ev->value[e++] = x[r * cols + c];
-            }
+        const float *row = x + r * cols;
+        int32_t *index = ev->index + start[r];
+        const int64_t n = sgad__nonzero_positions(row, cols, index);
+        for (int64_t e = 0; e < n; e++)
+            ev->value[start[r] + e] = row[index[e]];
     }
     return SGAD_OK;
 }

@@ -17,6 +17,12 @@ typedef struct sgad__events {
     float *value;
 } sgad__events;
 
+/* Writes the positions of the nonzero values of x[0..n) (n < 2^31), in
+ * order, to index and returns their count: the listing step of every
+ * event path. Tests blocks of 8 values at once, since most blocks of a
+ * sparse spike input are all zero. */
+int64_t sgad__nonzero_positions(const float *x, int64_t n, int32_t *index);
+
 /* Lists the nonzeros of x [rows x cols] (cols < 2^31) into memory of the
  * context's scratch slot `slot`, valid until that slot is next used. */
 sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
