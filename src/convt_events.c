@@ -163,7 +163,10 @@ sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, 
     if (!mem)
         return SGAD_E_NOMEM;
     weights_to_taps(in_ch, out, kk, w, wl);
-#pragma omp parallel for num_threads(threads) schedule(static)
+    /* Samples in chunks of 4 handed out as threads finish: their spike
+     * counts differ (a batch is step by step, and the first steps fire
+     * least), so equal halves left one thread waiting. */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
     for (int64_t b = 0; b < batch; b++) {
         const workspace ws = workspace_of(mem, sgad__thread_index(), hw * out, in_ch * P);
         forward_sample(g, in_ch, x + b * in_ch * P, wl, bias, &ws, y + b * out * hw);

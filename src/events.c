@@ -119,8 +119,8 @@ static double nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
 int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
                             int64_t n, double break_even)
 {
-    if (p->setting == SGAD_PATH_AUTO)
-        p->events = nonzero_share(ctx, x, n) < break_even;
+    if (p->setting == SGAD_PATH_AUTO) /* no share is below 0: skip the count */
+        p->events = break_even > 0.0 && nonzero_share(ctx, x, n) < break_even;
     else
         p->events = p->setting == SGAD_PATH_EVENTS;
     return p->events;
