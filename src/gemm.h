@@ -8,7 +8,10 @@
  * op(B) k x n, where op transposes when trans_* is nonzero: A is then stored
  * k x m. lda, ldb, ldc are row strides. With beta == 0, C is not read.
  * Uses ctx's thread count through a per-call BLIS runtime object, or one
- * thread when called inside a parallel region (each thread its own product).
+ * thread when called inside a parallel region (each thread its own product);
+ * a product with a small output is split into bands of rows, one per
+ * thread, or runs on one thread when it is cheap. Results do not depend on
+ * the thread count.
  * BLIS may read a few bytes past an operand's last element; buffers from
  * sgad__alloc carry slack for that (ctx.c). */
 void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,

@@ -1,6 +1,7 @@
 /* Linear, batch norm, sigmoid, leaky ReLU and reshape: values against
  * plain loops, gradients against finite differences, bad shapes. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gradcheck.h"
@@ -290,6 +291,67 @@ START_TEST(reshape_flattens_and_checks_counts)
 }
 END_TEST
 
+/* One run of a linear layer on a fixed input at `threads` threads: y, dx,
+ * dW and db, in one buffer. */
+static float *linear_run(int threads, int in, int out, int rows, int64_t *n)
+{
+    sgad_ctx *ctx = tu_ctx(17);
+    ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, threads));
+    sgad_layer *l = make_linear(ctx, in, out, 1);
+    sgad_tensor *x = tu_tensor(ctx, 1, rows, in, 0), *dx = tu_tensor(ctx, 1, rows, in, 0);
+    sgad_tensor *y = tu_tensor(ctx, 1, rows, out, 0), *dy = tu_tensor(ctx, 1, rows, out, 0);
+    uint64_t rng = 29;
+    tu_fill_uniform(sgad_tensor_data(x), (int64_t)rows * in, -1, 1, &rng);
+    tu_fill_uniform(sgad_tensor_data(dy), (int64_t)rows * out, -1, 1, &rng);
+    sgad_layer_zero_grad(l);
+    ASSERT_OK(ctx, sgad_layer_forward(l, x, y));
+    ASSERT_OK(ctx, sgad_layer_backward(l, x, y, dy, dx));
+    sgad_tensor *dw, *db;
+    ASSERT_OK(ctx, sgad_layer_param(l, 0, NULL, NULL, &dw));
+    ASSERT_OK(ctx, sgad_layer_param(l, 1, NULL, NULL, &db));
+    const sgad_tensor *parts[] = {y, dx, dw, db};
+    *n = 0;
+    for (int i = 0; i < 4; i++)
+        *n += sgad_tensor_numel(parts[i]);
+    float *all = malloc((size_t)*n * sizeof *all), *p = all;
+    ck_assert_ptr_nonnull(all);
+    for (int i = 0; i < 4; i++) {
+        memcpy(p, sgad_tensor_data(parts[i]), (size_t)sgad_tensor_numel(parts[i]) * sizeof *p);
+        p += sgad_tensor_numel(parts[i]);
+    }
+    sgad_tensor_free(x);
+    sgad_tensor_free(dx);
+    sgad_tensor_free(y);
+    sgad_tensor_free(dy);
+    sgad_layer_free(l);
+    sgad_ctx_free(ctx);
+    return all;
+}
+
+/* Products with a small output (at most 16384 values) and enough work are
+ * split into bands of rows, one per thread: a forward of 64 rows into 200
+ * outputs (odd widths and 21/21/22-row bands at 3 threads) and a weight
+ * gradient of 32 x 25 summed over 4096 rows give the same bits at 1, 2
+ * and 3 threads. */
+START_TEST(small_products_same_bits_at_any_thread_count)
+{
+    static const int shapes[2][3] = {{784, 200, 64}, {25, 32, 4096}}; /* in, out, rows */
+    for (int s = 0; s < 2; s++) {
+        int64_t n1, n;
+        float *one = linear_run(1, shapes[s][0], shapes[s][1], shapes[s][2], &n1);
+        for (int threads = 2; threads <= 3; threads++) {
+            float *more = linear_run(threads, shapes[s][0], shapes[s][1], shapes[s][2], &n);
+            ck_assert(n == n1);
+            ck_assert_msg(memcmp(one, more, (size_t)n * sizeof *one) == 0,
+                          "linear %d -> %d on %d rows: %d threads differ from 1", shapes[s][0],
+                          shapes[s][1], shapes[s][2], threads);
+            free(more);
+        }
+        free(one);
+    }
+}
+END_TEST
+
 Suite *suite_layers(void)
 {
     Suite *s = suite_create("layers");
@@ -304,6 +366,7 @@ Suite *suite_layers(void)
     tcase_add_test(tc, batchnorm_rejects_bad_input);
     tcase_add_test(tc, activations_values_and_gradients);
     tcase_add_test(tc, reshape_flattens_and_checks_counts);
+    tcase_add_test(tc, small_products_same_bits_at_any_thread_count);
     suite_add_tcase(s, tc);
     return s;
 }
