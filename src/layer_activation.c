@@ -1,9 +1,11 @@
 /* Element-wise activations: sigmoid and leaky ReLU. Any input shape. Their
  * backward passes use the forward output where it determines the slope, so
- * nothing is cached. */
+ * nothing is cached. Loops run on the context's threads (the sampling's
+ * final sigmoid had run on one while the other waited). */
 #include <math.h>
 
 #include "layer_impl.h"
+#include "parallel.h"
 
 typedef struct activation {
     sgad_layer base;
@@ -20,8 +22,8 @@ static sgad_status same_shape(const sgad_layer *l, const sgad__shape *in, sgad__
 static sgad_status sigmoid_forward(sgad_layer *l, const sgad__shape *in, const float *x,
                                    float *y)
 {
-    (void)l;
     const int64_t n = sgad__shape_numel(in);
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, n)) schedule(static)
     for (int64_t i = 0; i < n; i++)
         y[i] = 1.0f / (1.0f + expf(-x[i]));
     return SGAD_OK;
@@ -31,11 +33,11 @@ static sgad_status sigmoid_forward(sgad_layer *l, const sgad__shape *in, const f
 static sgad_status sigmoid_backward(sgad_layer *l, const sgad__shape *in, const float *x,
                                     const float *y, const float *dy, float *dx)
 {
-    (void)l;
     (void)x;
     if (!dx)
         return SGAD_OK;
     const int64_t n = sgad__shape_numel(in);
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, n)) schedule(static)
     for (int64_t i = 0; i < n; i++)
         dx[i] = dy[i] * y[i] * (1.0f - y[i]);
     return SGAD_OK;
@@ -45,6 +47,7 @@ static sgad_status leaky_forward(sgad_layer *l, const sgad__shape *in, const flo
 {
     const float slope = ((const activation *)l)->slope;
     const int64_t n = sgad__shape_numel(in);
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, n)) schedule(static)
     for (int64_t i = 0; i < n; i++)
         y[i] = x[i] >= 0.0f ? x[i] : slope * x[i];
     return SGAD_OK;
@@ -59,6 +62,7 @@ static sgad_status leaky_backward(sgad_layer *l, const sgad__shape *in, const fl
         return SGAD_OK;
     const float slope = ((const activation *)l)->slope;
     const int64_t n = sgad__shape_numel(in);
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, n)) schedule(static)
     for (int64_t i = 0; i < n; i++)
         dx[i] = x[i] >= 0.0f ? dy[i] : slope * dy[i];
     return SGAD_OK;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "layer_impl.h"
+#include "parallel.h"
 
 typedef struct reshape {
     sgad_layer base;
@@ -30,19 +31,17 @@ static sgad_status reshape_out_shape(const sgad_layer *l, const sgad__shape *in,
 static sgad_status reshape_forward(sgad_layer *l, const sgad__shape *in, const float *x,
                                    float *y)
 {
-    (void)l;
-    memcpy(y, x, (size_t)sgad__shape_numel(in) * sizeof *y);
+    sgad__par_copy(l->ctx, y, x, sgad__shape_numel(in));
     return SGAD_OK;
 }
 
 static sgad_status reshape_backward(sgad_layer *l, const sgad__shape *in, const float *x,
                                     const float *y, const float *dy, float *dx)
 {
-    (void)l;
     (void)x;
     (void)y;
     if (dx)
-        memcpy(dx, dy, (size_t)sgad__shape_numel(in) * sizeof *dx);
+        sgad__par_copy(l->ctx, dx, dy, sgad__shape_numel(in));
     return SGAD_OK;
 }
 

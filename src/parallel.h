@@ -7,6 +7,8 @@
 #ifndef SGAD_PARALLEL_H
 #define SGAD_PARALLEL_H
 
+#include <string.h>
+
 #include "internal.h"
 
 #ifdef _OPENMP
@@ -43,6 +45,18 @@ static inline int sgad__in_parallel(void)
 #else
     return 0;
 #endif
+}
+
+/* dst[0..n) = src[0..n) in one band per thread: a large copy (a reshape's
+ * 25 MB) on one thread left the other waiting. */
+static inline void sgad__par_copy(const sgad_ctx *ctx, float *dst, const float *src, int64_t n)
+{
+    const int threads = sgad__par_threads(ctx, n);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int t = 0; t < threads; t++) {
+        const int64_t i0 = n * t / threads, i1 = n * (t + 1) / threads;
+        memcpy(dst + i0, src + i0, (size_t)(i1 - i0) * sizeof *dst);
+    }
 }
 
 #endif /* SGAD_PARALLEL_H */
