@@ -153,29 +153,76 @@ int64_t sgad__panels_size(int64_t in, int64_t out)
     return (out + B - 1) / B * B * in;
 }
 
+/* Panel p [in][B] of the B weight rows w [o0 .. o0 + rows) (rows <= B;
+ * the panel's other columns are zero). Whole 4 x 4 blocks are transposed
+ * in registers: a scalar copy wrote one float per cache line of the panel
+ * at a time. */
+static void panel_from_rows(int64_t in, int64_t rows, const float *w, float *p)
+{
+    int64_t j0 = 0;
+    for (; j0 + 4 <= rows; j0 += 4) {
+        int64_t i0 = 0;
+        for (; i0 + 4 <= in; i0 += 4) {
+            sgad__v4 r[4];
+            for (int k = 0; k < 4; k++)
+                r[k] = sgad__load4(w + (j0 + k) * in + i0);
+            sgad__transpose4(r);
+            for (int k = 0; k < 4; k++)
+                sgad__store4(p + (i0 + k) * B + j0, r[k]);
+        }
+        for (; i0 < in; i0++)
+            for (int64_t j = j0; j < j0 + 4; j++)
+                p[i0 * B + j] = w[j * in + i0];
+    }
+    for (int64_t j = j0; j < B; j++)
+        for (int64_t i = 0; i < in; i++)
+            p[i * B + j] = j < rows ? w[j * in + i] : 0.0f;
+}
+
+/* w [o0 .. o0 + rows) += the transpose of panel p, 4 x 4 blocks at a time
+ * as above; each weight is added to once, so the same bits. */
+static void rows_add_panel(int64_t in, int64_t rows, const float *p, float *w)
+{
+    int64_t j0 = 0;
+    for (; j0 + 4 <= rows; j0 += 4) {
+        int64_t i0 = 0;
+        for (; i0 + 4 <= in; i0 += 4) {
+            sgad__v4 r[4];
+            for (int k = 0; k < 4; k++)
+                r[k] = sgad__load4(p + (i0 + k) * B + j0);
+            sgad__transpose4(r);
+            for (int k = 0; k < 4; k++)
+                sgad__store4(w + (j0 + k) * in + i0,
+                             sgad__load4(w + (j0 + k) * in + i0) + r[k]);
+        }
+        for (; i0 < in; i0++)
+            for (int64_t j = j0; j < j0 + 4; j++)
+                w[j * in + i0] += p[i0 * B + j];
+    }
+    for (int64_t j = j0; j < rows; j++)
+        for (int64_t i = 0; i < in; i++)
+            w[j * in + i] += p[i * B + j];
+}
+
 void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *w,
                               float *panels)
 {
     const int64_t blocks = (out + B - 1) / B;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
-        float *p = panels + b * in * B;
-        for (int j = 0; j < B; j++) {
-            const int64_t o = b * B + j;
-            for (int64_t i = 0; i < in; i++)
-                p[i * B + j] = o < out ? w[o * in + i] : 0.0f;
-        }
+        const int64_t rows = out - b * B < B ? out - b * B : B;
+        panel_from_rows(in, rows, w + b * B * in, panels + b * in * B);
     }
 }
 
 void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
                                 const float *panels, float *w)
 {
+    const int64_t blocks = (out + B - 1) / B;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
-    for (int64_t o = 0; o < out; o++) {
-        const float *p = panels + o / B * in * B + o % B;
-        for (int64_t i = 0; i < in; i++)
-            w[o * in + i] += p[i * B];
+    for (int64_t b = 0; b < blocks; b++) {
+        const int64_t rows = out - b * B < B ? out - b * B : B;
+        rows_add_panel(in, rows, panels + b * in * B, w + b * B * in);
     }
 }
 
