@@ -153,55 +153,38 @@ int64_t sgad__panels_size(int64_t in, int64_t out)
     return (out + B - 1) / B * B * in;
 }
 
-/* Panel p [in][B] of the B weight rows w [o0 .. o0 + rows) (rows <= B;
- * the panel's other columns are zero). Whole 4 x 4 blocks are transposed
- * in registers: a scalar copy wrote one float per cache line of the panel
- * at a time. */
-static void panel_from_rows(int64_t in, int64_t rows, const float *w, float *p)
+static void put(float *d, float v, int add)
 {
-    int64_t j0 = 0;
-    for (; j0 + 4 <= rows; j0 += 4) {
-        int64_t i0 = 0;
-        for (; i0 + 4 <= in; i0 += 4) {
-            sgad__v4 r[4];
-            for (int k = 0; k < 4; k++)
-                r[k] = sgad__load4(w + (j0 + k) * in + i0);
-            sgad__transpose4(r);
-            for (int k = 0; k < 4; k++)
-                sgad__store4(p + (i0 + k) * B + j0, r[k]);
-        }
-        for (; i0 < in; i0++)
-            for (int64_t j = j0; j < j0 + 4; j++)
-                p[i0 * B + j] = w[j * in + i0];
-    }
-    for (int64_t j = j0; j < B; j++)
-        for (int64_t i = 0; i < in; i++)
-            p[i * B + j] = j < rows ? w[j * in + i] : 0.0f;
+    *d = add ? *d + v : v;
 }
 
-/* w [o0 .. o0 + rows) += the transpose of panel p, 4 x 4 blocks at a time
- * as above; each weight is added to once, so the same bits. */
-static void rows_add_panel(int64_t in, int64_t rows, const float *p, float *w)
+/* dst[j][i] = src[i][j] (or += with `add`) for i < rows, j < cols; rows of
+ * src lds apart, of dst ldd apart. Whole 4 x 4 blocks are transposed in
+ * registers: a scalar copy into a panel wrote one float per cache line of
+ * it at a time. Each value is written or added once, so the same bits. */
+static void transpose(int64_t rows, int64_t cols, const float *src, int64_t lds, float *dst,
+                      int64_t ldd, int add)
 {
-    int64_t j0 = 0;
-    for (; j0 + 4 <= rows; j0 += 4) {
-        int64_t i0 = 0;
-        for (; i0 + 4 <= in; i0 += 4) {
+    int64_t i0 = 0;
+    for (; i0 + 4 <= rows; i0 += 4) {
+        int64_t j0 = 0;
+        for (; j0 + 4 <= cols; j0 += 4) {
             sgad__v4 r[4];
             for (int k = 0; k < 4; k++)
-                r[k] = sgad__load4(p + (i0 + k) * B + j0);
+                r[k] = sgad__load4(src + (i0 + k) * lds + j0);
             sgad__transpose4(r);
-            for (int k = 0; k < 4; k++)
-                sgad__store4(w + (j0 + k) * in + i0,
-                             sgad__load4(w + (j0 + k) * in + i0) + r[k]);
+            for (int k = 0; k < 4; k++) {
+                float *d = dst + (j0 + k) * ldd + i0;
+                sgad__store4(d, add ? sgad__load4(d) + r[k] : r[k]);
+            }
         }
-        for (; i0 < in; i0++)
-            for (int64_t j = j0; j < j0 + 4; j++)
-                w[j * in + i0] += p[i0 * B + j];
+        for (int64_t i = i0; i < i0 + 4; i++)
+            for (int64_t j = j0; j < cols; j++)
+                put(dst + j * ldd + i, src[i * lds + j], add);
     }
-    for (int64_t j = j0; j < rows; j++)
-        for (int64_t i = 0; i < in; i++)
-            w[j * in + i] += p[i * B + j];
+    for (int64_t i = i0; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            put(dst + j * ldd + i, src[i * lds + j], add);
 }
 
 void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *w,
@@ -211,7 +194,11 @@ void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, cons
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t rows = out - b * B < B ? out - b * B : B;
-        panel_from_rows(in, rows, w + b * B * in, panels + b * in * B);
+        float *p = panels + b * in * B;
+        transpose(rows, in, w + b * B * in, in, p, B, 0);
+        for (int64_t i = 0; i < in; i++) /* a last, partial panel: zero columns */
+            for (int64_t j = rows; j < B; j++)
+                p[i * B + j] = 0.0f;
     }
 }
 
@@ -222,7 +209,7 @@ void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t rows = out - b * B < B ? out - b * B : B;
-        rows_add_panel(in, rows, panels + b * in * B, w + b * B * in);
+        transpose(in, rows, panels + b * in * B, B, w + b * B * in, in, 1);
     }
 }
 
