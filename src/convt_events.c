@@ -136,13 +136,18 @@ static void forward_sample(const sgad__conv_geom *g, int64_t in_ch, const float 
     }
 }
 
+/* Bytes of one thread's workspace for acc_len accumulators and a sample
+ * of `inputs` input values. */
+static int64_t workspace_bytes(int64_t acc_len, int64_t inputs)
+{
+    return acc_len * (int64_t)sizeof(float) + inputs * (int64_t)(sizeof(event) + sizeof(int32_t));
+}
+
 /* Thread t's workspace in memory laid out thread by thread (acc, then ev,
  * then pos: every part stays 4-byte aligned). */
 static workspace workspace_of(char *mem, int t, int64_t acc_len, int64_t inputs)
 {
-    const int64_t bytes = acc_len * (int64_t)sizeof(float) +
-                          inputs * (int64_t)(sizeof(event) + sizeof(int32_t));
-    char *own = mem + t * bytes;
+    char *own = mem + t * workspace_bytes(acc_len, inputs);
     workspace ws;
     ws.acc = (float *)own;
     ws.ev = (event *)(own + acc_len * (int64_t)sizeof(float));
@@ -156,8 +161,7 @@ sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, 
 {
     const int64_t out = g->c, hw = g->h * g->w, kk = g->k * g->k, P = g->oh * g->ow;
     const int threads = sgad__par_threads(ctx, batch * out * hw);
-    const int64_t per_thread = hw * out * (int64_t)sizeof(float) +
-                               in_ch * P * (int64_t)(sizeof(event) + sizeof(int32_t));
+    const int64_t per_thread = workspace_bytes(hw * out, in_ch * P);
     float *wl = sgad__scratch(ctx, 4, (size_t)(in_ch * kk * out) * sizeof *wl);
     char *mem = wl ? sgad__scratch(ctx, 5, (size_t)(threads * per_thread)) : NULL;
     if (!mem)
