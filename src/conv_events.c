@@ -11,6 +11,7 @@
 #include "conv_events.h"
 #include "layer_impl.h"
 #include "parallel.h"
+#include "periodic.h"
 
 /* Positions [lo, hi] along one axis whose window covers input coordinate
  * y: position o covers it under tap y + p - o*s when that lies in [0, k). */
@@ -119,46 +120,82 @@ static float *rows_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t out_c
     return sgad__scratch(ctx, 1, (size_t)(*chunk * P * out_ch) * sizeof(float));
 }
 
-sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
-                                      int64_t out_ch, const float *x, const float *w,
-                                      const float *bias, float *y)
+/* The input of a chunk of nb samples from b0 on: x's own rows, or with
+ * steps > 1 their periodic parts written to `parts`. */
+static const float *chunk_input(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps,
+                                int64_t batch, const float *x, int64_t b0, int64_t nb,
+                                float *parts)
 {
-    const int64_t P = g->oh * g->ow, ckk = g->c * g->k * g->k, hw = g->h * g->w;
+    const int64_t chw = g->c * g->h * g->w;
+    if (steps <= 1)
+        return x + b0 * chw;
+    sgad__periodic_parts(ctx, steps, batch / steps, chw, x, b0, nb, parts);
+    return parts;
+}
+
+/* Slot 0 for a chunk's periodic parts, input or output-gradient sized. */
+static float *parts_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps,
+                           int64_t out_ch, int64_t chunk)
+{
+    const int64_t in = g->c * g->h * g->w, out = out_ch * g->oh * g->ow;
+    const int64_t len = steps > 1 ? chunk * (in > out ? in : out) : 1;
+    return sgad__scratch(ctx, 0, (size_t)len * sizeof(float));
+}
+
+sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps,
+                                      int64_t batch, int64_t out_ch, const float *x,
+                                      const float *w, const float *bias, float *y)
+{
+    const int64_t P = g->oh * g->ow, ckk = g->c * g->k * g->k;
     int64_t chunk;
     float *panels = sgad__scratch(ctx, 4, (size_t)sgad__panels_size(ckk, out_ch) *
                                               sizeof *panels);
     float *rows = panels ? rows_buffer(ctx, g, out_ch, batch, &chunk) : NULL;
-    if (!rows)
+    float *parts = rows ? parts_buffer(ctx, g, steps, out_ch, chunk) : NULL;
+    if (!parts)
         return SGAD_E_NOMEM;
     sgad__panels_from_weight(ctx, out_ch, ckk, w, panels);
     for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
         sgad__events ev;
-        SGAD__TRY(sgad__patch_events(ctx, 5, g, nb, x + b0 * g->c * hw, &ev));
+        SGAD__TRY(sgad__patch_events(ctx, 5, g, nb,
+                                     chunk_input(ctx, g, steps, batch, x, b0, nb, parts), &ev));
         memset(rows, 0, (size_t)(nb * P * out_ch) * sizeof *rows);
         sgad__events_matmul(ctx, &ev, out_ch, panels, rows);
-        sgad__planes_from_rows(ctx, nb, out_ch, P, rows, bias, y + b0 * out_ch * P);
+        sgad__planes_from_rows(ctx, nb, out_ch, P, rows, steps > 1 ? NULL : bias,
+                               y + b0 * out_ch * P);
     }
+    if (steps > 1)
+        sgad__periodic_sum(ctx, steps, batch / steps, out_ch, P, bias, y);
     return SGAD_OK;
 }
 
 sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *g,
-                                          int64_t batch, int64_t out_ch, const float *x,
-                                          const float *dy, float *dw)
+                                          int64_t steps, int64_t batch, int64_t out_ch,
+                                          const float *x, const float *dy, float *dw)
 {
-    const int64_t P = g->oh * g->ow, ckk = g->c * g->k * g->k, hw = g->h * g->w;
+    const int64_t P = g->oh * g->ow, ckk = g->c * g->k * g->k;
     const int64_t size = sgad__panels_size(ckk, out_ch);
     int64_t chunk;
     float *panels = sgad__scratch(ctx, 4, (size_t)size * sizeof *panels);
     float *rows = panels ? rows_buffer(ctx, g, out_ch, batch, &chunk) : NULL;
-    if (!rows)
+    float *parts = rows ? parts_buffer(ctx, g, steps, out_ch, chunk) : NULL;
+    if (!parts)
         return SGAD_E_NOMEM;
     memset(panels, 0, (size_t)size * sizeof *panels);
     for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
         sgad__events ev;
-        SGAD__TRY(sgad__patch_events(ctx, 5, g, nb, x + b0 * g->c * hw, &ev));
-        sgad__planes_to_rows(ctx, nb, out_ch, P, out_ch, dy + b0 * out_ch * P, rows);
+        SGAD__TRY(sgad__patch_events(ctx, 5, g, nb,
+                                     chunk_input(ctx, g, steps, batch, x, b0, nb, parts), &ev));
+        /* The events hold their values: `parts` is free for the gradient
+         * summed over each part's steps. */
+        const float *g_rows = dy + b0 * out_ch * P;
+        if (steps > 1) {
+            sgad__periodic_grads(ctx, steps, batch / steps, out_ch * P, dy, b0, nb, parts);
+            g_rows = parts;
+        }
+        sgad__planes_to_rows(ctx, nb, out_ch, P, out_ch, g_rows, rows);
         sgad__events_outer(ctx, &ev, out_ch, rows, panels);
     }
     sgad__panels_add_to_weight(ctx, out_ch, ckk, panels, dw);

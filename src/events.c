@@ -11,6 +11,7 @@
 #include "events.h"
 #include "layer_impl.h"
 #include "parallel.h"
+#include "periodic.h"
 #include "simd.h"
 
 #define ZERO_BLOCK 8
@@ -87,26 +88,14 @@ sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t col
     return SGAD_OK;
 }
 
-/* In inputs of SHARE_SAMPLE_MIN values or more, a run of SHARE_RUN values
- * (a cache line) out of every SHARE_RUN * SHARE_STRIDE is counted: the
- * choice needs the share to a percent or so, which 10^5 samples give, and
- * a full count was a pass over the input of its own (6% of a sampling
- * run's time; every 7th value alone still read every cache line). 7 shares
- * no factor with the power-of-two row lengths of images and feature maps
- * once the runs are counted, so the sample does not keep to a few columns.
- * Smaller inputs are counted whole. */
-#define SHARE_STRIDE 7
-#define SHARE_RUN 16
-#define SHARE_SAMPLE_MIN ((int64_t)1 << 20)
-
 /* The share of nonzero values in x[0..n), estimated in large inputs. */
 static double nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
 {
     if (n <= 0)
         return 0.0;
-    const int64_t run = n >= SHARE_SAMPLE_MIN ? SHARE_RUN : n;
-    const int64_t period = n >= SHARE_SAMPLE_MIN ? SHARE_RUN * SHARE_STRIDE : n;
-    const int64_t runs = n / period; /* SHARE_SAMPLE_MIN makes this >= 1 */
+    const int64_t run = n >= SGAD__SHARE_SAMPLE_MIN ? SGAD__SHARE_RUN : n;
+    const int64_t period = n >= SGAD__SHARE_SAMPLE_MIN ? SGAD__SHARE_RUN * SGAD__SHARE_STRIDE : n;
+    const int64_t runs = n / period; /* SGAD__SHARE_SAMPLE_MIN makes this >= 1 */
     int64_t nonzero = 0;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, runs * run)) schedule(static) \
     reduction(+ : nonzero)
@@ -116,14 +105,37 @@ static double nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
     return (double)nonzero / (double)(runs * run);
 }
 
+/* Records the path chosen. */
+static int take(sgad__input_path *p, int events, int periodic)
+{
+    p->events = events;
+    p->periodic = events && periodic;
+    p->taken = !events ? SGAD_PATH_DENSE
+               : p->periodic ? SGAD_PATH_EVENTS_BY_PERIOD
+                             : SGAD_PATH_EVENTS;
+    return events;
+}
+
 int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
                             int64_t n, double break_even)
 {
-    if (p->setting == SGAD_PATH_AUTO) /* no share is below 0: skip the count */
-        p->events = break_even > 0.0 && nonzero_share(ctx, x, n) < break_even;
-    else
-        p->events = p->setting == SGAD_PATH_EVENTS;
-    return p->events;
+    if (p->setting != SGAD_PATH_AUTO)
+        return take(p, p->setting == SGAD_PATH_EVENTS, 0);
+    /* no share is below 0: skip the count */
+    return take(p, break_even > 0.0 && nonzero_share(ctx, x, n) < break_even, 0);
+}
+
+int sgad__input_path_choose_periodic(const sgad_ctx *ctx, sgad__input_path *p, int64_t steps,
+                                     int64_t plane, const float *x, double break_even)
+{
+    if (p->setting == SGAD_PATH_DENSE || steps < 2 || steps > SGAD__PERIODIC_MAX_STEPS)
+        return sgad__input_path_choose(ctx, p, x, steps * plane, break_even);
+    double x_share, part_share;
+    sgad__periodic_shares(ctx, steps, plane, x, &x_share, &part_share);
+    /* Half: the parts cost a pass to write and one to sum the outputs. */
+    const int periodic = 2.0 * part_share <= x_share;
+    const double share = periodic ? part_share : x_share;
+    return take(p, p->setting == SGAD_PATH_EVENTS || share < break_even, periodic);
 }
 
 sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option option,
@@ -139,10 +151,10 @@ sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option
 sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p,
                                  sgad_option option, double *value)
 {
-    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
-                "sgad_layer_get: a %s layer has no option %d",
+    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH || option == SGAD_OPT_INPUT_PATH_TAKEN,
+                SGAD_E_UNSUPPORTED, "sgad_layer_get: a %s layer has no option %d",
                 sgad_layer_kind_name(l->ops->kind), (int)option);
-    *value = p->setting;
+    *value = option == SGAD_OPT_INPUT_PATH ? p->setting : p->taken;
     return SGAD_OK;
 }
 

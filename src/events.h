@@ -28,11 +28,27 @@ int64_t sgad__nonzero_positions(const float *x, int64_t n, int32_t *index);
 sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
                               const float *x, sgad__events *ev);
 
+/* The sample the path choices count (events.c, periodic.c): in inputs of
+ * SGAD__SHARE_SAMPLE_MIN values or more, a run of SGAD__SHARE_RUN values
+ * (a cache line) out of every SGAD__SHARE_RUN * SGAD__SHARE_STRIDE. The
+ * choice needs the share to a percent or so, which 10^5 samples give, and
+ * a full count was a pass over the input of its own (6% of a sampling
+ * run's time; every 7th value alone still read every cache line). 7 shares
+ * no factor with the power-of-two row lengths of images and feature maps
+ * once the runs are counted, so the sample does not keep to a few columns.
+ * Smaller inputs are counted whole. */
+#define SGAD__SHARE_STRIDE 7
+#define SGAD__SHARE_RUN 16
+#define SGAD__SHARE_SAMPLE_MIN ((int64_t)1 << 20)
+
 /* A layer's SGAD_OPT_INPUT_PATH setting (an sgad_input_path) and the path
  * its last forward took, which its backward then follows. */
 typedef struct sgad__input_path {
     int setting;
     int events;
+    int periodic; /* events on the input's periodic parts (periodic.h) */
+    int taken;    /* an sgad_input_path, for SGAD_OPT_INPUT_PATH_TAKEN; the
+                     layer refines SGAD_PATH_EVENTS where it went by train */
 } sgad__input_path;
 
 /* Chooses the path for a forward over input x[0..n): events when set so,
@@ -42,7 +58,14 @@ typedef struct sgad__input_path {
 int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
                             int64_t n, double break_even);
 
-/* sgad_layer_set/get of SGAD_OPT_INPUT_PATH for a layer that has it. */
+/* The same for an input x [steps, plane] that a product linear in it
+ * reads: events on its periodic parts (periodic.h) where they have at most
+ * half the nonzeros of x, else as sgad__input_path_choose. */
+int sgad__input_path_choose_periodic(const sgad_ctx *ctx, sgad__input_path *p, int64_t steps,
+                                     int64_t plane, const float *x, double break_even);
+
+/* sgad_layer_set of SGAD_OPT_INPUT_PATH and sgad_layer_get of it and of
+ * SGAD_OPT_INPUT_PATH_TAKEN, for a layer that has them. */
 sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option option,
                                  double value);
 sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p,

@@ -124,6 +124,7 @@ sgad_status sgad_option_bounds(sgad_option option, double *lo, double *hi)
     case SGAD_OPT_SCHEDULE_LENGTH: a = 1; b = 1e15; break;
     case SGAD_OPT_SCHEDULE_PERIOD: a = 1; b = 1e15; break;
     case SGAD_OPT_INPUT_PATH: a = SGAD_PATH_AUTO; b = SGAD_PATH_EVENTS; break;
+    case SGAD_OPT_INPUT_PATH_TAKEN: a = SGAD_PATH_AUTO; b = SGAD_PATH_EVENTS_BY_PERIOD; break;
     default: return SGAD_E_INVALID_ARG;
     }
     if (lo)
@@ -140,7 +141,7 @@ static int option_is_integral(sgad_option option)
            option == SGAD_OPT_NEURON_DECAY_INPUT || option == SGAD_OPT_NEURON_SURROGATE ||
            option == SGAD_OPT_N_CRITIC || option == SGAD_OPT_SCHEDULE ||
            option == SGAD_OPT_SCHEDULE_LENGTH || option == SGAD_OPT_SCHEDULE_PERIOD ||
-           option == SGAD_OPT_INPUT_PATH;
+           option == SGAD_OPT_INPUT_PATH || option == SGAD_OPT_INPUT_PATH_TAKEN;
 }
 
 sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,
@@ -149,6 +150,10 @@ sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,
     double lo, hi;
     SGAD__CHECK(ctx, sgad_option_bounds(option, &lo, &hi) == SGAD_OK, SGAD_E_INVALID_ARG,
                 "%s: unknown option %d", fn, (int)option);
+    SGAD__CHECK(ctx, option != SGAD_OPT_INPUT_PATH_TAKEN, SGAD_E_INVALID_ARG,
+                "%s: option %d is read-only (it reports the path of the last forward pass; "
+                "set SGAD_OPT_INPUT_PATH, %d, instead)", fn, (int)option,
+                (int)SGAD_OPT_INPUT_PATH);
     SGAD__CHECK(ctx, isfinite(value) && value >= lo && value <= hi, SGAD_E_INVALID_ARG,
                 "%s: option %d = %g on %s outside [%g, %g]", fn, (int)option, value, owner, lo,
                 hi);

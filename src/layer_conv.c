@@ -176,6 +176,25 @@ static int64_t output_len(const conv *c, const sgad__conv_geom *g)
     return c->transposed ? g->c * g->h * g->w : c->out_ch * g->oh * g->ow;
 }
 
+/* Picks the forward's path (events.h): a convolution over several steps
+ * also looks at its input's periodic parts (periodic.h), which a directly
+ * encoded image makes far sparser than the input (D's conv2). */
+static int choose_path(conv *c, const sgad__shape *in, const float *x)
+{
+    const sgad_ctx *ctx = c->base.ctx;
+    const int64_t numel = sgad__shape_numel(in);
+    if (c->transposed)
+        return sgad__input_path_choose(ctx, &c->path, x, numel, break_even(c));
+    return sgad__input_path_choose_periodic(ctx, &c->path, in->dims[0], numel / in->dims[0], x,
+                                            break_even(c));
+}
+
+/* The steps the event products split the input over: 1 for none. */
+static int64_t events_steps(const conv *c, const sgad__shape *in)
+{
+    return c->path.periodic ? in->dims[0] : 1;
+}
+
 static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     conv *c = (conv *)l;
@@ -183,12 +202,11 @@ static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const floa
     const int64_t total = in->dims[0] * in->dims[1], P = g.oh * g.ow;
     const int64_t ckk = g.c * c->k * c->k;
     const int64_t m = c->transposed ? c->in_ch : c->out_ch; /* the other side's channels */
-    if (sgad__input_path_choose(l->ctx, &c->path, x, sgad__shape_numel(in),
-                                break_even(c)))
+    if (choose_path(c, in, x))
         return c->transposed ? sgad__convt_events_forward(l->ctx, &g, total, c->in_ch, x,
                                                           c->weight, c->bias, y)
-                             : sgad__conv_events_forward(l->ctx, &g, total, c->out_ch, x,
-                                                         c->weight, c->bias, y);
+                             : sgad__conv_events_forward(l->ctx, &g, events_steps(c, in), total,
+                                                         c->out_ch, x, c->weight, c->bias, y);
     chunks k;
     SGAD__TRY(plan_chunks(l->ctx, ckk, m, P, total, 1, &k));
     const int64_t xl = input_len(c, &g), yl = output_len(c, &g);
@@ -256,20 +274,22 @@ static void input_grad_chunk(const conv *c, const sgad__conv_geom *g, int64_t b,
 
 /* The parameter gradients: bias from dy directly, the weight's on the
  * event path its forward took or chunk by chunk in order. */
-static sgad_status param_grads(const conv *c, const sgad__conv_geom *g, int64_t total,
+static sgad_status param_grads(const conv *c, const sgad__shape *in, const sgad__conv_geom *g,
                                const float *x, const float *dy)
 {
     sgad_ctx *ctx = c->base.ctx;
     const sgad_layer *l = &c->base;
     float *dw = l->params[0].grad->data;
     const int64_t P = g->oh * g->ow, ckk = g->c * c->k * c->k;
+    const int64_t total = in->dims[0] * in->dims[1];
     if (c->bias)
         bias_grad(ctx, total, c->out_ch, output_len(c, g) / c->out_ch, dy,
                   l->params[1].grad->data);
     if (c->path.events)
         return c->transposed
                    ? sgad__convt_events_weight_grad(ctx, g, total, c->in_ch, x, dy, dw)
-                   : sgad__conv_events_weight_grad(ctx, g, total, c->out_ch, x, dy, dw);
+                   : sgad__conv_events_weight_grad(ctx, g, events_steps(c, in), total,
+                                                   c->out_ch, x, dy, dw);
     chunks k;
     SGAD__TRY(plan_chunks(ctx, ckk, c->transposed ? c->in_ch : c->out_ch, P, total, 0, &k));
     const int64_t xl = input_len(c, g), yl = output_len(c, g);
@@ -288,7 +308,7 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
     const int64_t total = in->dims[0] * in->dims[1], P = g.oh * g.ow;
     const int64_t ckk = g.c * c->k * c->k;
     if (!l->input_grad_only)
-        SGAD__TRY(param_grads(c, &g, total, x, dy));
+        SGAD__TRY(param_grads(c, in, &g, x, dy));
     if (!dx)
         return SGAD_OK;
     chunks k;

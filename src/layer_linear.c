@@ -56,6 +56,8 @@ static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float
         return SGAD_OK;
     SGAD__TRY(sgad__trains_list(lin->base.ctx, 5, in->dims[0], in->dims[1], lin->in, x, tr));
     lin->by_trains = tr->usable && 2 * tr->work <= tr->spikes;
+    if (lin->by_trains)
+        lin->path.taken = SGAD_PATH_EVENTS_BY_TRAIN;
     return SGAD_OK;
 }
 

@@ -51,6 +51,7 @@ static int in_dims(const ev_case *c, int64_t *d)
 typedef struct run {
     float *y, *dx, *dw, *db;
     int64_t ny, nx, nw, nb;
+    int taken; /* SGAD_OPT_INPUT_PATH_TAKEN after the forward */
 } run;
 
 static float *copy_of(const float *p, int64_t n)
@@ -75,8 +76,11 @@ static run run_path(sgad_ctx *ctx, sgad_layer *l, int path, sgad_tensor *x, sgad
     ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, d, &dx));
     sgad_layer_zero_grad(l);
     ASSERT_OK(ctx, sgad_layer_forward(l, x, y));
+    double taken;
+    ASSERT_OK(ctx, sgad_layer_get(l, SGAD_OPT_INPUT_PATH_TAKEN, &taken));
     ASSERT_OK(ctx, sgad_layer_backward(l, x, y, dy, dx));
     run r = {0};
+    r.taken = (int)taken;
     r.ny = sgad_tensor_numel(y);
     r.nx = sgad_tensor_numel(dx);
     r.y = copy_of(sgad_tensor_data(y), r.ny);
@@ -144,6 +148,9 @@ static void compare_paths(const ev_case *c)
     run dense = run_path(ctx, l, SGAD_PATH_DENSE, x, dy);
     run events = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
     const char *what = c->kind == CONVT ? "convt2d" : c->kind == CONV ? "conv2d" : "linear";
+    /* Random spikes neither repeat by train nor by period. */
+    ck_assert_msg(dense.taken == SGAD_PATH_DENSE && events.taken == SGAD_PATH_EVENTS,
+                  "%s: paths taken %d and %d", what, dense.taken, events.taken);
     ck_assert_msg(tu_max_scaled_err(events.y, dense.y, dense.ny, RTOL, ATOL) <= 1.0,
                   "%s rate %.2f: outputs differ", what, c->rate);
     ck_assert_msg(tu_max_scaled_err(events.dw, dense.dw, dense.nw, RTOL, ATOL) <= 1.0,
@@ -292,6 +299,9 @@ START_TEST(repeating_spike_trains_go_by_train)
                           tu_max_scaled_err(events.dw, dense.dw, dense.nw, RTOL, ATOL) <= 1.0 &&
                           tu_max_scaled_err(events.db, dense.db, dense.nb, RTOL, ATOL) <= 1.0,
                       "spikes of %.1f: events differ from the dense path", spike);
+        const int want = spike == 1.0f ? SGAD_PATH_EVENTS_BY_TRAIN : SGAD_PATH_EVENTS;
+        ck_assert_msg(events.taken == want, "spikes of %.1f: path taken %d, not %d", spike,
+                      events.taken, want);
         ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
         run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
         ck_assert_msg(same_bits(two.y, events.y, events.ny) &&
@@ -305,6 +315,100 @@ START_TEST(repeating_spike_trains_go_by_train)
     sgad_tensor_free(dy);
     sgad_layer_free(l);
     sgad_ctx_free(ctx);
+}
+END_TEST
+
+/* Pooled spikes of neurons driven by a constant input, as D's conv2 reads
+ * them: each neuron of a 2x2 window fires at steps p, 2p, 3p, ... (from 1)
+ * for its own period p, or never; the pooled value is the share of the
+ * window firing at the step. */
+static void fill_pooled_periodic(float *x, int T, int N, int C, int H, int W, uint64_t *state)
+{
+    static const int periods[32] = {1, 2, 3, 4, 5, 7}; /* the other 26: never */
+    const int64_t cells = (int64_t)N * C * H * W;
+    int *period = malloc((size_t)cells * 4 * sizeof *period);
+    ck_assert_ptr_nonnull(period);
+    for (int64_t i = 0; i < cells * 4; i++)
+        period[i] = periods[(int)(tu_uniform(state) * 32)];
+    for (int t = 1; t <= T; t++)
+        for (int64_t i = 0; i < cells; i++) {
+            int firing = 0;
+            for (int k = 0; k < 4; k++)
+                firing += period[i * 4 + k] && t % period[i * 4 + k] == 0;
+            x[(t - 1) * cells + i] = 0.25f * (float)firing;
+        }
+    free(period);
+}
+
+/* Such inputs go by period under SGAD_PATH_EVENTS and the automatic
+ * choice: the products on the input's periodic parts match the dense path
+ * to rounding (outputs, weight, bias and input gradients), the automatic
+ * path is the same bits, two threads give the same bits as one, and the
+ * layer reports the path. Geometries: D's conv2 (k5 on 12x12), and a
+ * strided, padded one over 12 steps (12 has six divisors). */
+START_TEST(periodic_inputs_go_by_period)
+{
+    const ev_case cases[] = {
+        {CONV, 6, 40, 5, 1, 0, 1, 8, 3, 12, 12, 0, 0},
+        {CONV, 3, 7, 3, 2, 1, 0, 12, 2, 9, 10, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const ev_case *c = &cases[i];
+        sgad_ctx *ctx = tu_ctx(41);
+        sgad_layer *l = make(ctx, c);
+        double taken, lo, hi;
+        ASSERT_OK(ctx, sgad_layer_get(l, SGAD_OPT_INPUT_PATH_TAKEN, &taken));
+        ck_assert(taken == SGAD_PATH_AUTO); /* no forward yet */
+        int64_t d[5];
+        const int nd = in_dims(c, d);
+        sgad_tensor *x, *dy;
+        ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, d, &x));
+        uint64_t state = 17;
+        fill_pooled_periodic(sgad_tensor_data(x), c->t, c->n, c->in, c->h, c->w, &state);
+        int64_t od[SGAD_MAX_DIMS];
+        int ond;
+        ASSERT_OK(ctx, sgad_layer_output_dims(l, nd, d, &ond, od));
+        ASSERT_OK(ctx, sgad_tensor_create(ctx, ond, od, &dy));
+        tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1.0f, 1.0f, &state);
+
+        run dense = run_path(ctx, l, SGAD_PATH_DENSE, x, dy);
+        run events = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
+        run autosel = run_path(ctx, l, SGAD_PATH_AUTO, x, dy);
+        ck_assert_msg(events.taken == SGAD_PATH_EVENTS_BY_PERIOD &&
+                          autosel.taken == SGAD_PATH_EVENTS_BY_PERIOD,
+                      "case %zu: paths taken %d and %d", i, events.taken, autosel.taken);
+        ck_assert_msg(tu_max_scaled_err(events.y, dense.y, dense.ny, RTOL, ATOL) <= 1.0,
+                      "case %zu: outputs differ", i);
+        ck_assert_msg(tu_max_scaled_err(events.dw, dense.dw, dense.nw, RTOL, ATOL) <= 1.0,
+                      "case %zu: weight gradients differ", i);
+        ck_assert_msg(tu_max_scaled_err(events.dx, dense.dx, dense.nx, RTOL, ATOL) <= 1.0,
+                      "case %zu: input gradients differ", i);
+        if (c->bias)
+            ck_assert_msg(tu_max_scaled_err(events.db, dense.db, dense.nb, RTOL, ATOL) <= 1.0,
+                          "case %zu: bias gradients differ", i);
+        ck_assert_msg(same_bits(autosel.y, events.y, events.ny) &&
+                          same_bits(autosel.dw, events.dw, events.nw),
+                      "case %zu: the automatic path differs from the forced one", i);
+        ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
+        run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
+        ck_assert_msg(same_bits(two.y, events.y, events.ny) &&
+                          same_bits(two.dw, events.dw, events.nw),
+                      "case %zu: 2 threads differ from 1", i);
+
+        /* What the layer reports cannot be set. */
+        ASSERT_STATUS(SGAD_E_INVALID_ARG,
+                      sgad_layer_set(l, SGAD_OPT_INPUT_PATH_TAKEN, SGAD_PATH_DENSE));
+        ASSERT_OK(ctx, sgad_option_bounds(SGAD_OPT_INPUT_PATH_TAKEN, &lo, &hi));
+        ck_assert(lo == SGAD_PATH_AUTO && hi == SGAD_PATH_EVENTS_BY_PERIOD);
+        run_free(&dense);
+        run_free(&events);
+        run_free(&autosel);
+        run_free(&two);
+        sgad_tensor_free(x);
+        sgad_tensor_free(dy);
+        sgad_layer_free(l);
+        sgad_ctx_free(ctx);
+    }
 }
 END_TEST
 
@@ -414,6 +518,7 @@ Suite *suite_events(void)
     tcase_add_test(tc, auto_keeps_dense_inputs_dense);
     tcase_add_test(tc, auto_estimates_large_inputs_from_a_sample);
     tcase_add_test(tc, repeating_spike_trains_go_by_train);
+    tcase_add_test(tc, periodic_inputs_go_by_period);
     tcase_add_test(tc, events_pass_finite_differences);
     tcase_add_test(tc, trainer_same_bits_at_any_thread_count);
     suite_add_tcase(s, tc);

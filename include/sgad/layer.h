@@ -94,9 +94,14 @@ typedef enum sgad_option {
     SGAD_OPT_SCHEDULE_PERIOD = 505,      /**< trainer: iterations between learning-rate
                                               changes (an epoch's, to step as PyTorch does
                                               per epoch), [1, 1e15]; default 1 */
-    SGAD_OPT_INPUT_PATH = 600            /**< linear, conv2d, convt2d: how the products read the
+    SGAD_OPT_INPUT_PATH = 600,           /**< linear, conv2d, convt2d: how the products read the
                                               input, an sgad_input_path; default
                                               SGAD_PATH_AUTO */
+    SGAD_OPT_INPUT_PATH_TAKEN = 601      /**< linear, conv2d, convt2d, read-only
+                                              (sgad_layer_get): the sgad_input_path the
+                                              last forward pass took, never
+                                              SGAD_PATH_AUTO after one; SGAD_PATH_AUTO
+                                              before the first */
 } sgad_option;
 
 /** How a linear, convolution or transposed-convolution layer computes its
@@ -108,11 +113,23 @@ typedef enum sgad_input_path {
      *  the input is sparse enough to win, as spike trains usually are. */
     SGAD_PATH_AUTO = 0,
     SGAD_PATH_DENSE = 1,  /**< always dense matrix products (BLIS) */
-    SGAD_PATH_EVENTS = 2  /**< always event-driven: work only for nonzero inputs */
+    /** Always event-driven: work only for nonzero inputs. Within it a
+     *  layer takes one of the two refinements below where they do less
+     *  work; SGAD_OPT_INPUT_PATH_TAKEN reports which. */
+    SGAD_PATH_EVENTS = 2,
+    /** Reported only (linear): binary spikes grouped by spike train, each
+     *  train's weight rows summed once and added at its steps. */
+    SGAD_PATH_EVENTS_BY_TRAIN = 3,
+    /** Reported only (conv2d over T >= 2 steps): events on the input's
+     *  periodic parts, x_t = the sum of a_p over the divisors p of t, which
+     *  neurons with a constant input (a directly encoded image) make far
+     *  sparser than x. */
+    SGAD_PATH_EVENTS_BY_PERIOD = 4
 } sgad_input_path;
 
 /** Writes the closed bounds of an option's valid values. Enumerated options
- *  report their smallest and largest value. */
+ *  report their smallest and largest value; a read-only option the range
+ *  of what it reports. */
 SGAD_API sgad_status sgad_option_bounds(sgad_option option, double *lo, double *hi);
 
 /** Sets an option. SGAD_E_INVALID_ARG if the value is out of bounds or not
