@@ -22,18 +22,39 @@ static int mobius(int64_t m)
     return m > 1 ? -sign : sign;
 }
 
-/* mu[m] for m = 1..steps. */
-static void mobius_table(int64_t steps, int *mu)
+/* Terms of a part at most: t <= 64 has at most 3 distinct primes
+ * (2 * 3 * 5 * 7 > 64), so at most 2^3 divisors d with mu(t/d) != 0. */
+#define MAX_TERMS 8
+
+/* The terms of every part: part t (from 1) is the sum over k in
+ * [first[t-1], first[t]) of sign[k] * x_{step[k]}, x_t first. */
+typedef struct inversion {
+    int first[SGAD__PERIODIC_MAX_STEPS + 1];
+    int step[SGAD__PERIODIC_MAX_STEPS * MAX_TERMS];
+    int sign[SGAD__PERIODIC_MAX_STEPS * MAX_TERMS];
+} inversion;
+
+static void inversion_terms(int64_t steps, inversion *inv)
 {
-    for (int64_t m = 1; m <= steps; m++)
-        mu[m] = mobius(m);
+    int k = 0;
+    inv->first[0] = 0;
+    for (int64_t t = 1; t <= steps; t++) {
+        for (int64_t d = t; d >= 1; d--) {
+            const int mu = t % d == 0 ? mobius(t / d) : 0;
+            if (mu) {
+                inv->step[k] = (int)d;
+                inv->sign[k++] = mu;
+            }
+        }
+        inv->first[t] = k;
+    }
 }
 
 void sgad__periodic_shares(const sgad_ctx *ctx, int64_t steps, int64_t plane, const float *x,
                            double *x_share, double *part_share)
 {
-    int mu[SGAD__PERIODIC_MAX_STEPS + 1];
-    mobius_table(steps, mu);
+    inversion inv;
+    inversion_terms(steps, &inv);
     const int sampled = plane * steps >= SGAD__SHARE_SAMPLE_MIN;
     const int64_t run = sampled ? SGAD__SHARE_RUN : plane;
     const int64_t period = sampled ? SGAD__SHARE_RUN * SGAD__SHARE_STRIDE : plane;
@@ -47,9 +68,8 @@ void sgad__periodic_shares(const sgad_ctx *ctx, int64_t steps, int64_t plane, co
             const float *v = x + r * period + j;
             for (int64_t t = 1; t <= steps; t++) {
                 float a = 0.0f;
-                for (int64_t d = 1; d <= t; d++)
-                    if (t % d == 0 && mu[t / d])
-                        a += (float)mu[t / d] * v[(d - 1) * plane];
+                for (int k = inv.first[t - 1]; k < inv.first[t]; k++)
+                    a += (float)inv.sign[k] * v[(inv.step[k] - 1) * plane];
                 nx += v[(t - 1) * plane] != 0.0f;
                 na += a != 0.0f;
             }
@@ -73,16 +93,15 @@ static void add_signed(float *dst, const float *src, int64_t n, int sign)
 void sgad__periodic_parts(const sgad_ctx *ctx, int64_t steps, int64_t samples, int64_t len,
                           const float *x, int64_t row0, int64_t rows, float *parts)
 {
-    int mu[SGAD__PERIODIC_MAX_STEPS + 1];
-    mobius_table(steps, mu);
+    inversion inv;
+    inversion_terms(steps, &inv);
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, rows * len)) schedule(static)
     for (int64_t i = 0; i < rows; i++) {
         const int64_t t = (row0 + i) / samples + 1, n = (row0 + i) % samples;
         float *a = parts + i * len;
         memcpy(a, x + (row0 + i) * len, (size_t)len * sizeof *a);
-        for (int64_t d = 1; d < t; d++)
-            if (t % d == 0 && mu[t / d])
-                add_signed(a, x + ((d - 1) * samples + n) * len, len, mu[t / d]);
+        for (int k = inv.first[t - 1] + 1; k < inv.first[t]; k++)
+            add_signed(a, x + ((inv.step[k] - 1) * samples + n) * len, len, inv.sign[k]);
     }
 }
 
