@@ -32,47 +32,58 @@ static cover cover_of(int64_t y, int64_t k, int64_t s, int64_t p, int64_t n)
     return r;
 }
 
-/* Adds one to the count of each row (of this sample's P) that a nonzero of
- * the image lands in. */
-static void count_sample(const sgad__conv_geom *g, const float *img, int64_t *count)
+/* Adds one to the count of each row that the input value at (y, x) lands
+ * in. */
+static void count_value(const sgad__conv_geom *g, int64_t y, int64_t x, int64_t *count)
 {
-    for (int64_t c = 0; c < g->c; c++)
-        for (int64_t y = 0; y < g->h; y++) {
-            const cover cy = cover_of(y, g->k, g->s, g->p, g->oh);
-            for (int64_t x = 0; x < g->w; x++) {
-                if (img[(c * g->h + y) * g->w + x] == 0.0f)
-                    continue;
-                const cover cx = cover_of(x, g->k, g->s, g->p, g->ow);
-                for (int64_t oy = cy.lo; oy <= cy.hi; oy++)
-                    for (int64_t ox = cx.lo; ox <= cx.hi; ox++)
-                        count[oy * g->ow + ox]++;
-            }
-        }
+    const cover cy = cover_of(y, g->k, g->s, g->p, g->oh);
+    const cover cx = cover_of(x, g->k, g->s, g->p, g->ow);
+    for (int64_t oy = cy.lo; oy <= cy.hi; oy++)
+        for (int64_t ox = cx.lo; ox <= cx.hi; ox++)
+            count[oy * g->ow + ox]++;
 }
 
-/* Appends this sample's events, advancing next[row] (the row's cursor). */
-static void fill_sample(const sgad__conv_geom *g, const float *img, int64_t *next,
+/* Appends the events of the input value v at (c, y, x), advancing
+ * next[row] (the row's cursor). */
+static void fill_value(const sgad__conv_geom *g, int64_t c, int64_t y, int64_t x, float v,
+                       int64_t *next, sgad__events *ev)
+{
+    const cover cy = cover_of(y, g->k, g->s, g->p, g->oh);
+    const cover cx = cover_of(x, g->k, g->s, g->p, g->ow);
+    for (int64_t oy = cy.lo; oy <= cy.hi; oy++) {
+        const int64_t ki = y + g->p - oy * g->s;
+        for (int64_t ox = cx.lo; ox <= cx.hi; ox++) {
+            const int64_t kj = x + g->p - ox * g->s;
+            const int64_t e = next[oy * g->ow + ox]++;
+            ev->index[e] = (int32_t)((c * g->k + ki) * g->k + kj);
+            ev->value[e] = v;
+        }
+    }
+}
+
+/* Values of an image listed at a time (on the stack). */
+#define SCAN 256
+
+/* Walks the nonzeros of one image [C, H, W] in (c, y, x) order: counts
+ * their rows into `rows`, or with ev appends their events at the cursors
+ * `rows`. The zeros (most of a spike map) are skipped 8 at a time
+ * (sgad__nonzero_positions) rather than tested one by one. */
+static void walk_sample(const sgad__conv_geom *g, const float *img, int64_t *rows,
                         sgad__events *ev)
 {
-    for (int64_t c = 0; c < g->c; c++)
-        for (int64_t y = 0; y < g->h; y++) {
-            const cover cy = cover_of(y, g->k, g->s, g->p, g->oh);
-            for (int64_t x = 0; x < g->w; x++) {
-                const float v = img[(c * g->h + y) * g->w + x];
-                if (v == 0.0f)
-                    continue;
-                const cover cx = cover_of(x, g->k, g->s, g->p, g->ow);
-                for (int64_t oy = cy.lo; oy <= cy.hi; oy++) {
-                    const int64_t ki = y + g->p - oy * g->s;
-                    for (int64_t ox = cx.lo; ox <= cx.hi; ox++) {
-                        const int64_t kj = x + g->p - ox * g->s;
-                        const int64_t e = next[oy * g->ow + ox]++;
-                        ev->index[e] = (int32_t)((c * g->k + ki) * g->k + kj);
-                        ev->value[e] = v;
-                    }
-                }
-            }
+    const int64_t hw = g->h * g->w, n = g->c * hw;
+    int32_t at[SCAN];
+    for (int64_t i0 = 0; i0 < n; i0 += SCAN) {
+        const int64_t found = sgad__nonzero_positions(img + i0, n - i0 < SCAN ? n - i0 : SCAN,
+                                                      at);
+        for (int64_t e = 0; e < found; e++) {
+            const int64_t i = i0 + at[e], y = i % hw / g->w, x = i % g->w;
+            if (ev)
+                fill_value(g, i / hw, y, x, img[i], rows, ev);
+            else
+                count_value(g, y, x, rows);
         }
+    }
 }
 
 sgad_status sgad__patch_events(sgad_ctx *ctx, int slot, const sgad__conv_geom *g,
@@ -87,7 +98,7 @@ sgad_status sgad__patch_events(sgad_ctx *ctx, int slot, const sgad__conv_geom *g
     const int threads = sgad__par_threads(ctx, batch * g->c * hw * g->k);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t b = 0; b < batch; b++)
-        count_sample(g, img + b * g->c * hw, start + 1 + b * P);
+        walk_sample(g, img + b * g->c * hw, start + 1 + b * P, NULL);
     for (int64_t r = 0; r < rows; r++)
         start[r + 1] += start[r];
     const int64_t total = start[rows];
@@ -105,7 +116,7 @@ sgad_status sgad__patch_events(sgad_ctx *ctx, int slot, const sgad__conv_geom *g
      * one shift afterwards restores it. */
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t b = 0; b < batch; b++)
-        fill_sample(g, img + b * g->c * hw, start + b * P, ev);
+        walk_sample(g, img + b * g->c * hw, start + b * P, ev);
     memmove(start + 1, start, (size_t)rows * sizeof *start);
     start[0] = 0;
     return SGAD_OK;
