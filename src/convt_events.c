@@ -1,13 +1,14 @@
 /* Event-driven transposed convolution (convt_events.h).
  *
- * Both passes work channel-last: the weights are laid out [in][k][k][out]
- * and each output pixel's channels are contiguous, so one spike costs k*k
- * contiguous multiply-adds of `out` values. Work is split by sample in the
- * forward pass and by input channel in the weight gradient, so each output
- * value belongs to one thread and is summed in a fixed order. Both keep
- * their running sums near the core: the forward pass takes the output
- * channels a tile at a time, the weight gradient sums each (tap, panel)
- * over a chunk's spikes in registers. */
+ * The forward pass gathers: each output pixel sums, in registers and a
+ * tile of output channels at a time, the weight rows of the spikes of the
+ * input pixels that reach it, grouped by pixel beforehand (scattering each
+ * spike's k*k rows into the output instead loaded and stored every running
+ * sum once per spike). The weight gradient works channel-last on the
+ * layout [in][k][k][out], one input channel per thread, each (tap, panel)
+ * summed over a chunk's spikes in registers. Every output value belongs to
+ * one thread and is summed in a fixed order, so results do not depend on
+ * the thread count. */
 #include <string.h>
 
 #include "convt_events.h"
@@ -15,20 +16,17 @@
 #include "parallel.h"
 #include "simd.h"
 
-static void axpy(int64_t n, float a, const float *restrict src, float *restrict dst)
-{
-    for (int64_t j = 0; j < n; j++)
-        dst[j] += a * src[j];
-}
-
-/* w [in][out][k*k] -> wl [in][k*k][out] */
-static void weights_to_taps(int64_t in_ch, int64_t out_ch, int64_t kk, const float *w,
-                            float *wl)
+/* w [in][out][k*k] -> wt [k*k][in][out], the forward's layout: the spikes
+ * an output pixel gathers under one tap read rows `out` floats apart.
+ * ([in][k*k][out] put them k*k*out apart, 4 KiB for ConvT1, so every row
+ * fell into the same few L1 sets and the gather waited on L2.) */
+static void weights_by_tap(int64_t in_ch, int64_t out_ch, int64_t kk, const float *w,
+                           float *wt)
 {
     for (int64_t i = 0; i < in_ch; i++)
         for (int64_t o = 0; o < out_ch; o++)
             for (int64_t t = 0; t < kk; t++)
-                wl[(i * kk + t) * out_ch + o] = w[(i * out_ch + o) * kk + t];
+                wt[(t * in_ch + i) * out_ch + o] = w[(i * out_ch + o) * kk + t];
 }
 
 /* dw [in][out][k*k] += gl [in][k*k][out] */
@@ -41,117 +39,162 @@ static void add_taps_to_weights(int64_t in_ch, int64_t out_ch, int64_t kk, const
                 dw[(i * out_ch + o) * kk + t] += gl[(i * kk + t) * out_ch + o];
 }
 
-/* One nonzero input of a sample: channel, position and value. */
-typedef struct event {
-    int32_t c, py, px;
-    float v;
-} event;
+/* One sample's nonzero inputs grouped by input pixel: pixel q's are
+ * chan[first[q] .. first[q+1]) with their values, channels ascending. */
+typedef struct pixel_spikes {
+    int32_t *first; /* P + 1 */
+    int32_t *chan;
+    float *val;
+    int binary; /* every value is 1 */
+} pixel_spikes;
 
-/* Lists one sample's nonzero inputs x [in][OH][OW] in memory order, which
- * is the order their products are summed in; pos is room for in*OH*OW
- * positions. */
-static int64_t list_events(const sgad__conv_geom *g, int64_t in_ch, const float *x,
-                           int32_t *pos, event *ev)
+/* Groups the nonzeros of one sample x [in][P] by pixel: listed in memory
+ * order (channel-major) into pos, then placed by a counting sort, which
+ * keeps each pixel's channels ascending. */
+static void group_by_pixel(int64_t in_ch, int64_t P, const float *x, int32_t *pos,
+                           pixel_spikes *ps)
 {
-    const int64_t P = g->oh * g->ow;
     const int64_t n = sgad__nonzero_positions(x, in_ch * P, pos);
+    memset(ps->first, 0, (size_t)(P + 1) * sizeof *ps->first);
+    for (int64_t e = 0; e < n; e++)
+        ps->first[pos[e] % P + 1]++;
+    for (int64_t q = 0; q < P; q++)
+        ps->first[q + 1] += ps->first[q];
+    /* first[q] runs as pixel q's cursor and ends at first[q + 1]; one
+     * shift afterwards restores it. */
+    int binary = 1;
     for (int64_t e = 0; e < n; e++) {
-        const int32_t c = (int32_t)(pos[e] / P), at = (int32_t)(pos[e] % P);
-        ev[e] = (event){c, at / (int32_t)g->ow, at % (int32_t)g->ow, x[pos[e]]};
+        const int32_t q = (int32_t)(pos[e] % P), at = ps->first[q]++;
+        ps->chan[at] = (int32_t)(pos[e] / P);
+        ps->val[at] = x[pos[e]];
+        binary &= x[pos[e]] == 1.0f;
     }
-    return n;
+    ps->binary = binary;
+    memmove(ps->first + 1, ps->first, (size_t)P * sizeof *ps->first);
+    ps->first[0] = 0;
 }
 
-/* The kernel taps [*first, *end) along one axis that an input at `pos`
- * sends inside an output of `size`: the bounds checks leave the inner
- * loops. */
-static int64_t tap_range(const sgad__conv_geom *g, int64_t pos, int64_t size, int64_t *first,
-                         int64_t *end)
+/* The input rows [lo, hi] along one axis that reach output row o, the
+ * first one under tap `tap`: input i lands tap o + p - i*s of it. */
+typedef struct reach {
+    int64_t lo, hi, tap;
+} reach;
+
+static reach reach_of(int64_t o, int64_t k, int64_t s, int64_t p, int64_t n)
 {
-    const int64_t origin = pos * g->s - g->p; /* where tap 0 lands */
-    *first = origin < 0 ? -origin : 0;
-    *end = size - origin < g->k ? size - origin : g->k;
-    return origin;
+    const int64_t d = o + p; /* input i reaches o under tap d - i*s, in [0, k) */
+    reach r = {d - (k - 1) > 0 ? (d - (k - 1) + s - 1) / s : 0, d / s, 0};
+    if (r.hi > n - 1)
+        r.hi = n - 1;
+    r.tap = d - r.lo * s;
+    return r;
 }
 
-/* Output channels per pass of the forward: the accumulators of a 14x14
- * image (ConvT1's) then take 25 KiB and stay in L1, where all 64 took 50
- * KiB and every tap's add went through L2. */
+/* Output channels per pass of the forward: a pixel's running sums of a
+ * tile stay in vector registers over all the spikes that reach it. */
 #define OUT_TILE 32
+#define TILE_VECS (OUT_TILE / 4)
 
-/* acc[0..OUT_TILE) += v * w[0..OUT_TILE): a whole tile unrolled, the
- * common case of a layer with OUT_TILE outputs or more. */
-static void add_tile(float v, const float *restrict w, float *restrict acc)
+/* The sums of one output pixel over a whole tile: each spike of the input
+ * pixels that reach it adds v times its tap's weight row (rows of the
+ * layout [in][k*k][out]). Channels ascending within an input pixel, input
+ * pixels in raster order: a fixed order, as the sums must have. */
+static void pixel_tile(const sgad__conv_geom *g, const pixel_spikes *ps, reach ry, reach rx,
+                       const float *w, int64_t in_ch, int64_t out, float *sum)
 {
-    for (int k = 0; k < OUT_TILE; k += 4)
-        sgad__store4(acc + k, sgad__load4(acc + k) + v * sgad__load4(w + k));
-}
-
-/* Adds v times each tap's weight row (n values, rows ld_w apart, ld_w * k
- * per kernel row) into the accumulator row (n values, rows n apart) of the
- * output pixel the tap lands on. */
-static void add_event(const sgad__conv_geom *g, const event *e, const float *w, int64_t ld_w,
-                      float *acc, int64_t n)
-{
-    int64_t i0, i1, j0, j1;
-    const int64_t oy = tap_range(g, e->py, g->h, &i0, &i1);
-    const int64_t ox = tap_range(g, e->px, g->w, &j0, &j1);
-    for (int64_t ki = i0; ki < i1; ki++) {
-        const float *wr = w + ki * g->k * ld_w;
-        float *ar = acc + ((oy + ki) * g->w + ox) * n;
-        for (int64_t kj = j0; kj < j1; kj++) {
-            if (n == OUT_TILE)
-                add_tile(e->v, wr + kj * ld_w, ar + kj * n);
+    sgad__v4 acc[TILE_VECS] = {{0}};
+    for (int64_t iy = ry.lo, ki = ry.tap; iy <= ry.hi; iy++, ki -= g->s)
+        for (int64_t ix = rx.lo, kj = rx.tap; ix <= rx.hi; ix++, kj -= g->s) {
+            const int64_t q = iy * g->ow + ix, tap = ki * g->k + kj;
+            const float *base = w + tap * in_ch * out;
+            if (ps->binary)
+                for (int32_t e = ps->first[q]; e < ps->first[q + 1]; e++) {
+                    const float *row = base + ps->chan[e] * out;
+                    for (int j = 0; j < TILE_VECS; j++)
+                        acc[j] += sgad__load4(row + 4 * j);
+                }
             else
-                axpy(n, e->v, wr + kj * ld_w, ar + kj * n);
+                for (int32_t e = ps->first[q]; e < ps->first[q + 1]; e++) {
+                    const float *row = base + ps->chan[e] * out;
+                    for (int j = 0; j < TILE_VECS; j++)
+                        acc[j] += ps->val[e] * sgad__load4(row + 4 * j);
+                }
         }
-    }
+    for (int j = 0; j < TILE_VECS; j++)
+        sgad__store4(sum + 4 * j, acc[j]);
 }
 
-/* A thread's memory for the forward pass: output accumulators [H*W][tile]
- * and room for one sample's events and their positions. */
+/* The same for a last tile of n < OUT_TILE channels. */
+static void pixel_part(const sgad__conv_geom *g, const pixel_spikes *ps, reach ry, reach rx,
+                       const float *w, int64_t in_ch, int64_t out, int64_t n, float *sum)
+{
+    memset(sum, 0, (size_t)n * sizeof *sum);
+    for (int64_t iy = ry.lo, ki = ry.tap; iy <= ry.hi; iy++, ki -= g->s)
+        for (int64_t ix = rx.lo, kj = rx.tap; ix <= rx.hi; ix++, kj -= g->s) {
+            const int64_t q = iy * g->ow + ix, tap = ki * g->k + kj;
+            for (int32_t e = ps->first[q]; e < ps->first[q + 1]; e++) {
+                const float *row = w + (tap * in_ch + ps->chan[e]) * out;
+                for (int64_t o = 0; o < n; o++)
+                    sum[o] += ps->val[e] * row[o];
+            }
+        }
+}
+
+/* A thread's memory for the forward pass: output sums [H*W][tile] and
+ * room for one sample's spikes grouped by pixel. */
 typedef struct workspace {
     float *acc;
-    event *ev;
+    pixel_spikes ps;
     int32_t *pos;
 } workspace;
 
-/* One sample: its nonzero inputs listed once, then the accumulators summed
- * from them for each tile of output channels, and y [out][H*W] + bias
- * written from them. */
+/* One sample: its nonzero inputs grouped by pixel once, then for each tile
+ * of output channels every output pixel summed in registers from the
+ * spikes that reach it, and y [out][H*W] + bias written from the sums. */
 static void forward_sample(const sgad__conv_geom *g, int64_t in_ch, const float *x,
-                           const float *wl, const float *bias, const workspace *ws, float *y)
+                           const float *wl, const float *bias, workspace *ws, float *y)
 {
-    const int64_t out = g->c, hw = g->h * g->w, kk = g->k * g->k;
-    const int64_t count = list_events(g, in_ch, x, ws->pos, ws->ev);
+    const int64_t out = g->c, hw = g->h * g->w;
+    group_by_pixel(in_ch, g->oh * g->ow, x, ws->pos, &ws->ps);
     float *acc = ws->acc;
     for (int64_t o0 = 0; o0 < out; o0 += OUT_TILE) {
         const int64_t n = out - o0 < OUT_TILE ? out - o0 : OUT_TILE;
-        memset(acc, 0, (size_t)(hw * n) * sizeof *acc);
-        for (int64_t e = 0; e < count; e++)
-            add_event(g, &ws->ev[e], wl + ws->ev[e].c * kk * out + o0, out, acc, n);
+        for (int64_t oy = 0; oy < g->h; oy++) {
+            const reach ry = reach_of(oy, g->k, g->s, g->p, g->oh);
+            for (int64_t ox = 0; ox < g->w; ox++) {
+                const reach rx = reach_of(ox, g->k, g->s, g->p, g->ow);
+                float *sum = acc + (oy * g->w + ox) * n;
+                if (n == OUT_TILE)
+                    pixel_tile(g, &ws->ps, ry, rx, wl + o0, in_ch, out, sum);
+                else
+                    pixel_part(g, &ws->ps, ry, rx, wl + o0, in_ch, out, n, sum);
+            }
+        }
         for (int64_t o = 0; o < n; o++)
             for (int64_t pix = 0; pix < hw; pix++)
                 y[(o0 + o) * hw + pix] = acc[pix * n + o] + (bias ? bias[o0 + o] : 0.0f);
     }
 }
 
-/* Bytes of one thread's workspace for acc_len accumulators and a sample
- * of `inputs` input values. */
-static int64_t workspace_bytes(int64_t acc_len, int64_t inputs)
+/* Bytes of one thread's workspace for acc_len sums and a sample of P
+ * pixels and `inputs` input values. */
+static int64_t workspace_bytes(int64_t acc_len, int64_t P, int64_t inputs)
 {
-    return acc_len * (int64_t)sizeof(float) + inputs * (int64_t)(sizeof(event) + sizeof(int32_t));
+    return (acc_len + P + 1) * (int64_t)sizeof(float) +
+           inputs * (int64_t)(2 * sizeof(int32_t) + sizeof(float));
 }
 
-/* Thread t's workspace in memory laid out thread by thread (acc, then ev,
- * then pos: every part stays 4-byte aligned). */
-static workspace workspace_of(char *mem, int t, int64_t acc_len, int64_t inputs)
+/* Thread t's workspace in memory laid out thread by thread (acc, first,
+ * chan, val, pos: 4-byte values throughout). */
+static workspace workspace_of(char *mem, int t, int64_t acc_len, int64_t P, int64_t inputs)
 {
-    char *own = mem + t * workspace_bytes(acc_len, inputs);
+    char *own = mem + t * workspace_bytes(acc_len, P, inputs);
     workspace ws;
     ws.acc = (float *)own;
-    ws.ev = (event *)(own + acc_len * (int64_t)sizeof(float));
-    ws.pos = (int32_t *)(ws.ev + inputs);
+    ws.ps.first = (int32_t *)(ws.acc + acc_len);
+    ws.ps.chan = ws.ps.first + P + 1;
+    ws.ps.val = (float *)(ws.ps.chan + inputs);
+    ws.pos = (int32_t *)(ws.ps.val + inputs);
     return ws;
 }
 
@@ -161,18 +204,19 @@ sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, 
 {
     const int64_t out = g->c, hw = g->h * g->w, kk = g->k * g->k, P = g->oh * g->ow;
     const int threads = sgad__par_threads(ctx, batch * out * hw);
-    const int64_t per_thread = workspace_bytes(hw * out, in_ch * P);
+    const int64_t acc_len = hw * (out < OUT_TILE ? out : OUT_TILE);
+    const int64_t per_thread = workspace_bytes(acc_len, P, in_ch * P);
     float *wl = sgad__scratch(ctx, 4, (size_t)(in_ch * kk * out) * sizeof *wl);
     char *mem = wl ? sgad__scratch(ctx, 5, (size_t)(threads * per_thread)) : NULL;
     if (!mem)
         return SGAD_E_NOMEM;
-    weights_to_taps(in_ch, out, kk, w, wl);
+    weights_by_tap(in_ch, out, kk, w, wl);
     /* Samples in chunks of 4 handed out as threads finish: their spike
      * counts differ (a batch is step by step, and the first steps fire
      * least), so equal halves left one thread waiting. */
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 4)
     for (int64_t b = 0; b < batch; b++) {
-        const workspace ws = workspace_of(mem, sgad__thread_index(), hw * out, in_ch * P);
+        workspace ws = workspace_of(mem, sgad__thread_index(), acc_len, P, in_ch * P);
         forward_sample(g, in_ch, x + b * in_ch * P, wl, bias, &ws, y + b * out * hw);
     }
     return SGAD_OK;
