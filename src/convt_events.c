@@ -240,14 +240,25 @@ typedef struct spike {
 #define PANEL 32
 #define PANEL_VECS (PANEL / 4)
 
+/* The row of dyl (ld floats) under tap (ki, kj) of spike sp, or NULL where
+ * the tap falls outside the output. */
+static const float *tap_row(const sgad__conv_geom *g, const float *dyl, int64_t ld,
+                            const spike *sp, int64_t ki, int64_t kj)
+{
+    const int64_t oy = sp->py * g->s - g->p + ki, ox = sp->px * g->s - g->p + kj;
+    if (oy < 0 || oy >= g->h || ox < 0 || ox >= g->w)
+        return NULL;
+    return dyl + sp->rows + (oy * g->w + ox) * ld;
+}
+
 /* Adds channel c's gradient rows gl[c][tap][0..out) over one chunk. Each
  * (tap, panel) is summed over the channel's spikes in registers and added
  * to gl once: adding every spike's rows into gl directly made each add wait
  * for the previous spike's store to the same row, which took most of the
- * pass. dyl rows are ld floats (out rounded up to whole panels, zero
- * padded). */
+ * pass. Binary spikes add their rows without the multiply (the same bits).
+ * dyl rows are ld floats (out rounded up to whole panels, zero padded). */
 static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int64_t ld,
-                                int64_t nspikes, const spike *sp, float *gl)
+                                int64_t nspikes, const spike *sp, int binary, float *gl)
 {
     const int64_t out = g->c;
     for (int64_t ki = 0; ki < g->k; ki++)
@@ -255,13 +266,15 @@ static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int6
             for (int64_t o0 = 0; o0 < out; o0 += PANEL) {
                 sgad__v4 acc[PANEL_VECS] = {{0}};
                 for (int64_t e = 0; e < nspikes; e++) {
-                    const int64_t oy = sp[e].py * g->s - g->p + ki;
-                    const int64_t ox = sp[e].px * g->s - g->p + kj;
-                    if (oy < 0 || oy >= g->h || ox < 0 || ox >= g->w)
+                    const float *row = tap_row(g, dyl, ld, &sp[e], ki, kj);
+                    if (!row)
                         continue;
-                    const float *row = dyl + sp[e].rows + (oy * g->w + ox) * ld + o0;
-                    for (int k = 0; k < PANEL_VECS; k++)
-                        acc[k] += sp[e].v * sgad__load4(row + 4 * k);
+                    if (binary)
+                        for (int k = 0; k < PANEL_VECS; k++)
+                            acc[k] += sgad__load4(row + o0 + 4 * k);
+                    else
+                        for (int k = 0; k < PANEL_VECS; k++)
+                            acc[k] += sp[e].v * sgad__load4(row + o0 + 4 * k);
                 }
                 float sum[PANEL];
                 for (int k = 0; k < PANEL_VECS; k++)
@@ -273,19 +286,23 @@ static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int6
 }
 
 /* Lists channel c's spikes in a chunk of `batch` samples, sample by sample
- * in raster order. */
+ * in raster order; *binary says whether every value is 1. */
 static int64_t list_spikes(const sgad__conv_geom *g, int64_t in_ch, int64_t c, int64_t batch,
-                           const float *x, int64_t ld, spike *sp)
+                           const float *x, int64_t ld, spike *sp, int *binary)
 {
     const int64_t P = g->oh * g->ow, hw = g->h * g->w;
     int64_t n = 0;
+    int ones = 1;
     for (int64_t b = 0; b < batch; b++)
         for (int64_t py = 0; py < g->oh; py++)
             for (int64_t px = 0; px < g->ow; px++) {
                 const float v = x[(b * in_ch + c) * P + py * g->ow + px];
-                if (v != 0.0f)
+                if (v != 0.0f) {
                     sp[n++] = (spike){b * hw * ld, (int32_t)py, (int32_t)px, v};
+                    ones &= v == 1.0f;
+                }
             }
+    *binary = ones;
     return n;
 }
 
@@ -315,8 +332,9 @@ sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom 
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int64_t c = 0; c < in_ch; c++) {
             spike *sp = lists + (int64_t)sgad__thread_index() * chunk * P;
-            const int64_t n = list_spikes(g, in_ch, c, nb, x + b0 * in_ch * P, ld, sp);
-            weight_grad_channel(g, dyl, ld, n, sp, gl + c * kk * out);
+            int binary;
+            const int64_t n = list_spikes(g, in_ch, c, nb, x + b0 * in_ch * P, ld, sp, &binary);
+            weight_grad_channel(g, dyl, ld, n, sp, binary, gl + c * kk * out);
         }
     }
     add_taps_to_weights(in_ch, out, kk, gl, dw);
