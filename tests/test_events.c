@@ -129,21 +129,58 @@ static void fill_sparse(float *x, int64_t n, const ev_case *c, uint64_t *state)
 #define RTOL 1e-5
 #define ATOL 1e-5
 
+/* A random output gradient [-1, 1) for layer l at input dims d. */
+static sgad_tensor *output_gradient(sgad_ctx *ctx, sgad_layer *l, int nd, const int64_t *d,
+                                    uint64_t *state)
+{
+    int64_t od[SGAD_MAX_DIMS];
+    int ond;
+    sgad_tensor *dy;
+    ASSERT_OK(ctx, sgad_layer_output_dims(l, nd, d, &ond, od));
+    ASSERT_OK(ctx, sgad_tensor_create(ctx, ond, od, &dy));
+    tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1.0f, 1.0f, state);
+    return dy;
+}
+
+/* Fails unless the event path at 2 threads gives the bits `one` got at 1
+ * (outputs, weight and input gradients). */
+static void expect_same_at_two_threads(sgad_ctx *ctx, sgad_layer *l, sgad_tensor *x,
+                                       sgad_tensor *dy, const run *one, const char *what)
+{
+    ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
+    run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
+    ck_assert_msg(same_bits(two.y, one->y, one->ny) && same_bits(two.dw, one->dw, one->nw) &&
+                      same_bits(two.dx, one->dx, one->nx),
+                  "%s: the event path differs between 1 and 2 threads", what);
+    run_free(&two);
+    ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 1));
+}
+
+/* Fails unless got's outputs and gradients match want's to rounding. */
+static void expect_close(const run *got, const run *want, const char *what)
+{
+    ck_assert_msg(tu_max_scaled_err(got->y, want->y, want->ny, RTOL, ATOL) <= 1.0,
+                  "%s: outputs differ", what);
+    ck_assert_msg(tu_max_scaled_err(got->dw, want->dw, want->nw, RTOL, ATOL) <= 1.0,
+                  "%s: weight gradients differ", what);
+    ck_assert_msg(tu_max_scaled_err(got->dx, want->dx, want->nx, RTOL, ATOL) <= 1.0,
+                  "%s: input gradients differ", what);
+    if (want->nb)
+        ck_assert_msg(tu_max_scaled_err(got->db, want->db, want->nb, RTOL, ATOL) <= 1.0,
+                      "%s: bias gradients differ", what);
+}
+
 static void compare_paths(const ev_case *c)
 {
     sgad_ctx *ctx = tu_ctx(31);
     sgad_layer *l = make(ctx, c);
     int64_t d[5];
     const int nd = in_dims(c, d);
-    sgad_tensor *x, *dy;
+    sgad_tensor *x;
     ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, d, &x));
     uint64_t state = 99;
     fill_sparse(sgad_tensor_data(x), sgad_tensor_numel(x), c, &state);
-    int64_t od[SGAD_MAX_DIMS];
-    int ond;
-    ASSERT_OK(ctx, sgad_layer_output_dims(l, nd, d, &ond, od));
-    ASSERT_OK(ctx, sgad_tensor_create(ctx, ond, od, &dy));
-    tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1.0f, 1.0f, &state);
+    sgad_tensor *dy = output_gradient(ctx, l, nd, d, &state);
 
     run dense = run_path(ctx, l, SGAD_PATH_DENSE, x, dy);
     run events = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
@@ -151,15 +188,9 @@ static void compare_paths(const ev_case *c)
     /* Random spikes neither repeat by train nor by period. */
     ck_assert_msg(dense.taken == SGAD_PATH_DENSE && events.taken == SGAD_PATH_EVENTS,
                   "%s: paths taken %d and %d", what, dense.taken, events.taken);
-    ck_assert_msg(tu_max_scaled_err(events.y, dense.y, dense.ny, RTOL, ATOL) <= 1.0,
-                  "%s rate %.2f: outputs differ", what, c->rate);
-    ck_assert_msg(tu_max_scaled_err(events.dw, dense.dw, dense.nw, RTOL, ATOL) <= 1.0,
-                  "%s rate %.2f: weight gradients differ", what, c->rate);
-    ck_assert_msg(tu_max_scaled_err(events.dx, dense.dx, dense.nx, RTOL, ATOL) <= 1.0,
-                  "%s rate %.2f: input gradients differ", what, c->rate);
-    if (c->bias)
-        ck_assert_msg(tu_max_scaled_err(events.db, dense.db, dense.nb, RTOL, ATOL) <= 1.0,
-                      "%s: bias gradients differ", what);
+    char label[64];
+    snprintf(label, sizeof label, "%s rate %.2f", what, c->rate);
+    expect_close(&events, &dense, label);
 
     /* The automatic choice takes events on these sparse inputs (bitwise),
      * except for a transposed convolution with few output channels, where
@@ -171,17 +202,10 @@ static void compare_paths(const ev_case *c)
                   "%s rate %.2f, %d outputs: the automatic path did not take %s", what,
                   c->rate, c->out, expected == &events ? "events" : "the dense path");
 
-    /* Two threads give the same bits as one. */
-    ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
-    run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
-    ck_assert_msg(same_bits(two.y, events.y, events.ny) &&
-                      same_bits(two.dw, events.dw, events.nw) &&
-                      same_bits(two.dx, events.dx, events.nx),
-                  "%s: event path differs between 1 and 2 threads", what);
+    expect_same_at_two_threads(ctx, l, x, dy, &events, label);
     run_free(&dense);
     run_free(&events);
     run_free(&autosel);
-    run_free(&two);
     sgad_tensor_free(x);
     sgad_tensor_free(dy);
     sgad_layer_free(l);
@@ -292,24 +316,16 @@ START_TEST(repeating_spike_trains_go_by_train)
                     sgad_tensor_data(x)[(t * N + n) * IN + k] =
                         p && t % p == (n + k) % p ? spike : 0.0f;
                 }
-        ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 1));
+        const char *label = spike == 1.0f ? "spikes of 1" : "spikes of 0.5";
         run dense = run_path(ctx, l, SGAD_PATH_DENSE, x, dy);
         run events = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
-        ck_assert_msg(tu_max_scaled_err(events.y, dense.y, dense.ny, RTOL, ATOL) <= 1.0 &&
-                          tu_max_scaled_err(events.dw, dense.dw, dense.nw, RTOL, ATOL) <= 1.0 &&
-                          tu_max_scaled_err(events.db, dense.db, dense.nb, RTOL, ATOL) <= 1.0,
-                      "spikes of %.1f: events differ from the dense path", spike);
+        expect_close(&events, &dense, label);
         const int want = spike == 1.0f ? SGAD_PATH_EVENTS_BY_TRAIN : SGAD_PATH_EVENTS;
-        ck_assert_msg(events.taken == want, "spikes of %.1f: path taken %d, not %d", spike,
-                      events.taken, want);
-        ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
-        run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
-        ck_assert_msg(same_bits(two.y, events.y, events.ny) &&
-                          same_bits(two.dw, events.dw, events.nw),
-                      "spikes of %.1f: 2 threads differ from 1", spike);
+        ck_assert_msg(events.taken == want, "%s: path taken %d, not %d", label, events.taken,
+                      want);
+        expect_same_at_two_threads(ctx, l, x, dy, &events, label);
         run_free(&dense);
         run_free(&events);
-        run_free(&two);
     }
     sgad_tensor_free(x);
     sgad_tensor_free(dy);
@@ -361,15 +377,11 @@ START_TEST(periodic_inputs_go_by_period)
         ck_assert(taken == SGAD_PATH_AUTO); /* no forward yet */
         int64_t d[5];
         const int nd = in_dims(c, d);
-        sgad_tensor *x, *dy;
+        sgad_tensor *x;
         ASSERT_OK(ctx, sgad_tensor_create(ctx, nd, d, &x));
         uint64_t state = 17;
         fill_pooled_periodic(sgad_tensor_data(x), c->t, c->n, c->in, c->h, c->w, &state);
-        int64_t od[SGAD_MAX_DIMS];
-        int ond;
-        ASSERT_OK(ctx, sgad_layer_output_dims(l, nd, d, &ond, od));
-        ASSERT_OK(ctx, sgad_tensor_create(ctx, ond, od, &dy));
-        tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1.0f, 1.0f, &state);
+        sgad_tensor *dy = output_gradient(ctx, l, nd, d, &state);
 
         run dense = run_path(ctx, l, SGAD_PATH_DENSE, x, dy);
         run events = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
@@ -377,23 +389,12 @@ START_TEST(periodic_inputs_go_by_period)
         ck_assert_msg(events.taken == SGAD_PATH_EVENTS_BY_PERIOD &&
                           autosel.taken == SGAD_PATH_EVENTS_BY_PERIOD,
                       "case %zu: paths taken %d and %d", i, events.taken, autosel.taken);
-        ck_assert_msg(tu_max_scaled_err(events.y, dense.y, dense.ny, RTOL, ATOL) <= 1.0,
-                      "case %zu: outputs differ", i);
-        ck_assert_msg(tu_max_scaled_err(events.dw, dense.dw, dense.nw, RTOL, ATOL) <= 1.0,
-                      "case %zu: weight gradients differ", i);
-        ck_assert_msg(tu_max_scaled_err(events.dx, dense.dx, dense.nx, RTOL, ATOL) <= 1.0,
-                      "case %zu: input gradients differ", i);
-        if (c->bias)
-            ck_assert_msg(tu_max_scaled_err(events.db, dense.db, dense.nb, RTOL, ATOL) <= 1.0,
-                          "case %zu: bias gradients differ", i);
+        const char *label = i == 0 ? "D's conv2 geometry" : "strided, padded, T 12";
+        expect_close(&events, &dense, label);
         ck_assert_msg(same_bits(autosel.y, events.y, events.ny) &&
                           same_bits(autosel.dw, events.dw, events.nw),
                       "case %zu: the automatic path differs from the forced one", i);
-        ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, 2));
-        run two = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
-        ck_assert_msg(same_bits(two.y, events.y, events.ny) &&
-                          same_bits(two.dw, events.dw, events.nw),
-                      "case %zu: 2 threads differ from 1", i);
+        expect_same_at_two_threads(ctx, l, x, dy, &events, label);
 
         /* What the layer reports cannot be set. */
         ASSERT_STATUS(SGAD_E_INVALID_ARG,
@@ -403,7 +404,6 @@ START_TEST(periodic_inputs_go_by_period)
         run_free(&dense);
         run_free(&events);
         run_free(&autosel);
-        run_free(&two);
         sgad_tensor_free(x);
         sgad_tensor_free(dy);
         sgad_layer_free(l);
