@@ -26,7 +26,9 @@
 #include "internal.h"
 
 /* Most steps the split is tried on: the work per value grows with the
- * divisors of the steps, and longer runs have not been measured. */
+ * divisors of the steps, and longer runs have not been measured. Every
+ * function below takes steps in [1, SGAD__PERIODIC_MAX_STEPS] (their term
+ * tables are sized by it). */
 #define SGAD__PERIODIC_MAX_STEPS 64
 
 /* Shares of nonzero values in x [steps, plane] and in its parts,
