@@ -166,13 +166,14 @@ sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, i
     if (!parts)
         return SGAD_E_NOMEM;
     sgad__panels_from_weight(ctx, out_ch, ckk, w, panels);
+    const sgad__panels W = {ckk, out_ch, panels, NULL, NULL};
     for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
         sgad__events ev;
         SGAD__TRY(sgad__patch_events(ctx, 5, g, nb,
                                      chunk_input(ctx, g, steps, batch, x, b0, nb, parts), &ev));
         memset(rows, 0, (size_t)(nb * P * out_ch) * sizeof *rows);
-        sgad__events_matmul(ctx, &ev, out_ch, panels, rows);
+        sgad__events_matmul(ctx, &ev, &W, rows);
         sgad__planes_from_rows(ctx, nb, out_ch, P, rows, steps > 1 ? NULL : bias,
                                y + b0 * out_ch * P);
     }
@@ -194,6 +195,7 @@ sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *
     if (!parts)
         return SGAD_E_NOMEM;
     memset(panels, 0, (size_t)size * sizeof *panels);
+    const sgad__panels G = {ckk, out_ch, panels, NULL, NULL};
     for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
         sgad__events ev;
@@ -207,7 +209,7 @@ sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *
             g_rows = parts;
         }
         sgad__planes_to_rows(ctx, nb, out_ch, P, out_ch, g_rows, rows);
-        sgad__events_outer(ctx, &ev, out_ch, rows, panels);
+        sgad__events_outer(ctx, &ev, rows, &G);
     }
     sgad__panels_add_to_weight(ctx, out_ch, ckk, panels, dw);
     return SGAD_OK;

@@ -199,19 +199,30 @@ static void transpose(int64_t rows, int64_t cols, const float *src, int64_t lds,
             put(dst + j * ldd + i, src[i * lds + j], add);
 }
 
+/* Panel b of w^T for w [out x in] into p [in x B], columns past out zero. */
+static void panel_from_weight(int64_t out, int64_t in, const float *w, int64_t b, float *p)
+{
+    const int64_t rows = out - b * B < B ? out - b * B : B;
+    transpose(rows, in, w + b * B * in, in, p, B, 0);
+    for (int64_t i = 0; i < in; i++) /* a last, partial panel: zero columns */
+        for (int64_t j = rows; j < B; j++)
+            p[i * B + j] = 0.0f;
+}
+
+/* w's rows of panel b += the transpose of p. */
+static void panel_add_to_weight(int64_t out, int64_t in, const float *p, int64_t b, float *w)
+{
+    const int64_t rows = out - b * B < B ? out - b * B : B;
+    transpose(in, rows, p, B, w + b * B * in, in, 1);
+}
+
 void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *w,
                               float *panels)
 {
     const int64_t blocks = (out + B - 1) / B;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
-    for (int64_t b = 0; b < blocks; b++) {
-        const int64_t rows = out - b * B < B ? out - b * B : B;
-        float *p = panels + b * in * B;
-        transpose(rows, in, w + b * B * in, in, p, B, 0);
-        for (int64_t i = 0; i < in; i++) /* a last, partial panel: zero columns */
-            for (int64_t j = rows; j < B; j++)
-                p[i * B + j] = 0.0f;
-    }
+    for (int64_t b = 0; b < blocks; b++)
+        panel_from_weight(out, in, w, b, panels + b * in * B);
 }
 
 void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
@@ -219,10 +230,49 @@ void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
 {
     const int64_t blocks = (out + B - 1) / B;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
-    for (int64_t b = 0; b < blocks; b++) {
-        const int64_t rows = out - b * B < B ? out - b * B : B;
-        transpose(in, rows, panels + b * in * B, B, w + b * B * in, in, 1);
-    }
+    for (int64_t b = 0; b < blocks; b++)
+        panel_add_to_weight(out, in, panels + b * in * B, b, w);
+}
+
+sgad__panels sgad__panels_of_weight(int64_t out, int64_t in, float *w, float *own)
+{
+    const sgad__panels p = {in, out, NULL, own, w};
+    return p;
+}
+
+int64_t sgad__panels_own_size(int64_t in)
+{
+    return in * B;
+}
+
+/* The calling thread's own block. */
+static float *own_block(const sgad__panels *p)
+{
+    return p->own + (int64_t)sgad__thread_index() * p->in * B;
+}
+
+const float *sgad__panel_read(const sgad__panels *W, int64_t b)
+{
+    if (W->all)
+        return W->all + b * W->in * B;
+    float *p = own_block(W);
+    panel_from_weight(W->out, W->in, W->w, b, p);
+    return p;
+}
+
+float *sgad__panel_sum(const sgad__panels *G, int64_t b)
+{
+    if (G->all)
+        return G->all + b * G->in * B;
+    float *p = own_block(G);
+    memset(p, 0, (size_t)(G->in * B) * sizeof *p);
+    return p;
+}
+
+void sgad__panel_done(const sgad__panels *G, int64_t b, const float *panel)
+{
+    if (!G->all)
+        panel_add_to_weight(G->out, G->in, panel, b, G->w);
 }
 
 /* Vectors per panel. */
@@ -246,16 +296,17 @@ static void matmul_row(const sgad__events *x, int64_t r, const float *panel, int
         y[j] += sum[j];
 }
 
-void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, int64_t out,
-                         const float *panels, float *y)
+void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, const sgad__panels *W,
+                         float *y)
 {
-    const int64_t blocks = (out + B - 1) / B, in = x->cols;
+    const int64_t out = W->out, blocks = (out + B - 1) / B;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count * out / 8 + 1)) \
     schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t n = out - b * B < B ? out - b * B : B;
+        const float *panel = sgad__panel_read(W, b);
         for (int64_t r = 0; r < x->rows; r++)
-            matmul_row(x, r, panels + b * in * B, n, y + r * out + b * B);
+            matmul_row(x, r, panel, n, y + r * out + b * B);
     }
 }
 
@@ -278,15 +329,17 @@ static void outer_row(const sgad__events *x, int64_t r, const float *g, int64_t 
     }
 }
 
-void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, int64_t out,
-                        const float *g, float *panels)
+void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, const float *g,
+                        const sgad__panels *G)
 {
-    const int64_t blocks = (out + B - 1) / B, in = x->cols;
+    const int64_t out = G->out, blocks = (out + B - 1) / B;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count * out / 8 + 1)) \
     schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t n = out - b * B < B ? out - b * B : B;
+        float *panel = sgad__panel_sum(G, b);
         for (int64_t r = 0; r < x->rows; r++)
-            outer_row(x, r, g + r * out + b * B, n, panels + b * in * B);
+            outer_row(x, r, g + r * out + b * B, n, panel);
+        sgad__panel_done(G, b, panel);
     }
 }

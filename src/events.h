@@ -80,7 +80,7 @@ sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p,
  * whole panels, each panel [in x SGAD__PANEL]. */
 int64_t sgad__panels_size(int64_t in, int64_t out);
 
-/* Panels of w^T from a weight matrix w [out x in] (a linear layer's). */
+/* Panels of w^T from a weight matrix w [out x in] (a convolution's [out x C*k*k]). */
 void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *w,
                               float *panels);
 
@@ -88,14 +88,40 @@ void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, cons
 void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
                                 const float *panels, float *w);
 
-/* y += x W^T for x given by its events [rows x in], W^T in panel form and
- * y [rows x out]. */
-void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, int64_t out,
-                         const float *panels, float *y);
+/* The [in x out] operand of the products below, in panels: either all of
+ * them built beforehand (`all`, sgad__panels_size floats), or each thread
+ * building the panel it works on in its own block of `own` (threads x in x
+ * SGAD__PANEL floats) from the weight w [out x in], so that a large layer's
+ * whole panel form (G's fc2: 24.5 MiB) is never held. For a weight
+ * gradient, w is the gradient the own blocks are added to as they finish
+ * (with `all`, the caller adds the panels back). */
+typedef struct sgad__panels {
+    int64_t in, out;
+    float *all;
+    float *own;
+    float *w;
+} sgad__panels;
 
-/* G += x^T g in panel form, for x given by its events [rows x in] and g
- * [rows x out]; G (sgad__panels_size floats) starts zeroed. */
-void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, int64_t out,
-                        const float *g, float *panels);
+/* Panels held one at a time per thread, for w [out x in]; own has room
+ * for sgad__panels_own_size floats per context thread. */
+sgad__panels sgad__panels_of_weight(int64_t out, int64_t in, float *w, float *own);
+int64_t sgad__panels_own_size(int64_t in);
+
+/* Panel b for reading (matmul): built now if held one at a time. */
+const float *sgad__panel_read(const sgad__panels *W, int64_t b);
+
+/* Panel b to sum into (outer): a zeroed own block if held one at a time;
+ * sgad__panel_done adds such a block to w. */
+float *sgad__panel_sum(const sgad__panels *G, int64_t b);
+void sgad__panel_done(const sgad__panels *G, int64_t b, const float *panel);
+
+/* y += x W^T for x given by its events [rows x in], y [rows x out]. */
+void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, const sgad__panels *W,
+                         float *y);
+
+/* G += x^T g for x given by its events [rows x in] and g [rows x out];
+ * G's panels (with `all`) start zeroed. */
+void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, const float *g,
+                        const sgad__panels *G);
 
 #endif /* SGAD_EVENTS_H */

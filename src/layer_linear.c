@@ -61,6 +61,20 @@ static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float
     return SGAD_OK;
 }
 
+/* The event products' view of w (the weight, or its gradient to add to)
+ * in panels built one at a time per thread (events.h): the whole panel
+ * form of G's fc2 took 24.5 MiB of scratch at the peak. */
+static sgad_status weight_panels(const linear *lin, float *w, sgad__panels *p)
+{
+    sgad_ctx *ctx = lin->base.ctx;
+    float *own = sgad__scratch(ctx, 4, (size_t)(ctx->threads * sgad__panels_own_size(lin->in)) *
+                                           sizeof *own);
+    if (!own)
+        return SGAD_E_NOMEM;
+    *p = sgad__panels_of_weight(lin->out, lin->in, w, own);
+    return SGAD_OK;
+}
+
 static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     linear *lin = (linear *)l;
@@ -73,22 +87,19 @@ static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const fl
     }
     if (sgad__input_path_choose(l->ctx, &lin->path, x, sgad__shape_numel(in),
                                 LINEAR_BREAK_EVEN)) {
-        float *wt = sgad__scratch(l->ctx, 4, (size_t)sgad__panels_size(lin->in, lin->out) *
-                                                 sizeof *wt);
-        if (!wt)
-            return SGAD_E_NOMEM;
+        sgad__panels W;
+        SGAD__TRY(weight_panels(lin, lin->weight, &W));
         if (!lin->bias)
             memset(y, 0, (size_t)(rows * lin->out) * sizeof *y);
-        sgad__panels_from_weight(l->ctx, lin->out, lin->in, lin->weight, wt);
         sgad__trains tr;
         SGAD__TRY(choose_trains(lin, in, x, &tr));
         if (lin->by_trains) {
-            sgad__trains_matmul(l->ctx, &tr, lin->out, wt, y);
+            sgad__trains_matmul(l->ctx, &tr, &W, y);
             return SGAD_OK;
         }
         sgad__events ev;
         SGAD__TRY(sgad__events_list(l->ctx, 5, rows, lin->in, x, &ev));
-        sgad__events_matmul(l->ctx, &ev, lin->out, wt, y);
+        sgad__events_matmul(l->ctx, &ev, &W, y);
         return SGAD_OK;
     }
     sgad__sgemm(l->ctx, 0, 1, rows, lin->out, lin->in, 1.0f, x, lin->in, lin->weight, lin->in,
@@ -106,21 +117,17 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
     if (l->input_grad_only) {
         /* no parameter gradients */
     } else if (lin->path.events) {
-        const int64_t size = sgad__panels_size(lin->in, lin->out);
-        float *gt = sgad__scratch(l->ctx, 4, (size_t)size * sizeof *gt);
-        if (!gt)
-            return SGAD_E_NOMEM;
-        memset(gt, 0, (size_t)size * sizeof *gt);
+        sgad__panels G;
+        SGAD__TRY(weight_panels(lin, dw, &G));
         if (lin->by_trains) {
             sgad__trains tr;
             SGAD__TRY(sgad__trains_list(l->ctx, 5, in->dims[0], in->dims[1], lin->in, x, &tr));
-            sgad__trains_outer(l->ctx, &tr, lin->out, dy, gt);
+            sgad__trains_outer(l->ctx, &tr, dy, &G);
         } else {
             sgad__events ev;
             SGAD__TRY(sgad__events_list(l->ctx, 5, rows, lin->in, x, &ev));
-            sgad__events_outer(l->ctx, &ev, lin->out, dy, gt);
+            sgad__events_outer(l->ctx, &ev, dy, &G);
         }
-        sgad__panels_add_to_weight(l->ctx, lin->out, lin->in, gt, dw);
     } else {
         sgad__sgemm(l->ctx, 1, 0, lin->out, lin->in, rows, 1.0f, dy, lin->out, x, lin->in, 1.0f,
                     dw, lin->in);

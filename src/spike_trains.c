@@ -122,16 +122,17 @@ static void matmul_sample(const sgad__trains *tr, int64_t n, const float *panel,
     }
 }
 
-void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, int64_t out,
-                         const float *panels, float *y)
+void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, const sgad__panels *W,
+                         float *y)
 {
-    const int64_t blocks = (out + B - 1) / B;
+    const int64_t out = W->out, blocks = (out + B - 1) / B;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, tr->work * out / 8 + 1)) \
     schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t width = out - b * B < B ? out - b * B : B;
+        const float *panel = sgad__panel_read(W, b);
         for (int64_t n = 0; n < tr->samples; n++)
-            matmul_sample(tr, n, panels + b * tr->cols * B, out, width, y + b * B);
+            matmul_sample(tr, n, panel, out, width, y + b * B);
     }
 }
 
@@ -161,15 +162,17 @@ static void outer_sample(const sgad__trains *tr, int64_t n, const float *g, int6
     }
 }
 
-void sgad__trains_outer(const sgad_ctx *ctx, const sgad__trains *tr, int64_t out,
-                        const float *g, float *panels)
+void sgad__trains_outer(const sgad_ctx *ctx, const sgad__trains *tr, const float *g,
+                        const sgad__panels *G)
 {
-    const int64_t blocks = (out + B - 1) / B;
+    const int64_t out = G->out, blocks = (out + B - 1) / B;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, tr->work * out / 8 + 1)) \
     schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t width = out - b * B < B ? out - b * B : B;
+        float *panel = sgad__panel_sum(G, b);
         for (int64_t n = 0; n < tr->samples; n++)
-            outer_sample(tr, n, g + b * B, out, width, panels + b * tr->cols * B);
+            outer_sample(tr, n, g + b * B, out, width, panel);
+        sgad__panel_done(G, b, panel);
     }
 }

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "events.h"
 #include "internal.h"
 
 /* Longest train: a step per bit of the upper half of a key. */
@@ -36,12 +37,12 @@ typedef struct sgad__trains {
 sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t samples,
                               int64_t cols, const float *x, sgad__trains *tr);
 
-/* y [steps * samples x out] += x W^T, W^T in panel form (events.h). */
-void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, int64_t out,
-                         const float *panels, float *y);
+/* y [steps * samples x out] += x W^T, W^T in panels (events.h). */
+void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, const sgad__panels *W,
+                         float *y);
 
-/* G += x^T g in panel form, g [steps * samples x out]; G starts zeroed. */
-void sgad__trains_outer(const sgad_ctx *ctx, const sgad__trains *tr, int64_t out,
-                        const float *g, float *panels);
+/* G += x^T g, g [steps * samples x out], G in panels (events.h). */
+void sgad__trains_outer(const sgad_ctx *ctx, const sgad__trains *tr, const float *g,
+                        const sgad__panels *G);
 
 #endif /* SGAD_SPIKE_TRAINS_H */
