@@ -97,7 +97,7 @@ static reach reach_of(int64_t o, int64_t k, int64_t s, int64_t p, int64_t n)
 
 /* The sums of one output pixel over a whole tile: each spike of the input
  * pixels that reach it adds v times its tap's weight row (rows of the
- * layout [in][k*k][out]). Channels ascending within an input pixel, input
+ * layout [k*k][in][out]). Channels ascending within an input pixel, input
  * pixels in raster order: a fixed order, as the sums must have. */
 static void pixel_tile(const sgad__conv_geom *g, const pixel_spikes *ps, reach ry, reach rx,
                        const float *w, int64_t in_ch, int64_t out, float *sum)
