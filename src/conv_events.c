@@ -166,7 +166,7 @@ sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, i
     if (!parts)
         return SGAD_E_NOMEM;
     sgad__panels_from_weight(ctx, out_ch, ckk, w, panels);
-    const sgad__panels W = {ckk, out_ch, panels, NULL, NULL};
+    const sgad__panels W = {.in = ckk, .out = out_ch, .all = panels};
     for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
         sgad__events ev;
@@ -195,7 +195,7 @@ sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *
     if (!parts)
         return SGAD_E_NOMEM;
     memset(panels, 0, (size_t)size * sizeof *panels);
-    const sgad__panels G = {ckk, out_ch, panels, NULL, NULL};
+    const sgad__panels G = {.in = ckk, .out = out_ch, .all = panels};
     for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
         sgad__events ev;

@@ -236,7 +236,7 @@ void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
 
 sgad__panels sgad__panels_of_weight(int64_t out, int64_t in, float *w, float *own)
 {
-    const sgad__panels p = {in, out, NULL, own, w};
+    const sgad__panels p = {.in = in, .out = out, .own = own, .w = w};
     return p;
 }
 

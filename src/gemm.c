@@ -76,15 +76,11 @@ void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64
         scale_rows(m, n, beta, c, ldc);
         return;
     }
-    if (sgad__in_parallel() || ctx->threads == 1) {
-        blis_sgemm(1, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    } else if (small_output(m, n)) {
-        if (2 * m * n * k >= SPLIT_MIN_FLOPS && m >= 2 * ctx->threads)
-            split_rows(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        else
-            blis_sgemm(1, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    } else {
-        blis_sgemm(ctx->threads, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                   ldc);
-    }
+    const int alone = sgad__in_parallel() || ctx->threads == 1;
+    if (!alone && small_output(m, n) && 2 * m * n * k >= SPLIT_MIN_FLOPS &&
+        m >= 2 * ctx->threads)
+        split_rows(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    else
+        blis_sgemm(alone || small_output(m, n) ? 1 : ctx->threads, trans_a, trans_b, m, n, k,
+                   alpha, a, lda, b, ldb, beta, c, ldc);
 }
