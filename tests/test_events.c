@@ -129,6 +129,15 @@ static void fill_sparse(float *x, int64_t n, const ev_case *c, uint64_t *state)
 #define RTOL 1e-5
 #define ATOL 1e-5
 
+/* Frees a case's input, output gradient, layer and context. */
+static void free_case(sgad_ctx *ctx, sgad_layer *l, sgad_tensor *x, sgad_tensor *dy)
+{
+    sgad_tensor_free(x);
+    sgad_tensor_free(dy);
+    sgad_layer_free(l);
+    sgad_ctx_free(ctx);
+}
+
 /* A random output gradient [-1, 1) for layer l at input dims d. */
 static sgad_tensor *output_gradient(sgad_ctx *ctx, sgad_layer *l, int nd, const int64_t *d,
                                     uint64_t *state)
@@ -206,10 +215,7 @@ static void compare_paths(const ev_case *c)
     run_free(&dense);
     run_free(&events);
     run_free(&autosel);
-    sgad_tensor_free(x);
-    sgad_tensor_free(dy);
-    sgad_layer_free(l);
-    sgad_ctx_free(ctx);
+    free_case(ctx, l, x, dy);
 }
 
 START_TEST(linear_events_match_dense)
@@ -283,10 +289,7 @@ START_TEST(auto_estimates_large_inputs_from_a_sample)
         run_free(&want);
         run_free(&autosel);
     }
-    sgad_tensor_free(x);
-    sgad_tensor_free(dy);
-    sgad_layer_free(l);
-    sgad_ctx_free(ctx);
+    free_case(ctx, l, x, dy);
 }
 END_TEST
 
@@ -327,10 +330,7 @@ START_TEST(repeating_spike_trains_go_by_train)
         run_free(&dense);
         run_free(&events);
     }
-    sgad_tensor_free(x);
-    sgad_tensor_free(dy);
-    sgad_layer_free(l);
-    sgad_ctx_free(ctx);
+    free_case(ctx, l, x, dy);
 }
 END_TEST
 
@@ -404,10 +404,7 @@ START_TEST(periodic_inputs_go_by_period)
         run_free(&dense);
         run_free(&events);
         run_free(&autosel);
-        sgad_tensor_free(x);
-        sgad_tensor_free(dy);
-        sgad_layer_free(l);
-        sgad_ctx_free(ctx);
+        free_case(ctx, l, x, dy);
     }
 }
 END_TEST
@@ -441,10 +438,7 @@ START_TEST(auto_keeps_dense_inputs_dense)
     sgad_layer_free(pool);
     run_free(&dense);
     run_free(&autosel);
-    sgad_tensor_free(x);
-    sgad_tensor_free(dy);
-    sgad_layer_free(l);
-    sgad_ctx_free(ctx);
+    free_case(ctx, l, x, dy);
 }
 END_TEST
 
