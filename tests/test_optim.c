@@ -2,6 +2,7 @@
  * options, state listing. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
@@ -105,6 +106,71 @@ START_TEST(non_finite_gradient_refuses_the_step)
 }
 END_TEST
 
+/* A linear 400 -> 200 layer: 80000 weights, enough for the optimizer's
+ * loops to split over the threads. */
+static sgad_net *wide_linear(sgad_ctx *ctx)
+{
+    sgad_net *net;
+    sgad_layer *l;
+    ASSERT_OK(ctx, sgad_net_create(ctx, &net));
+    ASSERT_OK(ctx, sgad_linear_create(ctx, 400, 200, 1, &l));
+    ASSERT_OK(ctx, sgad_net_adopt(net, l));
+    return net;
+}
+
+static void fill_ramp(sgad_tensor *t)
+{
+    for (int64_t i = 0; i < sgad_tensor_numel(t); i++)
+        sgad_tensor_data(t)[i] = (float)(i % 97) * 0.01f - 0.3f;
+}
+
+START_TEST(large_steps_split_over_threads)
+{
+    float *weights[2];
+    for (int threads = 1; threads <= 2; threads++) {
+        sgad_ctx *ctx = tu_ctx(5);
+        ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, threads));
+        sgad_net *net = wide_linear(ctx);
+        sgad_optimizer *opt;
+        ASSERT_OK(ctx, sgad_optimizer_create(ctx, SGAD_OPTIMIZER_RMSPROP, net, &opt));
+        sgad_tensor *w, *gw;
+        ASSERT_OK(ctx, sgad_net_param(net, 0, NULL, &w, &gw));
+        const int64_t n = sgad_tensor_numel(w);
+        fill_ramp(gw);
+        ASSERT_OK(ctx, sgad_optimizer_step(opt));
+        /* a non-finite value anywhere, also in the second thread's half,
+         * refuses the step and is named by its index */
+        float before[3];
+        const int64_t at[3] = {0, n / 2 + 1, n - 1};
+        const float bad[3] = {NAN, INFINITY, -INFINITY};
+        for (int k = 0; k < 3; k++) {
+            for (int i = 0; i < 3; i++)
+                before[i] = sgad_tensor_data(w)[at[i]];
+            const float kept = sgad_tensor_data(gw)[at[k]];
+            sgad_tensor_data(gw)[at[k]] = bad[k];
+            ASSERT_STATUS(SGAD_E_NUMERIC, sgad_optimizer_step(opt));
+            char index[32];
+            snprintf(index, sizeof index, "index %lld", (long long)at[k]);
+            ck_assert_ptr_nonnull(strstr(sgad_ctx_last_error(ctx), index));
+            for (int i = 0; i < 3; i++)
+                ck_assert_float_eq(sgad_tensor_data(w)[at[i]], before[i]);
+            sgad_tensor_data(gw)[at[k]] = kept;
+        }
+        ASSERT_OK(ctx, sgad_optimizer_step(opt));
+        weights[threads - 1] = malloc((size_t)n * sizeof(float));
+        ck_assert_ptr_nonnull(weights[threads - 1]);
+        memcpy(weights[threads - 1], sgad_tensor_data(w), (size_t)n * sizeof(float));
+        sgad_optimizer_free(opt);
+        sgad_net_free(net);
+        sgad_ctx_free(ctx);
+    }
+    /* element by element: the same bits on any number of threads */
+    ck_assert_mem_eq(weights[0], weights[1], 80000 * sizeof(float));
+    free(weights[0]);
+    free(weights[1]);
+}
+END_TEST
+
 START_TEST(options_states_and_misuse)
 {
     sgad_ctx *ctx = tu_ctx(3);
@@ -159,6 +225,7 @@ Suite *suite_optim(void)
     tcase_add_test(tc, rmsprop_matches_torch);
     tcase_add_test(tc, adam_matches_torch);
     tcase_add_test(tc, non_finite_gradient_refuses_the_step);
+    tcase_add_test(tc, large_steps_split_over_threads);
     tcase_add_test(tc, options_states_and_misuse);
     suite_add_tcase(s, tc);
     return s;
