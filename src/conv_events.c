@@ -58,20 +58,50 @@ static inline void add_scaled(float *restrict dst, float v, const float *restric
         dst[j] += v * src[j];
 }
 
-/* One nonzero input value and where it lands: channel c at (y, x), and the
- * output positions whose windows cover it. */
+/* One nonzero input value v and where it lands: channel c at (y, x), and
+ * the output positions whose windows cover it. */
 typedef struct landing {
+    float v;
     int64_t c, y, x;
     cover cy, cx;
 } landing;
 
-static landing landing_of(const sgad__conv_geom *g, int64_t i)
+/* The nonzero values of one image [C, H, W], in memory order: listed a
+ * window of SCAN values at a time, skipping zeros 8 at a time
+ * (sgad__nonzero_positions). */
+typedef struct nonzero_walk {
+    const sgad__conv_geom *g;
+    const float *img;
+    int64_t n, base, found, next; /* window [base, base + SCAN), its cursor */
+    int32_t at[SCAN];
+} nonzero_walk;
+
+static nonzero_walk walk_of(const sgad__conv_geom *g, const float *img)
 {
-    const int64_t hw = g->h * g->w;
-    landing d = {i / hw, i % hw / g->w, i % g->w, {0, 0}, {0, 0}};
-    d.cy = cover_of(d.y, g->k, g->s, g->p, g->oh);
-    d.cx = cover_of(d.x, g->k, g->s, g->p, g->ow);
-    return d;
+    return (nonzero_walk){g, img, g->c * g->h * g->w, -SCAN, 0, 0, {0}};
+}
+
+/* The next nonzero value and where it lands into *d; 0 once there is
+ * none. */
+static inline int walk_next(nonzero_walk *w, landing *d)
+{
+    while (w->next == w->found) {
+        w->base += SCAN;
+        if (w->base >= w->n)
+            return 0;
+        const int64_t len = w->n - w->base < SCAN ? w->n - w->base : SCAN;
+        w->found = sgad__nonzero_positions(w->img + w->base, len, w->at);
+        w->next = 0;
+    }
+    const sgad__conv_geom *g = w->g;
+    const int64_t i = w->base + w->at[w->next++], hw = g->h * g->w;
+    d->v = w->img[i];
+    d->c = i / hw;
+    d->y = i % hw / g->w;
+    d->x = i % g->w;
+    d->cy = cover_of(d->y, g->k, g->s, g->p, g->oh);
+    d->cx = cover_of(d->x, g->k, g->s, g->p, g->ow);
+    return 1;
 }
 
 /* The patch column (channel, tap) under which position (oy, ox) reads it. */
@@ -89,25 +119,18 @@ static int64_t column_at(const sgad__conv_geom *g, const landing *d, int64_t oy,
 static void forward_image(const sgad__conv_geom *g, const float *img, const float *panels,
                           int64_t out, float *rows)
 {
-    const int64_t n = g->c * g->h * g->w, ckk = g->c * g->k * g->k;
-    int32_t at[SCAN];
-    for (int64_t i0 = 0; i0 < n; i0 += SCAN) {
-        const int64_t found = sgad__nonzero_positions(img + i0, n - i0 < SCAN ? n - i0 : SCAN,
-                                                      at);
-        for (int64_t e = 0; e < found; e++) {
-            const int64_t i = i0 + at[e];
-            const float v = img[i];
-            const landing d = landing_of(g, i);
-            for (int64_t oy = d.cy.lo; oy <= d.cy.hi; oy++)
-                for (int64_t ox = d.cx.lo; ox <= d.cx.hi; ox++) {
-                    const int64_t col = column_at(g, &d, oy, ox);
-                    float *dst = rows + (oy * g->ow + ox) * out;
-                    for (int64_t b = 0; b * B < out; b++)
-                        add_scaled(dst + b * B, v, panels + (b * ckk + col) * B,
-                                   out - b * B < B ? out - b * B : B);
-                }
-        }
-    }
+    const int64_t ckk = g->c * g->k * g->k;
+    nonzero_walk w = walk_of(g, img);
+    landing d;
+    while (walk_next(&w, &d))
+        for (int64_t oy = d.cy.lo; oy <= d.cy.hi; oy++)
+            for (int64_t ox = d.cx.lo; ox <= d.cx.hi; ox++) {
+                const int64_t col = column_at(g, &d, oy, ox);
+                float *dst = rows + (oy * g->ow + ox) * out;
+                for (int64_t b = 0; b * B < out; b++)
+                    add_scaled(dst + b * B, d.v, panels + (b * ckk + col) * B,
+                               out - b * B < B ? out - b * B : B);
+            }
 }
 
 /* Panel b of the weight gradient from one image [C, H, W] and its output
@@ -118,21 +141,14 @@ static void forward_image(const sgad__conv_geom *g, const float *img, const floa
 static void outer_image(const sgad__conv_geom *g, const float *img, const float *grad_rows,
                         int64_t out, int64_t b, float *panel)
 {
-    const int64_t n = g->c * g->h * g->w, width = out - b * B < B ? out - b * B : B;
-    int32_t at[SCAN];
-    for (int64_t i0 = 0; i0 < n; i0 += SCAN) {
-        const int64_t found = sgad__nonzero_positions(img + i0, n - i0 < SCAN ? n - i0 : SCAN,
-                                                      at);
-        for (int64_t e = 0; e < found; e++) {
-            const int64_t i = i0 + at[e];
-            const float v = img[i];
-            const landing d = landing_of(g, i);
-            for (int64_t oy = d.cy.lo; oy <= d.cy.hi; oy++)
-                for (int64_t ox = d.cx.lo; ox <= d.cx.hi; ox++)
-                    add_scaled(panel + column_at(g, &d, oy, ox) * B, v,
-                               grad_rows + (oy * g->ow + ox) * out + b * B, width);
-        }
-    }
+    const int64_t width = out - b * B < B ? out - b * B : B;
+    nonzero_walk w = walk_of(g, img);
+    landing d;
+    while (walk_next(&w, &d))
+        for (int64_t oy = d.cy.lo; oy <= d.cy.hi; oy++)
+            for (int64_t ox = d.cx.lo; ox <= d.cx.hi; ox++)
+                add_scaled(panel + column_at(g, &d, oy, ox) * B, d.v,
+                           grad_rows + (oy * g->ow + ox) * out + b * B, width);
 }
 
 /* Samples per chunk and the chunk's position-major buffer [B*P][out]. A

@@ -8,14 +8,20 @@
 #include "fixture.h"
 #include "test_util.h"
 
-static sgad_net *one_linear(sgad_ctx *ctx)
+/* A net of one linear layer in -> out with bias. */
+static sgad_net *linear_net(sgad_ctx *ctx, int64_t in, int64_t out)
 {
     sgad_net *net;
     sgad_layer *l;
     ASSERT_OK(ctx, sgad_net_create(ctx, &net));
-    ASSERT_OK(ctx, sgad_linear_create(ctx, 4, 3, 1, &l));
+    ASSERT_OK(ctx, sgad_linear_create(ctx, in, out, 1, &l));
     ASSERT_OK(ctx, sgad_net_adopt(net, l));
     return net;
+}
+
+static sgad_net *one_linear(sgad_ctx *ctx)
+{
+    return linear_net(ctx, 4, 3);
 }
 
 static void copy_into(sgad_tensor *t, const fx_array *a)
@@ -106,18 +112,6 @@ START_TEST(non_finite_gradient_refuses_the_step)
 }
 END_TEST
 
-/* A linear 400 -> 200 layer: 80000 weights, enough for the optimizer's
- * loops to split over the threads. */
-static sgad_net *wide_linear(sgad_ctx *ctx)
-{
-    sgad_net *net;
-    sgad_layer *l;
-    ASSERT_OK(ctx, sgad_net_create(ctx, &net));
-    ASSERT_OK(ctx, sgad_linear_create(ctx, 400, 200, 1, &l));
-    ASSERT_OK(ctx, sgad_net_adopt(net, l));
-    return net;
-}
-
 static void fill_ramp(sgad_tensor *t)
 {
     for (int64_t i = 0; i < sgad_tensor_numel(t); i++)
@@ -130,7 +124,8 @@ START_TEST(large_steps_split_over_threads)
     for (int threads = 1; threads <= 2; threads++) {
         sgad_ctx *ctx = tu_ctx(5);
         ASSERT_OK(ctx, sgad_ctx_set_threads(ctx, threads));
-        sgad_net *net = wide_linear(ctx);
+        /* 80000 weights: enough for the optimizer's loops to split */
+        sgad_net *net = linear_net(ctx, 400, 200);
         sgad_optimizer *opt;
         ASSERT_OK(ctx, sgad_optimizer_create(ctx, SGAD_OPTIMIZER_RMSPROP, net, &opt));
         sgad_tensor *w, *gw;
