@@ -253,17 +253,13 @@ static float *own_block(const sgad__panels *p)
 
 const float *sgad__panel_read(const sgad__panels *W, int64_t b)
 {
-    if (W->all)
-        return W->all + b * W->in * B;
     float *p = own_block(W);
     panel_from_weight(W->out, W->in, W->w, b, p);
     return p;
 }
 
-float *sgad__panel_sum(const sgad__panels *G, int64_t b)
+float *sgad__panel_sum(const sgad__panels *G)
 {
-    if (G->all)
-        return G->all + b * G->in * B;
     float *p = own_block(G);
     memset(p, 0, (size_t)(G->in * B) * sizeof *p);
     return p;
@@ -271,8 +267,7 @@ float *sgad__panel_sum(const sgad__panels *G, int64_t b)
 
 void sgad__panel_done(const sgad__panels *G, int64_t b, const float *panel)
 {
-    if (!G->all)
-        panel_add_to_weight(G->out, G->in, panel, b, G->w);
+    panel_add_to_weight(G->out, G->in, panel, b, G->w);
 }
 
 /* Vectors per panel. */
@@ -337,7 +332,7 @@ void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, const float 
     schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t n = out - b * B < B ? out - b * B : B;
-        float *panel = sgad__panel_sum(G, b);
+        float *panel = sgad__panel_sum(G);
         for (int64_t r = 0; r < x->rows; r++)
             outer_row(x, r, g + r * out + b * B, n, panel);
         sgad__panel_done(G, b, panel);

@@ -88,39 +88,35 @@ void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, cons
 void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
                                 const float *panels, float *w);
 
-/* The [in x out] operand of the products below, in panels: either all of
- * them built beforehand (`all`, sgad__panels_size floats), or each thread
- * building the panel it works on in its own block of `own` (threads x in x
- * SGAD__PANEL floats) from the weight w [out x in], so that a large layer's
- * whole panel form (G's fc2: 24.5 MiB) is never held. For a weight
- * gradient, w is the gradient the own blocks are added to as they finish
- * (with `all`, the caller adds the panels back). */
+/* The [in x out] operand of the products below, in panels: each thread
+ * builds the panel it works on in its own block of `own` (threads x in x
+ * SGAD__PANEL floats) from the weight w [out x in], so that a large
+ * layer's whole panel form (G's fc2: 24.5 MiB) is never held. For a weight
+ * gradient, w is the gradient the blocks are added to as they finish. */
 typedef struct sgad__panels {
     int64_t in, out;
-    float *all;
     float *own;
     float *w;
 } sgad__panels;
 
-/* Panels held one at a time per thread, for w [out x in]; own has room
- * for sgad__panels_own_size floats per context thread. */
+/* The panels of w [out x in]; own has room for sgad__panels_own_size
+ * floats per context thread. */
 sgad__panels sgad__panels_of_weight(int64_t out, int64_t in, float *w, float *own);
 int64_t sgad__panels_own_size(int64_t in);
 
-/* Panel b for reading (matmul): built now if held one at a time. */
+/* Panel b for reading (matmul), built now in the thread's block. */
 const float *sgad__panel_read(const sgad__panels *W, int64_t b);
 
-/* Panel b to sum into (outer): a zeroed own block if held one at a time;
- * sgad__panel_done adds such a block to w. */
-float *sgad__panel_sum(const sgad__panels *G, int64_t b);
+/* A panel to sum into (outer): the thread's block, zeroed;
+ * sgad__panel_done adds it to w as panel b. */
+float *sgad__panel_sum(const sgad__panels *G);
 void sgad__panel_done(const sgad__panels *G, int64_t b, const float *panel);
 
 /* y += x W^T for x given by its events [rows x in], y [rows x out]. */
 void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, const sgad__panels *W,
                          float *y);
 
-/* G += x^T g for x given by its events [rows x in] and g [rows x out];
- * G's panels (with `all`) start zeroed. */
+/* G += x^T g for x given by its events [rows x in] and g [rows x out]. */
 void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, const float *g,
                         const sgad__panels *G);
 

@@ -170,7 +170,7 @@ void sgad__trains_outer(const sgad_ctx *ctx, const sgad__trains *tr, const float
     schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t width = out - b * B < B ? out - b * B : B;
-        float *panel = sgad__panel_sum(G, b);
+        float *panel = sgad__panel_sum(G);
         for (int64_t n = 0; n < tr->samples; n++)
             outer_sample(tr, n, g + b * B, out, width, panel);
         sgad__panel_done(G, b, panel);
