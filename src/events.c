@@ -93,16 +93,14 @@ static double nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
 {
     if (n <= 0)
         return 0.0;
-    const int64_t run = n >= SGAD__SHARE_SAMPLE_MIN ? SGAD__SHARE_RUN : n;
-    const int64_t period = n >= SGAD__SHARE_SAMPLE_MIN ? SGAD__SHARE_RUN * SGAD__SHARE_STRIDE : n;
-    const int64_t runs = n / period; /* SGAD__SHARE_SAMPLE_MIN makes this >= 1 */
+    const sgad__share_sample sm = sgad__share_sample_of(n, n);
     int64_t nonzero = 0;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, runs * run)) schedule(static) \
-    reduction(+ : nonzero)
-    for (int64_t i = 0; i < runs; i++)
-        for (int64_t j = 0; j < run; j++)
-            nonzero += x[i * period + j] != 0.0f;
-    return (double)nonzero / (double)(runs * run);
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, sm.runs * sm.run)) \
+    schedule(static) reduction(+ : nonzero)
+    for (int64_t i = 0; i < sm.runs; i++)
+        for (int64_t j = 0; j < sm.run; j++)
+            nonzero += x[i * sm.period + j] != 0.0f;
+    return (double)nonzero / (double)(sm.runs * sm.run);
 }
 
 /* Records the path chosen. */

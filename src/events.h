@@ -41,6 +41,21 @@ sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t col
 #define SGAD__SHARE_RUN 16
 #define SGAD__SHARE_SAMPLE_MIN ((int64_t)1 << 20)
 
+/* The positions counted along `len` values (a whole input, or one step's
+ * plane of it) when the input has `total` values: `runs` runs of `run`
+ * values, `period` apart. */
+typedef struct sgad__share_sample {
+    int64_t run, period, runs;
+} sgad__share_sample;
+
+static inline sgad__share_sample sgad__share_sample_of(int64_t len, int64_t total)
+{
+    const int64_t period = SGAD__SHARE_RUN * SGAD__SHARE_STRIDE;
+    if (total < SGAD__SHARE_SAMPLE_MIN || len < period)
+        return (sgad__share_sample){len, len, 1};
+    return (sgad__share_sample){SGAD__SHARE_RUN, period, len / period};
+}
+
 /* A layer's SGAD_OPT_INPUT_PATH setting (an sgad_input_path) and the path
  * its last forward took, which its backward then follows. */
 typedef struct sgad__input_path {

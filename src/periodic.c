@@ -55,17 +55,13 @@ void sgad__periodic_shares(const sgad_ctx *ctx, int64_t steps, int64_t plane, co
 {
     inversion inv;
     inversion_terms(steps, &inv);
-    const int sampled = plane * steps >= SGAD__SHARE_SAMPLE_MIN;
-    const int64_t run = sampled ? SGAD__SHARE_RUN : plane;
-    const int64_t period = sampled ? SGAD__SHARE_RUN * SGAD__SHARE_STRIDE : plane;
-    const int64_t runs = plane / period > 0 ? plane / period : 1;
-    const int64_t len = run < plane ? run : plane;
+    const sgad__share_sample sm = sgad__share_sample_of(plane, plane * steps);
     int64_t nx = 0, na = 0;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, runs * len * steps)) \
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, sm.runs * sm.run * steps)) \
     schedule(static) reduction(+ : nx, na)
-    for (int64_t r = 0; r < runs; r++)
-        for (int64_t j = 0; j < len; j++) {
-            const float *v = x + r * period + j;
+    for (int64_t r = 0; r < sm.runs; r++)
+        for (int64_t j = 0; j < sm.run; j++) {
+            const float *v = x + r * sm.period + j;
             for (int64_t t = 1; t <= steps; t++) {
                 float a = 0.0f;
                 for (int k = inv.first[t - 1]; k < inv.first[t]; k++)
@@ -74,7 +70,7 @@ void sgad__periodic_shares(const sgad_ctx *ctx, int64_t steps, int64_t plane, co
                 na += a != 0.0f;
             }
         }
-    const double values = (double)(runs * len * steps);
+    const double values = (double)(sm.runs * sm.run * steps);
     *x_share = (double)nx / values;
     *part_share = (double)na / values;
 }
