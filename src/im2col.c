@@ -101,39 +101,58 @@ static void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src,
         scatter_row(dst + (oy * g->s + t->offy) * g->w, src + oy * g->ow, t->xs, g->s, t->offx);
 }
 
-/* Both directions take one sample at a time, then its channels and taps:
- * the sample's plane of a channel is read (or written) k*k times while it
- * sits in L1, and each sample belongs to one thread. */
+/* Both directions give each thread a band of samples and walk the taps
+ * outermost, so a tap's spans are worked out once per call rather than
+ * once per sample and channel (they hold divisions: col2im spent much of
+ * its time on them). A thread's band of images stays in its caches across
+ * the taps; each image value is still written by one thread and, in
+ * col2im, summed over the taps in the serial order. */
+static void band_of(int64_t batch, int threads, int i, int64_t *b0, int64_t *b1)
+{
+    *b0 = batch * i / threads;
+    *b1 = batch * (i + 1) / threads;
+}
+
 void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                   const float *img, float *col)
 {
     const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, cols * g->c * g->k * g->k)) \
-    schedule(static)
-    for (int64_t b = 0; b < batch; b++)
-        for (int64_t c = 0; c < g->c; c++)
-            for (int64_t ki = 0; ki < g->k; ki++)
-                for (int64_t kj = 0; kj < g->k; kj++) {
-                    const tap t = tap_of(g, ki, kj);
+    const int threads = sgad__par_threads(ctx, cols * g->c * g->k * g->k);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int i = 0; i < threads; i++) {
+        int64_t b0, b1;
+        band_of(batch, threads, i, &b0, &b1);
+        for (int64_t ki = 0; ki < g->k; ki++)
+            for (int64_t kj = 0; kj < g->k; kj++) {
+                const tap t = tap_of(g, ki, kj);
+                for (int64_t c = 0; c < g->c; c++) {
                     float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
-                    im2col_row(g, &t, img + (b * g->c + c) * hw, row + b * P);
+                    for (int64_t b = b0; b < b1; b++)
+                        im2col_row(g, &t, img + (b * g->c + c) * hw, row + b * P);
                 }
+            }
+    }
 }
 
 void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                   const float *col, float *img)
 {
     const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, cols * g->c * g->k * g->k)) \
-    schedule(static)
-    for (int64_t b = 0; b < batch; b++)
-        for (int64_t c = 0; c < g->c; c++)
-            for (int64_t ki = 0; ki < g->k; ki++)
-                for (int64_t kj = 0; kj < g->k; kj++) {
-                    const tap t = tap_of(g, ki, kj);
+    const int threads = sgad__par_threads(ctx, cols * g->c * g->k * g->k);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int i = 0; i < threads; i++) {
+        int64_t b0, b1;
+        band_of(batch, threads, i, &b0, &b1);
+        for (int64_t ki = 0; ki < g->k; ki++)
+            for (int64_t kj = 0; kj < g->k; kj++) {
+                const tap t = tap_of(g, ki, kj);
+                for (int64_t c = 0; c < g->c; c++) {
                     const float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
-                    col2im_row(g, &t, row + b * P, img + (b * g->c + c) * hw);
+                    for (int64_t b = b0; b < b1; b++)
+                        col2im_row(g, &t, row + b * P, img + (b * g->c + c) * hw);
                 }
+            }
+    }
 }
 
 void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
