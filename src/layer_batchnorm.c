@@ -11,6 +11,7 @@
 
 #include "layer_impl.h"
 #include "parallel.h"
+#include "sums.h"
 
 typedef struct batchnorm {
     sgad_layer base;
@@ -60,23 +61,7 @@ static bn_geom geom_of(const sgad__shape *in)
     return g;
 }
 
-/* Sums over one channel's S values of a sample, in double. Four partial
- * sums take the values in turn and are added at the end: a fixed order
- * (the same bits on any thread count) that keeps four additions in flight
- * instead of one waiting on the last, which made these loops latency-bound
- * (and a single chain cannot be vectorised without reordering it). */
-static double sum_values(const float *p, int64_t n)
-{
-    double a[4] = {0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int k = 0; k < 4; k++)
-            a[k] += p[i + k];
-    for (; i < n; i++)
-        a[0] += p[i];
-    return (a[0] + a[1]) + (a[2] + a[3]);
-}
-
+/* The sum of (p[i] - mean)^2 in double, in sgad__sum_floats's order. */
 static double sum_sq_dev(const float *p, int64_t n, double mean)
 {
     double a[4] = {0, 0, 0, 0};
@@ -159,7 +144,7 @@ static void channel_sums(const sgad_ctx *ctx, const bn_geom *g, const float *x,
         double total = 0;
         for (int64_t n = 0; n < g->n; n++) {
             const float *p = x + (n * g->c + c) * g->s;
-            total += mean ? sum_sq_dev(p, g->s, mean[c]) : sum_values(p, g->s);
+            total += mean ? sum_sq_dev(p, g->s, mean[c]) : sgad__sum_floats(p, g->s);
         }
         out[c] = total;
     }
