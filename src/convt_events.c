@@ -222,11 +222,10 @@ sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, 
     return SGAD_OK;
 }
 
-/* One spike of an input channel in a chunk: where its sample's output
- * gradient rows start in dyl, its position and value. */
+/* One spike of an input channel in a chunk: where the rows under its
+ * kernel start in dyl (padded_rows), and its value. */
 typedef struct spike {
     int64_t rows;
-    int32_t py, px;
     float v;
 } spike;
 
@@ -240,15 +239,40 @@ typedef struct spike {
 #define PANEL 32
 #define PANEL_VECS (PANEL / 4)
 
-/* The row of dyl (ld floats) under tap (ki, kj) of spike sp, or NULL where
- * the tap falls outside the output. */
-static const float *tap_row(const sgad__conv_geom *g, const float *dyl, int64_t ld,
-                            const spike *sp, int64_t ki, int64_t kj)
+/* Rows of one padded image: the output framed by p rows and columns, where
+ * the taps of the input's edge pixels fall (output size (n-1)s - 2p + k:
+ * tap t of input i lands at i*s - p + t, within [-p, n_out + p)). */
+static int64_t padded_width(const sgad__conv_geom *g)
 {
-    const int64_t oy = sp->py * g->s - g->p + ki, ox = sp->px * g->s - g->p + kj;
-    if (oy < 0 || oy >= g->h || ox < 0 || ox >= g->w)
-        return NULL;
-    return dyl + sp->rows + (oy * g->w + ox) * ld;
+    return g->w + 2 * g->p;
+}
+
+static int64_t padded_pixels(const sgad__conv_geom *g)
+{
+    return (g->h + 2 * g->p) * padded_width(g);
+}
+
+/* dy [B][out][H][W] -> dyl [B][padded pixels][ld]: each pixel's channels
+ * as a row of ld floats (out rounded up to whole panels), zero rows in the
+ * frame. Every tap of every spike then reads a row without a bounds check,
+ * and a zero row adds nothing to a sum (the same bits). */
+static void padded_rows(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
+                        int64_t ld, const float *dy, float *dyl)
+{
+    const int64_t out = g->c, hw = g->h * g->w, pw = padded_width(g);
+    const int64_t image = padded_pixels(g) * ld;
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * image)) schedule(static)
+    for (int64_t b = 0; b < batch; b++) {
+        float *dst = dyl + b * image;
+        memset(dst, 0, (size_t)image * sizeof *dst);
+        for (int64_t y = 0; y < g->h; y++)
+            for (int64_t x = 0; x < g->w; x++) {
+                float *restrict d = dst + ((y + g->p) * pw + x + g->p) * ld;
+                const float *restrict s = dy + b * out * hw + y * g->w + x;
+                for (int64_t o = 0; o < out; o++)
+                    d[o] = s[o * hw];
+            }
+    }
 }
 
 /* Adds channel c's gradient rows gl[c][tap][0..out) over one chunk. Each
@@ -260,21 +284,20 @@ static const float *tap_row(const sgad__conv_geom *g, const float *dyl, int64_t 
 static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int64_t ld,
                                 int64_t nspikes, const spike *sp, int binary, float *gl)
 {
-    const int64_t out = g->c;
+    const int64_t out = g->c, pw = padded_width(g);
     for (int64_t ki = 0; ki < g->k; ki++)
-        for (int64_t kj = 0; kj < g->k; kj++)
+        for (int64_t kj = 0; kj < g->k; kj++) {
+            const float *tap = dyl + (ki * pw + kj) * ld;
             for (int64_t o0 = 0; o0 < out; o0 += PANEL) {
                 sgad__v4 acc[PANEL_VECS] = {{0}};
                 for (int64_t e = 0; e < nspikes; e++) {
-                    const float *row = tap_row(g, dyl, ld, &sp[e], ki, kj);
-                    if (!row)
-                        continue;
+                    const float *row = tap + sp[e].rows + o0;
                     if (binary)
                         for (int k = 0; k < PANEL_VECS; k++)
-                            acc[k] += sgad__load4(row + o0 + 4 * k);
+                            acc[k] += sgad__load4(row + 4 * k);
                     else
                         for (int k = 0; k < PANEL_VECS; k++)
-                            acc[k] += sp[e].v * sgad__load4(row + o0 + 4 * k);
+                            acc[k] += sp[e].v * sgad__load4(row + 4 * k);
                 }
                 float sum[PANEL];
                 for (int k = 0; k < PANEL_VECS; k++)
@@ -283,6 +306,7 @@ static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int6
                 for (int64_t o = 0; o < PANEL && o0 + o < out; o++)
                     dst[o] += sum[o];
             }
+        }
 }
 
 /* Lists channel c's spikes in a chunk of `batch` samples, sample by sample
@@ -290,7 +314,7 @@ static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int6
 static int64_t list_spikes(const sgad__conv_geom *g, int64_t in_ch, int64_t c, int64_t batch,
                            const float *x, int64_t ld, spike *sp, int *binary)
 {
-    const int64_t P = g->oh * g->ow, hw = g->h * g->w;
+    const int64_t P = g->oh * g->ow, pw = padded_width(g), image = padded_pixels(g) * ld;
     int64_t n = 0;
     int ones = 1;
     for (int64_t b = 0; b < batch; b++)
@@ -298,7 +322,8 @@ static int64_t list_spikes(const sgad__conv_geom *g, int64_t in_ch, int64_t c, i
             for (int64_t px = 0; px < g->ow; px++) {
                 const float v = x[(b * in_ch + c) * P + py * g->ow + px];
                 if (v != 0.0f) {
-                    sp[n++] = (spike){b * hw * ld, (int32_t)py, (int32_t)px, v};
+                    /* tap (0, 0) lands at (py s - p, px s - p), framed at +p */
+                    sp[n++] = (spike){b * image + (py * g->s * pw + px * g->s) * ld, v};
                     ones &= v == 1.0f;
                 }
             }
@@ -310,17 +335,18 @@ sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom 
                                            int64_t batch, int64_t in_ch, const float *x,
                                            const float *dy, float *dw)
 {
-    const int64_t out = g->c, hw = g->h * g->w, kk = g->k * g->k, P = g->oh * g->ow;
-    const int64_t ld = (out + PANEL - 1) / PANEL * PANEL;
+    const int64_t out = g->c, kk = g->k * g->k, P = g->oh * g->ow;
+    const int64_t ld = (out + PANEL - 1) / PANEL * PANEL, image = padded_pixels(g) * ld;
     /* Samples per chunk: the chunk's dyl, read for every tap, panel and
-     * spike in no useful order, stays near the core. */
-    const int64_t per_sample = hw * ld * (int64_t)sizeof(float);
+     * spike in no useful order, stays near the core. (Counted without the
+     * frame: the chunks, and so the sums' order, as before it.) */
+    const int64_t per_sample = g->h * g->w * ld * (int64_t)sizeof(float);
     int64_t chunk = per_sample < DYL_BYTES ? DYL_BYTES / per_sample : 1;
     if (chunk > batch)
         chunk = batch;
-    const int threads = sgad__par_threads(ctx, chunk * out * hw);
+    const int threads = sgad__par_threads(ctx, chunk * image);
     float *gl = sgad__scratch(ctx, 4, (size_t)(in_ch * kk * out) * sizeof *gl);
-    float *dyl = gl ? sgad__scratch(ctx, 5, (size_t)(chunk * hw * ld) * sizeof *dyl) : NULL;
+    float *dyl = gl ? sgad__scratch(ctx, 5, (size_t)(chunk * image) * sizeof *dyl) : NULL;
     spike *lists = dyl ? sgad__scratch(ctx, 0, (size_t)(threads * chunk * P) * sizeof *lists)
                        : NULL;
     if (!lists)
@@ -328,7 +354,7 @@ sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom 
     memset(gl, 0, (size_t)(in_ch * kk * out) * sizeof *gl);
     for (int64_t b0 = 0; b0 < batch; b0 += chunk) {
         const int64_t nb = batch - b0 < chunk ? batch - b0 : chunk;
-        sgad__planes_to_rows(ctx, nb, out, hw, ld, dy + b0 * out * hw, dyl);
+        padded_rows(ctx, g, nb, ld, dy + b0 * out * g->h * g->w, dyl);
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int64_t c = 0; c < in_ch; c++) {
             spike *sp = lists + (int64_t)sgad__thread_index() * chunk * P;
