@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "layer_impl.h"
+#include "parallel.h"
 #include "rng.h"
+#include "sums.h"
 #include "trainer_impl.h"
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -383,15 +385,34 @@ static double score_grad(sgad_trainer *t, const sgad_tensor *out, int target, do
     return mean;
 }
 
-static double grad_norm(sgad_net *net)
+/* A parameter's squared gradient is summed in a fixed split into lanes,
+ * each on one thread, then the lanes in order: the norm does not depend on
+ * the thread count. (One thread summing G's 6.6 million squares in one
+ * chain took about 1% of an SGAD iteration.) */
+#define NORM_LANES 8
+
+static double sum_of_squares(const sgad_ctx *ctx, const float *p, int64_t n)
+{
+    double lane[NORM_LANES];
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, n)) schedule(static)
+    for (int l = 0; l < NORM_LANES; l++) {
+        const int64_t i0 = n * l / NORM_LANES, i1 = n * (l + 1) / NORM_LANES;
+        lane[l] = sgad__sum_squares(p + i0, i1 - i0);
+    }
+    double sum = 0;
+    for (int l = 0; l < NORM_LANES; l++)
+        sum += lane[l];
+    return sum;
+}
+
+static double grad_norm(const sgad_trainer *t, sgad_net *net)
 {
     double sum = 0;
     for (int i = 0; i < sgad_net_param_count(net); i++) {
         sgad_tensor *g = NULL;
         if (sgad_net_param(net, i, NULL, NULL, &g) != SGAD_OK || !g)
             continue;
-        for (int64_t j = 0; j < g->numel; j++)
-            sum += (double)g->data[j] * g->data[j];
+        sum += sum_of_squares(t->ctx, g->data, g->numel);
     }
     return sqrt(sum);
 }
@@ -425,8 +446,10 @@ static void clip_weights(sgad_trainer *t)
         sgad_tensor *v = NULL, *g = NULL;
         if (sgad_net_param(t->d, i, NULL, &v, &g) != SGAD_OK || !g)
             continue; /* buffers are not clipped */
+        float *w = v->data;
+#pragma omp parallel for num_threads(sgad__par_threads(t->ctx, v->numel)) schedule(static)
         for (int64_t j = 0; j < v->numel; j++)
-            v->data[j] = fminf(fmaxf(v->data[j], -c), c);
+            w[j] = fminf(fmaxf(w[j], -c), c);
     }
 }
 
@@ -447,7 +470,7 @@ static sgad_status update_d(sgad_trainer *t)
     t->stats[SGAD_STAT_LOSS_D] = loss_real + loss_fake;
     t->stats[SGAD_STAT_WASSERSTEIN] = t->stats[SGAD_STAT_D_FAKE] - t->stats[SGAD_STAT_D_REAL];
     SGAD__TRY(call_hook(t, 1, t->d));
-    t->stats[SGAD_STAT_GRAD_NORM_D] = grad_norm(t->d);
+    t->stats[SGAD_STAT_GRAD_NORM_D] = grad_norm(t, t->d);
     SGAD__TRY(scheduled_step(t, t->opt_d, SGAD_STAT_LR_D));
     if (t->clip > 0)
         clip_weights(t);
@@ -470,7 +493,7 @@ static sgad_status update_g(sgad_trainer *t)
     SGAD__TRY(sgad__net_backward_input(t->d, t->score_grad, t->dfake));
     SGAD__TRY(sgad_net_backward(t->g, t->dfake, NULL));
     SGAD__TRY(call_hook(t, 0, t->g));
-    t->stats[SGAD_STAT_GRAD_NORM_G] = grad_norm(t->g);
+    t->stats[SGAD_STAT_GRAD_NORM_G] = grad_norm(t, t->g);
     return scheduled_step(t, t->opt_g, SGAD_STAT_LR_G);
 }
 
