@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "conv_events.h"
+#include "divide.h"
 #include "layer_impl.h"
 #include "parallel.h"
 #include "periodic.h"
@@ -73,12 +74,21 @@ typedef struct nonzero_walk {
     const sgad__conv_geom *g;
     const float *img;
     int64_t n, base, found, next; /* window [base, base + SCAN), its cursor */
+    sgad__divider plane, row;     /* by H*W and by W (n < 2^31: events.h) */
     int32_t at[SCAN];
 } nonzero_walk;
 
 static nonzero_walk walk_of(const sgad__conv_geom *g, const float *img)
 {
-    return (nonzero_walk){g, img, g->c * g->h * g->w, -SCAN, 0, 0, {0}};
+    return (nonzero_walk){g,
+                          img,
+                          g->c * g->h * g->w,
+                          -SCAN,
+                          0,
+                          0,
+                          sgad__divider_of((uint32_t)(g->h * g->w)),
+                          sgad__divider_of((uint32_t)g->w),
+                          {0}};
 }
 
 /* The next nonzero value and where it lands into *d; 0 once there is
@@ -96,9 +106,10 @@ static inline int walk_next(nonzero_walk *w, landing *d)
     const sgad__conv_geom *g = w->g;
     const int64_t i = w->base + w->at[w->next++], hw = g->h * g->w;
     d->v = w->img[i];
-    d->c = i / hw;
-    d->y = i % hw / g->w;
-    d->x = i % g->w;
+    d->c = sgad__divide((uint32_t)i, w->plane);
+    const int64_t in_plane = i - d->c * hw;
+    d->y = sgad__divide((uint32_t)in_plane, w->row);
+    d->x = in_plane - d->y * g->w;
     d->cy = cover_of(d->y, g->k, g->s, g->p, g->oh);
     d->cx = cover_of(d->x, g->k, g->s, g->p, g->ow);
     return 1;

@@ -128,6 +128,11 @@ static int take(sgad__input_path *p, int events, int periodic)
     return events;
 }
 
+int sgad__input_path_take_dense(sgad__input_path *p)
+{
+    return take(p, 0, 0);
+}
+
 int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
                             int64_t n, double break_even)
 {

@@ -73,6 +73,10 @@ typedef struct sgad__input_path {
 int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
                             int64_t n, double break_even);
 
+/* Records the dense path whatever the setting (an input the event paths
+ * cannot index) and returns 0. */
+int sgad__input_path_take_dense(sgad__input_path *p);
+
 /* The same for an input x [steps, plane] that a product linear in it
  * reads: events on its periodic parts (periodic.h) where they have at most
  * half the nonzeros of x, else as sgad__input_path_choose. */

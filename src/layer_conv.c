@@ -184,6 +184,9 @@ static int choose_path(conv *c, const sgad__shape *in, const float *x)
 {
     const sgad_ctx *ctx = c->base.ctx;
     const int64_t numel = sgad__shape_numel(in);
+    const sgad__conv_geom g = geom_of(c, in);
+    if (input_len(c, &g) >= ((int64_t)1 << 31)) /* the walks index a sample in 31 bits */
+        return sgad__input_path_take_dense(&c->path);
     if (c->transposed)
         return sgad__input_path_choose(ctx, &c->path, x, numel, break_even(c));
     return sgad__input_path_choose_periodic(ctx, &c->path, in->dims[0], numel / in->dims[0], x,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "divide.h" /* src/: the walks' division by a fixed number */
 #include "gradcheck.h"
 #include "test_util.h"
 
@@ -501,6 +502,32 @@ START_TEST(trainer_same_bits_at_any_thread_count)
 }
 END_TEST
 
+/* The event walks split positions by H*W and by W with sgad__divide: it
+ * must equal the division for every numerator below 2^31, at the edges of
+ * each quotient and at the largest divisors. */
+START_TEST(divider_matches_division)
+{
+    static const uint32_t big[] = {65535, 65536, 65537, 1u << 30, (1u << 30) + 1,
+                                   2147483646u, 2147483647u};
+    uint32_t seed = 12345;
+    for (int i = 0; i < 3000 + (int)(sizeof big / sizeof *big); i++) {
+        const uint32_t d = i < 3000 ? (uint32_t)i + 1 : big[i - 3000];
+        const sgad__divider v = sgad__divider_of(d);
+        const uint32_t top = 2147483647u;
+        const uint32_t q_top = top / d;
+        const uint32_t edges[] = {0, 1, d - 1, d, d + 1 <= top ? d + 1 : top,
+                                  q_top * d - 1, q_top * d, top - 1, top};
+        for (size_t e = 0; e < sizeof edges / sizeof *edges; e++)
+            ck_assert_uint_eq(sgad__divide(edges[e], v), edges[e] / d);
+        for (int r = 0; r < 64; r++) {
+            seed = seed * 1103515245u + 12345u;
+            const uint32_t n = seed >> 1; /* below 2^31 */
+            ck_assert_uint_eq(sgad__divide(n, v), n / d);
+        }
+    }
+}
+END_TEST
+
 Suite *suite_events(void)
 {
     Suite *s = suite_create("events");
@@ -515,6 +542,7 @@ Suite *suite_events(void)
     tcase_add_test(tc, periodic_inputs_go_by_period);
     tcase_add_test(tc, events_pass_finite_differences);
     tcase_add_test(tc, trainer_same_bits_at_any_thread_count);
+    tcase_add_test(tc, divider_matches_division);
     suite_add_tcase(s, tc);
     return s;
 }
