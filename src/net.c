@@ -45,7 +45,12 @@
  * (spike_codes.h): that layer reads the floats in forward from a gradient
  * buffer, and in backward, where it reads them for its parameter
  * gradients only, they are unpacked into the buffer its input gradient
- * then overwrites (backward_packed). */
+ * then overwrites (backward_packed).
+ *
+ * A reshape between two such unkept outputs (G's spikes before its first
+ * transposed convolution, D's pooled map before its first linear layer)
+ * copies nothing: its output is a view of its input's gradient buffer, and
+ * its gradient passes back unchanged. */
 #include <stdio.h>
 #include <string.h>
 
@@ -67,6 +72,8 @@ typedef struct net_buf {
     int levels;     /* > 0: values lie on the grid of 1/levels in [0, 1] */
     int packed;     /* kept as bytes in codes; data holds the floats only
                        until the next layer's forward (a gradient buffer) */
+    int view;       /* a reshape's output over its input's gradient buffer:
+                       the same floats, neither copied forward nor back */
     uint8_t *codes;
     int64_t codes_cap;
 } net_buf;
@@ -454,11 +461,27 @@ static sgad_status reserve_grads(sgad_net *net)
 static void repoint_shared(sgad_net *net)
 {
     int turn = 0;
-    for (int i = 0; i < net->nlayers; i++)
-        if (net->acts[i].shared && !net->acts[i].fused_pool && !net->acts[i].recomputed) {
-            net->acts[i].data = net->grad[turn];
+    for (int i = 0; i < net->nlayers; i++) {
+        net_buf *b = &net->acts[i];
+        if (b->view) {
+            b->data = net->acts[i - 1].data;
+        } else if (b->shared && !b->fused_pool && !b->recomputed) {
+            b->data = net->grad[turn];
             turn ^= 1;
         }
+    }
+}
+
+/* Whether layer i's output, once its buffers are settled, is a view of its
+ * input's (see the top): a reshape from an unkept output to an unkept or
+ * packed one, all steps held on both sides. */
+static int reshape_view(const sgad_net *net, int i)
+{
+    if (i < 1 || i + 1 >= net->nlayers || net->layers[i]->ops->kind != SGAD_LAYER_RESHAPE)
+        return 0;
+    const net_buf *in = &net->acts[i - 1], *out = &net->acts[i];
+    return in->shared && !in->packed && !in->compact && !in->run_end && !in->recomputed &&
+           !in->fused_pool && out->shared && !out->compact && !out->run_end;
 }
 
 /* Marks an activation as kept in a gradient buffer (repoint_shared says
@@ -504,6 +527,7 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
         b->fused_pool = training && pool_fusable(net, i);
         b->levels = output_levels(net, i);
         b->packed = 0;
+        b->view = 0;
         if (!keeps_output(net, i, training)) {
             share_buf(net->ctx, b);
             continue;
@@ -521,6 +545,8 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
         }
         SGAD__TRY(buf_reserve(net->ctx, b, &shapes[i]));
     }
+    for (int i = 0; i < net->nlayers; i++)
+        net->acts[i].view = reshape_view(net, i);
     repoint_shared(net);
     return SGAD_OK;
 }
@@ -582,6 +608,8 @@ static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
         memcpy(out->data, in->data, (size_t)sgad__shape_numel(&shape) * sizeof(float));
         return SGAD_OK;
     }
+    if (out->view)
+        return SGAD_OK; /* the reshaped floats are the input's */
     /* a neuron pooling inside writes the pooling's output */
     float *y = out->fused_pool ? net->acts[i + 1].data : out->data;
     set_modes(net, i, 1);
@@ -830,6 +858,8 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
         const net_buf *out = &net->acts[i];
         if (i > 0 && net->acts[i - 1].fused_pool)
             continue; /* a pooling done by the neuron before it */
+        if (out->view && i > stop)
+            continue; /* a reshape's gradient is its output's, as it lies */
         if (out->run_end) {
             const int64_t steps = out->shape.dims[0];
             float *one = net->grad[other_buffer(held)];
