@@ -12,7 +12,14 @@ needs /usr/bin/python3 with Debian's python3-torch.
 A row is model:shape:threads; the default rows are SGAD 28x28x1 and
 64x64x3 at 1 and 2 threads, and SWGAN and SGAN 28x28x1 at 2 threads.
 Rows at 2 threads run sgad-bench a second time with --path dense, for the
-target on the dense path alone."""
+target on the dense path alone.
+
+On a shared machine either side's times swing by a third from one run to
+the next. --rounds N runs every row N times, the sides of a row always one
+right after the other, prints each round's ratios, and judges the targets
+on the median of each ratio over the rounds (with how many rounds met
+each)."""
+import statistics
 import argparse
 import os
 import sys
@@ -72,27 +79,74 @@ SIZE_COLUMNS = NAMES + (
 )
 
 
-def verdicts(rows):
-    """One line per target and row: the ratio, the bound, met or not met."""
+def verdicts(rows, rounds_of=None):
+    """One line per target and row: the ratio, the bound, met or not met;
+    with rounds_of (row key -> that row's per-round results), the ratio is
+    the rounds' median and the line says in how many rounds it was met."""
     lines = []
 
-    def judge(row, what, value, bound, at_least):
+    def judge(row, what, key, bound, at_least):
+        value = row[key]
         ok = value >= bound if at_least else value <= bound
         rel = ">=" if at_least else "<="
-        lines.append(f"{row['model']} {row['shape']} {row['threads']} thr: {what} "
-                     f"{value:.3g} (target {rel} {bound:g}): {'met' if ok else 'NOT met'}")
+        line = (f"{row['model']} {row['shape']} {row['threads']} thr: {what} "
+                f"{value:.3f} (target {rel} {bound:g}): {'met' if ok else 'NOT met'}")
+        if rounds_of:
+            each = [r[key] for r in rounds_of[row_key(row)]]
+            hits = sum(1 for v in each if (v >= bound if at_least else v <= bound))
+            line += f" (median of {len(each)} rounds; met in {hits})"
+        lines.append(line)
 
     for r in rows:
         if r["threads"] == 2:
-            judge(r, "iteration speedup", r["speedup"], ITERATION_TARGET, True)
+            judge(r, "iteration speedup", "speedup", ITERATION_TARGET, True)
             if "dense_speedup" in r:
-                judge(r, "dense-path speedup", r["dense_speedup"], DENSE_TARGET, True)
-        judge(r, "sampling speedup", r["sampling"], SAMPLING_TARGET, True)
-        judge(r, "peak RSS ratio", r["rss"], RSS_TARGET, False)
+                judge(r, "dense-path speedup", "dense_speedup", DENSE_TARGET, True)
+        judge(r, "sampling speedup", "sampling", SAMPLING_TARGET, True)
+        judge(r, "peak RSS ratio", "rss", RSS_TARGET, False)
         if abs(r["lib_gflop"] - r["ref_gflop"]) > 1e-3 * r["ref_gflop"]:
             lines.append(f"{r['model']} {r['shape']}: the FLOP counts disagree: libsgad "
                          f"{r['lib_gflop']} against torch {r['ref_gflop']} GFLOP")
     return lines
+
+
+def row_key(r):
+    return (r["model"], r["shape"], r["threads"])
+
+
+def medians(rounds):
+    """One result per row: the median over its rounds of every number (each
+    ratio's own median, not the ratio of the medians)."""
+    by_row = {}
+    for r in rounds:
+        by_row.setdefault(row_key(r), []).append(r)
+    out = []
+    for key, each in by_row.items():
+        m = dict(each[0])
+        for field, value in each[0].items():
+            if isinstance(value, (int, float)) and field != "threads" and field != "round":
+                m[field] = statistics.median(x[field] for x in each)
+        m["round"] = "median"
+        out.append(m)
+    return out, by_row
+
+
+def run_round(a, n, results, libs):
+    """Round n: every row's sides, one right after the other, appended to
+    results (the ratios) and libs (libsgad's own lines)."""
+    common = ["--batch", str(a.batch), "--steps", str(a.steps)]
+    for model, shape, threads in table.parse_rows(a.rows):
+        row = ["--model", model, "--shape", shape, "--threads", str(threads)] + common
+        lib = table.run([a.bin] + row + ["--iters", str(a.iters)])
+        dense = None
+        if a.dense_args and threads == 2:
+            dense = table.run([a.bin] + row + ["--iters", str(a.iters)] + a.dense_args.split())
+        iters = a.torch_iters_64 if shape == "64x64x3" else a.iters
+        ref = table.run([a.torch_python, os.path.join(HERE, "torch_reference.py")] + row +
+                        ["--iters", str(iters)])
+        lib["round"] = n
+        libs.append(lib)
+        results.append(dict(ratios(lib, ref, dense), round=n, torch=ref.get("torch", "")))
 
 
 def main():
@@ -105,39 +159,43 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=16)
     p.add_argument("--rows", default=DEFAULT_ROWS)
+    p.add_argument("--rounds", type=int, default=1,
+                   help="run every row this many times and judge the medians")
     p.add_argument("--dense-args", default="--path dense",
                    help="sgad-bench arguments that force the dense path: 2-thread rows run "
                         "libsgad a second time with them, for the 3x target ('' to skip)")
     a = p.parse_args()
-    common = ["--batch", str(a.batch), "--steps", str(a.steps)]
+    if a.rounds < 1:
+        sys.exit("compare: --rounds must be at least 1")
     results, libs = [], []
-    for model, shape, threads in table.parse_rows(a.rows):
-        row = ["--model", model, "--shape", shape, "--threads", str(threads)] + common
-        lib = table.run([a.bin] + row + ["--iters", str(a.iters)])
-        dense = None
-        if a.dense_args and threads == 2:
-            dense = table.run([a.bin] + row + ["--iters", str(a.iters)] + a.dense_args.split())
-        iters = a.torch_iters_64 if shape == "64x64x3" else a.iters
-        ref = table.run([a.torch_python, os.path.join(HERE, "torch_reference.py")] + row +
-                        ["--iters", str(iters)])
-        libs.append(lib)
-        results.append(ratios(lib, ref, dense))
-    print(f"libsgad (sgad-bench) against PyTorch {ref.get('torch', '')} "
+    for n in range(1, a.rounds + 1):
+        run_round(a, n, results, libs)
+    columns = [c for c in TIME_COLUMNS if a.dense_args or not c[1].startswith("dense")]
+    rounds_of = None
+    if a.rounds > 1:
+        print(f"each of {a.rounds} rounds:")
+        print(table.format_table(results, [("round", "round", "{}")] + columns, left=4))
+        print()
+        results, rounds_of = medians(results)
+        print("medians over the rounds:")
+    print(f"libsgad (sgad-bench) against PyTorch {results[0]['torch']} "
           f"(bench/torch_reference.py): batch {a.batch}, T {a.steps}; medians of {a.iters} "
           f"timed iterations after one warm-up ({a.torch_iters_64} for torch at 64x64x3);\n"
           "x = torch time / libsgad time (sampling: libsgad images/s / torch images/s); "
           "RSS ratio = libsgad / torch; load = the highest 1-minute load average as a "
           "run started (above 2, the 2 cores were shared and times are inflated)")
-    columns = [c for c in TIME_COLUMNS if a.dense_args or not c[1].startswith("dense")]
     print(table.format_table(results, columns))
     print()
     print(table.format_table(results, SIZE_COLUMNS))
     print()
-    for line in verdicts(results):
+    for line in verdicts(results, rounds_of):
         print(line)
     print()
     print("libsgad alone, as make bench prints it:")
-    print(table.format_table(libs))
+    if a.rounds > 1:
+        print(table.format_table(libs, (("round", "round", "{}"),) + table.COLUMNS, left=4))
+    else:
+        print(table.format_table(libs))
     if not a.dense_args:
         print("dense-path target (>= 3x at 2 threads): not measured (--dense-args '')")
 
