@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "convt_events.h"
+#include "divide.h"
 #include "events.h"
 #include "parallel.h"
 #include "simd.h"
@@ -50,22 +51,25 @@ typedef struct pixel_spikes {
 
 /* Groups the nonzeros of one sample x [in][P] by pixel: listed in memory
  * order (channel-major) into pos, then placed by a counting sort, which
- * keeps each pixel's channels ascending. */
+ * keeps each pixel's channels ascending. A position splits into channel
+ * and pixel by a multiply and shift (divide.h; in*P < 2^31, events.h). */
 static void group_by_pixel(int64_t in_ch, int64_t P, const float *x, int32_t *pos,
                            pixel_spikes *ps)
 {
     const int64_t n = sgad__nonzero_positions(x, in_ch * P, pos);
+    const sgad__divider by_pixels = sgad__divider_of((uint32_t)P);
     memset(ps->first, 0, (size_t)(P + 1) * sizeof *ps->first);
     for (int64_t e = 0; e < n; e++)
-        ps->first[pos[e] % P + 1]++;
+        ps->first[pos[e] - P * sgad__divide((uint32_t)pos[e], by_pixels) + 1]++;
     for (int64_t q = 0; q < P; q++)
         ps->first[q + 1] += ps->first[q];
     /* first[q] runs as pixel q's cursor and ends at first[q + 1]; one
      * shift afterwards restores it. */
     int binary = 1;
     for (int64_t e = 0; e < n; e++) {
-        const int32_t q = (int32_t)(pos[e] % P), at = ps->first[q]++;
-        ps->chan[at] = (int32_t)(pos[e] / P);
+        const int32_t c = (int32_t)sgad__divide((uint32_t)pos[e], by_pixels);
+        const int32_t q = (int32_t)(pos[e] - c * P), at = ps->first[q]++;
+        ps->chan[at] = c;
         ps->val[at] = x[pos[e]];
         binary &= x[pos[e]] == 1.0f;
     }
