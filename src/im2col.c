@@ -106,53 +106,44 @@ static void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src,
  * once per sample and channel (they hold divisions: col2im spent much of
  * its time on them). A thread's band of images stays in its caches across
  * the taps; each image value is still written by one thread and, in
- * col2im, summed over the taps in the serial order. */
-static void band_of(int64_t batch, int threads, int i, int64_t *b0, int64_t *b1)
+ * col2im, summed over the taps in the serial order. With `col` given the
+ * patches of `img` are copied into it (im2col), otherwise those of
+ * `col_in` are added into `img_out` (col2im). */
+static void patches(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
+                    const float *img, float *col, const float *col_in, float *img_out)
 {
-    *b0 = batch * i / threads;
-    *b1 = batch * (i + 1) / threads;
+    const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
+    const int threads = sgad__par_threads(ctx, cols * g->c * g->k * g->k);
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int i = 0; i < threads; i++) {
+        const int64_t b0 = batch * i / threads, b1 = batch * (i + 1) / threads;
+        for (int64_t ki = 0; ki < g->k; ki++)
+            for (int64_t kj = 0; kj < g->k; kj++) {
+                const tap t = tap_of(g, ki, kj);
+                for (int64_t c = 0; c < g->c; c++) {
+                    const int64_t row = ((c * g->k + ki) * g->k + kj) * cols;
+                    for (int64_t b = b0; b < b1; b++) {
+                        const int64_t plane = (b * g->c + c) * hw;
+                        if (col)
+                            im2col_row(g, &t, img + plane, col + row + b * P);
+                        else
+                            col2im_row(g, &t, col_in + row + b * P, img_out + plane);
+                    }
+                }
+            }
+    }
 }
 
 void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                   const float *img, float *col)
 {
-    const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-    const int threads = sgad__par_threads(ctx, cols * g->c * g->k * g->k);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int i = 0; i < threads; i++) {
-        int64_t b0, b1;
-        band_of(batch, threads, i, &b0, &b1);
-        for (int64_t ki = 0; ki < g->k; ki++)
-            for (int64_t kj = 0; kj < g->k; kj++) {
-                const tap t = tap_of(g, ki, kj);
-                for (int64_t c = 0; c < g->c; c++) {
-                    float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
-                    for (int64_t b = b0; b < b1; b++)
-                        im2col_row(g, &t, img + (b * g->c + c) * hw, row + b * P);
-                }
-            }
-    }
+    patches(ctx, g, batch, img, col, NULL, NULL);
 }
 
 void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                   const float *col, float *img)
 {
-    const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-    const int threads = sgad__par_threads(ctx, cols * g->c * g->k * g->k);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int i = 0; i < threads; i++) {
-        int64_t b0, b1;
-        band_of(batch, threads, i, &b0, &b1);
-        for (int64_t ki = 0; ki < g->k; ki++)
-            for (int64_t kj = 0; kj < g->k; kj++) {
-                const tap t = tap_of(g, ki, kj);
-                for (int64_t c = 0; c < g->c; c++) {
-                    const float *row = col + ((c * g->k + ki) * g->k + kj) * cols;
-                    for (int64_t b = b0; b < b1; b++)
-                        col2im_row(g, &t, row + b * P, img + (b * g->c + c) * hw);
-                }
-            }
-    }
+    patches(ctx, g, batch, NULL, NULL, col, img);
 }
 
 void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,

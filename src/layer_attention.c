@@ -12,6 +12,7 @@
 #include "gemm.h"
 #include "layer_impl.h"
 #include "parallel.h"
+#include "sums.h"
 
 typedef struct attention {
     sgad_layer base;
@@ -96,20 +97,6 @@ static void key_map(const attention *a, int64_t rows, const float *in, const flo
                 a->key_in, 1.0f, out, a->hidden);
 }
 
-/* The dot product in double, in four chains that take the terms in turn
- * (a fixed order; one chain waited on each addition's latency). */
-static double dot(const float *x, const float *y, int64_t n)
-{
-    double s[4] = {0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        for (int k = 0; k < 4; k++)
-            s[k] += (double)x[i + k] * y[i + k];
-    for (; i < n; i++)
-        s[0] += (double)x[i] * y[i];
-    return (s[0] + s[1]) + (s[2] + s[3]);
-}
-
 /* Scores of step t for every sample, then V_t = s_v V_{t-1} + s_x X_t. */
 static void mix_step(attention *a, int64_t t, const float *x)
 {
@@ -118,8 +105,8 @@ static void mix_step(attention *a, int64_t t, const float *x)
 #pragma omp parallel for num_threads(sgad__par_threads(a->base.ctx, N * D)) schedule(static)
     for (int64_t n = 0; n < N; n++) {
         const int64_t r = t * N + n;
-        const double sv_logit = dot(a->q + r * H, a->kv + r * H, H) * scale;
-        const double sx_logit = dot(a->q + r * H, a->kx + r * H, H) * scale;
+        const double sv_logit = sgad__dot(a->q + r * H, a->kv + r * H, H) * scale;
+        const double sx_logit = sgad__dot(a->q + r * H, a->kx + r * H, H) * scale;
         const double m = sv_logit > sx_logit ? sv_logit : sx_logit;
         const double ev = exp(sv_logit - m), ex = exp(sx_logit - m);
         const float sv = (float)(ev / (ev + ex)), sx = (float)(ex / (ev + ex));
@@ -175,7 +162,7 @@ static void unmix_step(attention *a, int64_t t, const float *x, float *dx)
         const int64_t r = t * N + n;
         const float *g = a->g + n * D, *vp = a->v + (r - N) * D, *xt = x + r * D;
         const float sv = a->sv[r], sx = a->sx[r];
-        const double dsv = dot(g, vp, D), dsx = dot(g, xt, D);
+        const double dsv = sgad__dot(g, vp, D), dsx = sgad__dot(g, xt, D);
         float *g2 = a->g2 + n * D;
         for (int64_t i = 0; i < D; i++)
             g2[i] = sv * g[i];

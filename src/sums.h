@@ -1,5 +1,6 @@
 /* Sums of float runs in double, shared by the reductions (batch-norm
- * statistics, convolution bias gradients, gradient norms). */
+ * statistics, convolution bias gradients, the decoder's scores, gradient
+ * norms). */
 #ifndef SGAD_SUMS_H
 #define SGAD_SUMS_H
 
@@ -22,16 +23,17 @@ static inline double sgad__sum_floats(const float *p, int64_t n)
     return (a[0] + a[1]) + (a[2] + a[3]);
 }
 
-/* The sum of p[i]^2 over p[0..n) in double, in the same four chains. */
-static inline double sgad__sum_squares(const float *p, int64_t n)
+/* The sum of x[i] * y[i] over [0..n) in double, in the same four chains
+ * (x == y gives the sum of squares). */
+static inline double sgad__dot(const float *x, const float *y, int64_t n)
 {
     double a[4] = {0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 4 <= n; i += 4)
         for (int k = 0; k < 4; k++)
-            a[k] += (double)p[i + k] * p[i + k];
+            a[k] += (double)x[i + k] * y[i + k];
     for (; i < n; i++)
-        a[0] += (double)p[i] * p[i];
+        a[0] += (double)x[i] * y[i];
     return (a[0] + a[1]) + (a[2] + a[3]);
 }
 

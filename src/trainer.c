@@ -397,7 +397,7 @@ static double sum_of_squares(const sgad_ctx *ctx, const float *p, int64_t n)
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, n)) schedule(static)
     for (int l = 0; l < NORM_LANES; l++) {
         const int64_t i0 = n * l / NORM_LANES, i1 = n * (l + 1) / NORM_LANES;
-        lane[l] = sgad__sum_squares(p + i0, i1 - i0);
+        lane[l] = sgad__dot(p + i0, p + i0, i1 - i0);
     }
     double sum = 0;
     for (int l = 0; l < NORM_LANES; l++)
