@@ -80,15 +80,12 @@ typedef struct nonzero_walk {
 
 static nonzero_walk walk_of(const sgad__conv_geom *g, const float *img)
 {
-    return (nonzero_walk){g,
-                          img,
-                          g->c * g->h * g->w,
-                          -SCAN,
-                          0,
-                          0,
-                          sgad__divider_of((uint32_t)(g->h * g->w)),
-                          sgad__divider_of((uint32_t)g->w),
-                          {0}};
+    return (nonzero_walk){.g = g,
+                          .img = img,
+                          .n = g->c * g->h * g->w,
+                          .base = -SCAN, /* the first walk_next lists window 0 */
+                          .plane = sgad__divider_of((uint32_t)(g->h * g->w)),
+                          .row = sgad__divider_of((uint32_t)g->w)};
 }
 
 /* The next nonzero value and where it lands into *d; 0 once there is

@@ -342,8 +342,10 @@ sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom 
     const int64_t out = g->c, kk = g->k * g->k, P = g->oh * g->ow;
     const int64_t ld = (out + PANEL - 1) / PANEL * PANEL, image = padded_pixels(g) * ld;
     /* Samples per chunk: the chunk's dyl, read for every tap, panel and
-     * spike in no useful order, stays near the core. (Counted without the
-     * frame: the chunks, and so the sums' order, as before it.) */
+     * spike in no useful order, stays near the core. Counted on the rows
+     * without their frame: a chunk is where each register sum is added to
+     * gl, so its size sets the sums' association, which the frame (zero
+     * rows only) must not change. */
     const int64_t per_sample = g->h * g->w * ld * (int64_t)sizeof(float);
     int64_t chunk = per_sample < DYL_BYTES ? DYL_BYTES / per_sample : 1;
     if (chunk > batch)
