@@ -27,7 +27,12 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc 
 # -fno-math-errno: no libsgad code reads errno after a math call, and with
 # it sqrtf is the instruction alone, so loops using it vectorise (the
 # optimizer's). The values are the same: sqrt is exactly rounded.
-LIB_CFLAGS = $(ALL_CFLAGS) -fno-math-errno -fPIC -fvisibility=hidden -DSGAD_BUILDING
+# -ffp-contract=off: no multiply-add is fused, whatever the C dialect or
+# target, so the AVX2 clones of the hot loops (src/isa.h) give the
+# baseline's bits. ISA_CLONES=0 builds every function for the baseline only.
+ISA_CLONES ?= 1
+LIB_CFLAGS = $(ALL_CFLAGS) -fno-math-errno -ffp-contract=off -fPIC -fvisibility=hidden -DSGAD_BUILDING \
+    $(if $(filter 0,$(ISA_CLONES)),-DSGAD_NO_TARGET_CLONES)
 LIB_LIBS := -lblis -llapack -ljansson -lpng -lz -lm -lpthread -fopenmp
 
 SRCS := $(wildcard src/*.c)
@@ -55,7 +60,7 @@ PROGRAM_BINS = $(PROGRAMS:%=$(BUILD)/examples/%)
 .DEFAULT_GOAL := all
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all lib check check-asan asan-run check-valgrind check-headers bench demo deps clean \
+.PHONY: all lib check check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
         install install-strip uninstall fixtures fuzz check-tools demo-layers mpi check-mpi check-python
 
 all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
@@ -114,9 +119,13 @@ check-python: lib
 check-tools: lib $(TEST_HELPERS)
 	$(TEST_ENV) sh tests/test_tools.sh
 
+# The ASan build is also the baseline build: without the AVX2 clones, so
+# that the suite runs each hot loop's baseline version too (the default
+# build runs the clones on an AVX2 machine).
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_MAKE = BUILD=build/asan LIBOUT=build/asan/lib OPT=-O1 ISA_CLONES=0 SAN="$(ASAN_FLAGS)"
 check-asan: deps
-	$(MAKE) BUILD=build/asan LIBOUT=build/asan/lib OPT=-O1 SAN="$(ASAN_FLAGS)" \
+	$(MAKE) $(ASAN_MAKE) \
 	    build/asan/tests/check_sgad build/asan/tests/ckpt_helper build/asan/tests/libfaultio.so \
 	    $(PROGRAMS:%=build/asan/examples/%)
 	$(MAKE) --no-print-directory BUILD=build/asan asan-run
@@ -126,6 +135,16 @@ check-asan: deps
 asan-run:
 	$(TEST_ENV) CK_FORK=no ASAN_OPTIONS=detect_leaks=1 CK_TIMEOUT_MULTIPLIER=4 \
 	    build/asan/tests/check_sgad
+
+# One SGAD training (28x28, T 16, batch 16, 3 iterations) from this build
+# (-O3, AVX2 clones where the CPU has AVX2) and from the ASan build (-O1,
+# no clones): the checkpoints must be equal byte for byte (src/isa.h).
+check-same-bits: deps lib $(BUILD)/tests/ckpt_helper
+	$(MAKE) --no-print-directory $(ASAN_MAKE) build/asan/tests/ckpt_helper
+	$(BUILD)/tests/ckpt_helper train-sized 16 16 2 3 $(BUILD)/tests/same-bits.ckpt
+	build/asan/tests/ckpt_helper train-sized 16 16 2 3 build/asan/tests/same-bits.ckpt
+	cmp $(BUILD)/tests/same-bits.ckpt build/asan/tests/same-bits.ckpt
+	@echo "same bits: the -O3 build (AVX2 clones) and the -O1 baseline build train alike"
 
 # --fair-sched=yes: valgrind runs one thread at a time, and without a fair
 # lock a thread waiting at a BLIS or OpenMP barrier spins through its whole

@@ -16,6 +16,7 @@
 #include "layer_impl.h"
 #include "parallel.h"
 #include "periodic.h"
+#include "isa.h"
 
 /* Positions [lo, hi] along one axis whose window covers input coordinate
  * y: position o covers it under tap y + p - o*s when that lies in [0, k). */
@@ -124,6 +125,7 @@ static int64_t column_at(const sgad__conv_geom *g, const landing *d, int64_t oy,
  * position's columns in increasing order, the order of a gathering sum
  * over the patch, so a row's sum does not depend on how images are
  * shared among threads. */
+SGAD__AVX2_CLONE
 static void forward_image(const sgad__conv_geom *g, const float *img, const float *panels,
                           int64_t out, float *rows)
 {
@@ -146,6 +148,7 @@ static void forward_image(const sgad__conv_geom *g, const float *img, const floa
  * the gradient row of every position it lands in to its column. For one
  * column the positions come in increasing order, image after image: the
  * order of a sum over the patch matrix's rows. */
+SGAD__AVX2_CLONE
 static void outer_image(const sgad__conv_geom *g, const float *img, const float *grad_rows,
                         int64_t out, int64_t b, float *panel)
 {

@@ -16,6 +16,7 @@
 #include "events.h"
 #include "parallel.h"
 #include "simd.h"
+#include "isa.h"
 
 /* w [in][out][k*k] -> wt [k*k][in][out], the forward's layout: the spikes
  * an output pixel gathers under one tap read rows `out` floats apart.
@@ -103,7 +104,7 @@ static reach reach_of(int64_t o, int64_t k, int64_t s, int64_t p, int64_t n)
  * pixels that reach it adds v times its tap's weight row (rows of the
  * layout [k*k][in][out]). Channels ascending within an input pixel, input
  * pixels in raster order: a fixed order, as the sums must have. */
-static void pixel_tile(const sgad__conv_geom *g, const pixel_spikes *ps, reach ry, reach rx,
+static SGAD__ALWAYS_INLINE void pixel_tile(const sgad__conv_geom *g, const pixel_spikes *ps, reach ry, reach rx,
                        const float *w, int64_t in_ch, int64_t out, float *sum)
 {
     sgad__v4 acc[TILE_VECS] = {{0}};
@@ -155,7 +156,7 @@ typedef struct workspace {
 /* One sample: its nonzero inputs grouped by pixel once, then for each tile
  * of output channels every output pixel summed in registers from the
  * spikes that reach it, and y [out][H*W] + bias written from the sums. */
-static void forward_sample(const sgad__conv_geom *g, int64_t in_ch, const float *x,
+static SGAD__ALWAYS_INLINE void forward_sample(const sgad__conv_geom *g, int64_t in_ch, const float *x,
                            const float *wl, const float *bias, workspace *ws, float *y)
 {
     const int64_t out = g->c, hw = g->h * g->w;
@@ -202,6 +203,7 @@ static workspace workspace_of(char *mem, int t, int64_t acc_len, int64_t P, int6
     return ws;
 }
 
+SGAD__AVX2_CLONE
 sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                                        int64_t in_ch, const float *x, const float *w,
                                        const float *bias, float *y)
@@ -260,6 +262,7 @@ static int64_t padded_pixels(const sgad__conv_geom *g)
  * as a row of ld floats (out rounded up to whole panels), zero rows in the
  * frame. Every tap of every spike then reads a row without a bounds check,
  * and a zero row adds nothing to a sum (the same bits). */
+SGAD__AVX2_CLONE
 static void padded_rows(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                         int64_t ld, const float *dy, float *dyl)
 {
@@ -285,6 +288,7 @@ static void padded_rows(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t b
  * for the previous spike's store to the same row, which took most of the
  * pass. Binary spikes add their rows without the multiply (the same bits).
  * dyl rows are ld floats (out rounded up to whole panels, zero padded). */
+SGAD__AVX2_CLONE
 static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int64_t ld,
                                 int64_t nspikes, const spike *sp, int binary, float *gl)
 {
@@ -315,7 +319,7 @@ static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int6
 
 /* Lists channel c's spikes in a chunk of `batch` samples, sample by sample
  * in raster order; *binary says whether every value is 1. */
-static int64_t list_spikes(const sgad__conv_geom *g, int64_t in_ch, int64_t c, int64_t batch,
+static SGAD__ALWAYS_INLINE int64_t list_spikes(const sgad__conv_geom *g, int64_t in_ch, int64_t c, int64_t batch,
                            const float *x, int64_t ld, spike *sp, int *binary)
 {
     const int64_t P = g->oh * g->ow, pw = padded_width(g), image = padded_pixels(g) * ld;
@@ -335,6 +339,7 @@ static int64_t list_spikes(const sgad__conv_geom *g, int64_t in_ch, int64_t c, i
     return n;
 }
 
+SGAD__AVX2_CLONE
 sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *g,
                                            int64_t batch, int64_t in_ch, const float *x,
                                            const float *dy, float *dw)

@@ -13,6 +13,7 @@
 #include "parallel.h"
 #include "periodic.h"
 #include "simd.h"
+#include "isa.h"
 
 #define ZERO_BLOCK 8
 
@@ -37,6 +38,7 @@ static int zero_block(const float *x)
  * mispredicted branch per value; then the list is copied out (index holds
  * exactly the positions: sgad__events_list packs the rows' lists back to
  * back). */
+SGAD__AVX2_CLONE
 int64_t sgad__nonzero_positions(const float *x, int64_t n, int32_t *index)
 {
     int64_t count = 0, i0 = 0;
@@ -103,6 +105,7 @@ sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t col
 }
 
 /* The share of nonzero values in x[0..n), estimated in large inputs. */
+SGAD__AVX2_CLONE
 static double nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
 {
     if (n <= 0)
@@ -191,7 +194,7 @@ static void put(float *d, float v, int add)
  * src lds apart, of dst ldd apart. Whole 4 x 4 blocks are transposed in
  * registers: a scalar copy into a panel wrote one float per cache line of
  * it at a time. Each value is written or added once, so the same bits. */
-static void transpose(int64_t rows, int64_t cols, const float *src, int64_t lds, float *dst,
+static SGAD__ALWAYS_INLINE void transpose(int64_t rows, int64_t cols, const float *src, int64_t lds, float *dst,
                       int64_t ldd, int add)
 {
     int64_t i0 = 0;
@@ -217,6 +220,7 @@ static void transpose(int64_t rows, int64_t cols, const float *src, int64_t lds,
 }
 
 /* Panel b of w^T for w [out x in] into p [in x B], columns past out zero. */
+SGAD__AVX2_CLONE
 static void panel_from_weight(int64_t out, int64_t in, const float *w, int64_t b, float *p)
 {
     const int64_t rows = out - b * B < B ? out - b * B : B;
@@ -227,6 +231,7 @@ static void panel_from_weight(int64_t out, int64_t in, const float *w, int64_t b
 }
 
 /* w's rows of panel b += the transpose of p. */
+SGAD__AVX2_CLONE
 static void panel_add_to_weight(int64_t out, int64_t in, const float *p, int64_t b, float *w)
 {
     const int64_t rows = out - b * B < B ? out - b * B : B;

@@ -8,6 +8,7 @@
 
 #include "im2col.h"
 #include "parallel.h"
+#include "isa.h"
 
 /* Column buffers are kept under 4 MiB: large enough for GEMMs that run at
  * full speed (1, 2, 4 and 8 MiB measured within noise of each other), small
@@ -41,7 +42,7 @@ static span valid_span(int64_t n, int64_t out, int64_t s, int64_t off)
 }
 
 /* One output row of im2col: out[o] = src[o*s + off] inside the span, 0 outside. */
-static void gather_row(float *restrict out, const float *restrict src, int64_t n, span sp,
+static SGAD__ALWAYS_INLINE void gather_row(float *restrict out, const float *restrict src, int64_t n, span sp,
                        int64_t s, int64_t off)
 {
     for (int64_t o = 0; o < sp.lo; o++)
@@ -58,7 +59,7 @@ static void gather_row(float *restrict out, const float *restrict src, int64_t n
 }
 
 /* The adjoint of gather_row: dst[o*s + off] += in[o] inside the span. */
-static void scatter_row(float *restrict dst, const float *restrict in, span sp, int64_t s,
+static SGAD__ALWAYS_INLINE void scatter_row(float *restrict dst, const float *restrict in, span sp, int64_t s,
                         int64_t off)
 {
     if (s == 1) {
@@ -85,7 +86,7 @@ static tap tap_of(const sgad__conv_geom *g, int64_t ki, int64_t kj)
 }
 
 /* One sample's positions for one (channel, tap) row of col. */
-static void im2col_row(const sgad__conv_geom *g, const tap *t, const float *src, float *dst)
+static SGAD__ALWAYS_INLINE void im2col_row(const sgad__conv_geom *g, const tap *t, const float *src, float *dst)
 {
     memset(dst, 0, (size_t)(t->ys.lo * g->ow) * sizeof *dst);
     for (int64_t oy = t->ys.lo; oy < t->ys.hi; oy++)
@@ -95,7 +96,7 @@ static void im2col_row(const sgad__conv_geom *g, const tap *t, const float *src,
 }
 
 /* Adds one sample's positions of one (channel, tap) row back into its image. */
-static void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src, float *dst)
+static SGAD__ALWAYS_INLINE void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src, float *dst)
 {
     for (int64_t oy = t->ys.lo; oy < t->ys.hi; oy++)
         scatter_row(dst + (oy * g->s + t->offy) * g->w, src + oy * g->ow, t->xs, g->s, t->offx);
@@ -109,6 +110,7 @@ static void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src,
  * col2im, summed over the taps in the serial order. With `col` given the
  * patches of `img` are copied into it (im2col), otherwise those of
  * `col_in` are added into `img_out` (col2im). */
+SGAD__AVX2_CLONE
 static void patches(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                     const float *img, float *col, const float *col_in, float *img_out)
 {
@@ -146,6 +148,7 @@ void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
     patches(ctx, g, batch, NULL, NULL, col, img);
 }
 
+SGAD__AVX2_CLONE
 void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                             const float *src, float *dst)
 {
@@ -155,6 +158,7 @@ void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64
             memcpy(dst + i * batch * p + b * p, src + (b * c + i) * p, (size_t)p * sizeof *dst);
 }
 
+SGAD__AVX2_CLONE
 void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                               const float *src, const float *bias, float *dst)
 {
@@ -169,6 +173,7 @@ void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int
         }
 }
 
+SGAD__AVX2_CLONE
 void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                             const float *src, const float *bias, float *dst)
 {
@@ -183,6 +188,7 @@ void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64
         }
 }
 
+SGAD__AVX2_CLONE
 void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                           int64_t ld, const float *src, float *dst)
 {

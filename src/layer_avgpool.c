@@ -4,6 +4,7 @@
 
 #include "layer_impl.h"
 #include "parallel.h"
+#include "isa.h"
 
 typedef struct avgpool {
     sgad_layer base;
@@ -48,7 +49,7 @@ static int is_2x2(const avgpool *a)
 }
 
 /* One band of k rows into ow outputs. */
-static void pool_band(int64_t k, int64_t w, int64_t ow, float inv, const float *restrict src,
+static SGAD__ALWAYS_INLINE void pool_band(int64_t k, int64_t w, int64_t ow, float inv, const float *restrict src,
                       float *restrict dst)
 {
     if (k == 2) { /* straight-line, the common window */
@@ -66,6 +67,7 @@ static void pool_band(int64_t k, int64_t w, int64_t ow, float inv, const float *
     }
 }
 
+SGAD__AVX2_CLONE
 void sgad__avgpool_bands(int64_t k, int64_t w, int64_t ow, int64_t bands, const float *src,
                          float *dst)
 {

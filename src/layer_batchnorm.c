@@ -12,6 +12,7 @@
 #include "layer_impl.h"
 #include "parallel.h"
 #include "sums.h"
+#include "isa.h"
 
 typedef struct batchnorm {
     sgad_layer base;
@@ -62,7 +63,7 @@ static bn_geom geom_of(const sgad__shape *in)
 }
 
 /* The sum of (p[i] - mean)^2 in double, in sgad__sum_floats's order. */
-static double sum_sq_dev(const float *p, int64_t n, double mean)
+static SGAD__ALWAYS_INLINE double sum_sq_dev(const float *p, int64_t n, double mean)
 {
     double a[4] = {0, 0, 0, 0};
     int64_t i = 0;
@@ -75,7 +76,7 @@ static double sum_sq_dev(const float *p, int64_t n, double mean)
 }
 
 /* *dy_sum += sum of dy, *dyx_sum += sum of dy * (x - mean). */
-static void sum_grads(const float *dy, const float *x, int64_t n, double mean, double *dy_sum,
+static SGAD__ALWAYS_INLINE void sum_grads(const float *dy, const float *x, int64_t n, double mean, double *dy_sum,
                       double *dyx_sum)
 {
     double a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};
@@ -116,6 +117,7 @@ static channel_range channel_block(const bn_geom *g, int64_t blk)
 
 /* Per-channel sums over one time step: of x, or with mean given, of
  * (x - mean)^2. */
+SGAD__AVX2_CLONE
 static void channel_sums(const sgad_ctx *ctx, const bn_geom *g, const float *x,
                          const double *mean, double *out)
 {
@@ -302,6 +304,7 @@ sgad_status sgad__batchnorm_replay(sgad_layer *l)
 }
 
 /* Per-channel sums of dy and dy * x-hat over one time step. */
+SGAD__AVX2_CLONE
 static void step_grad_sums(const sgad_ctx *ctx, const bn_geom *g, const float *mean,
                            const float *invstd, const float *x, const float *dy, double *sum_dy,
                            double *sum_dyx)
@@ -338,6 +341,7 @@ static void step_grad_sums(const sgad_ctx *ctx, const bn_geom *g, const float *m
 
 /* dx = weight * invstd * (dy - mean(dy) - x-hat * mean(dy * x-hat)); in
  * evaluation the statistics are constants and the two mean terms vanish. */
+SGAD__AVX2_CLONE
 static void step_input_grad(const batchnorm *bn, const bn_geom *g, const float *mean,
                             const float *invstd, const double *sum_dy, const double *sum_dyx,
                             const float *x, const float *dy, float *dx)

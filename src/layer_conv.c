@@ -20,6 +20,7 @@
 #include "layer_impl.h"
 #include "parallel.h"
 #include "sums.h"
+#include "isa.h"
 
 typedef struct conv {
     sgad_layer base;
@@ -226,6 +227,7 @@ static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const floa
 /* db[o] += the sum of dy [B][C][S] over samples and positions: each
  * sample's run in four chains (sums.h; one chain was latency-bound, 1.4%
  * of a training iteration), the samples in order. */
+SGAD__AVX2_CLONE
 static void bias_grad(const sgad_ctx *ctx, int64_t batch, int64_t channels, int64_t size,
                       const float *dy, float *db)
 {

@@ -14,6 +14,7 @@
 #include "layer_impl.h"
 #include "parallel.h"
 #include "surrogate.h"
+#include "isa.h"
 
 typedef struct neuron {
     sgad_layer base;
@@ -78,12 +79,6 @@ static inline float after_spike(reset r, float h, int fired)
     return fired ? spiked : h;
 }
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
-
 /* A batch norm's output computed from its input (input_norm): element j
  * of step t is x * scale[t*C + c] + shift[t*C + c], channel c = j / S % C,
  * the batch norm's own expression (sgad__batchnorm_affine). */
@@ -105,7 +100,7 @@ typedef struct fwd_io {
 
 /* One step of elements [j0, j1): charge with xt, fire into yt, reset;
  * returns the number of spikes. */
-static ALWAYS_INLINE int32_t fire_step(const neuron *n, int64_t j0, int64_t j1,
+static SGAD__ALWAYS_INLINE int32_t fire_step(const neuron *n, int64_t j0, int64_t j1,
                                        const float *restrict xt, float *restrict v,
                                        float *restrict yt)
 {
@@ -130,6 +125,7 @@ static ALWAYS_INLINE int32_t fire_step(const neuron *n, int64_t j0, int64_t j1,
  * the batch norm's input xt (at element j0). Taken in runs that share one
  * channel (S > 1) or have consecutive channels (S = 1), so that the loops
  * vectorise; the same expression as the batch norm, so the same bits. */
+SGAD__AVX2_CLONE
 static void map_inputs(const norm_map *m, int64_t t, int64_t j0, int64_t len,
                        const float *restrict xt, float *restrict out)
 {
@@ -153,6 +149,7 @@ static void map_inputs(const norm_map *m, int64_t t, int64_t j0, int64_t len,
 
 /* As spiking_forward_range with a map: BLOCK elements at a time, their
  * inputs mapped into a small buffer step by step. */
+SGAD__AVX2_CLONE
 static int64_t mapped_forward_range(const neuron *n, int64_t T, const fwd_io *io, int64_t j0,
                                     int64_t j1, float *restrict v)
 {
@@ -170,6 +167,7 @@ static int64_t mapped_forward_range(const neuron *n, int64_t T, const fwd_io *io
 
 /* Forward of the elements [j0, j1) over all T steps, with their membranes
  * in v; returns the number of spikes. */
+SGAD__AVX2_CLONE
 static int64_t spiking_forward_range(const neuron *n, int64_t T, const fwd_io *io, int64_t j0,
                                      int64_t j1, float *restrict v)
 {
@@ -242,6 +240,7 @@ static void pool_bands(const pool_map *p, int64_t T, int64_t u0, int64_t u1, con
         sgad__avgpool_bands(p->k, p->w, ow, u1 - u0, s + t * len, y + t * p->step + u0 * ow);
 }
 
+SGAD__AVX2_CLONE
 static sgad_status pooled_forward(const neuron *n, const sgad__shape *in, const float *x,
                                   const norm_map *map, float *v, float *y, int64_t *spikes_out)
 {
@@ -292,6 +291,7 @@ static sgad_status norm_map_of(const neuron *n, const sgad__shape *in, float *ta
     return SGAD_OK;
 }
 
+SGAD__AVX2_CLONE
 static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const float *x,
                                   float *y)
 {
@@ -339,6 +339,7 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
     return SGAD_OK;
 }
 
+SGAD__AVX2_CLONE
 static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const float *dy, float *dx)
 {
     const charge q = charge_of(n);
@@ -359,7 +360,7 @@ static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const floa
  * With a shared input (one step read at every step), x has one step and
  * dx gets the gradient summed over the steps. With a map, x is a batch
  * norm's input and the neuron's input is recomputed from it. */
-static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate, int64_t T,
+static SGAD__ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate, int64_t T,
                                                  int64_t M, int64_t j0, int64_t len,
                                                  const norm_map *map, const pool_map *pool,
                                                  const float *x, const float *dy, float *dx,
@@ -419,6 +420,7 @@ static ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate,
     }
 }
 
+SGAD__AVX2_CLONE
 static void spiking_backward_block(const neuron *n, int64_t T, int64_t M, int64_t j0,
                                    int64_t len, const norm_map *map, const pool_map *pool,
                                    const float *x, const float *dy, float *dx, float *h)

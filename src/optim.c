@@ -6,6 +6,7 @@
 
 #include "internal.h"
 #include "parallel.h"
+#include "isa.h"
 
 typedef struct opt_slot {
     sgad_tensor *param, *grad; /* borrowed from the net */
@@ -174,6 +175,7 @@ static sgad_status check_finite(const sgad_optimizer *o)
 
 /* The updates below are element by element, so any split over threads
  * gives the same bits. */
+SGAD__AVX2_CLONE
 static void rmsprop_update(const sgad_optimizer *o, opt_slot *s, double rate)
 {
     const float alpha = (float)o->alpha, lr = (float)rate, eps = (float)o->eps;

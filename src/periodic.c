@@ -5,6 +5,7 @@
 #include "events.h"
 #include "parallel.h"
 #include "periodic.h"
+#include "isa.h"
 
 /* The Moebius function: 0 if m has a square factor, else (-1)^(number of
  * its prime factors). */
@@ -50,6 +51,7 @@ static void inversion_terms(int64_t steps, inversion *inv)
     }
 }
 
+SGAD__AVX2_CLONE
 void sgad__periodic_shares(const sgad_ctx *ctx, int64_t steps, int64_t plane, const float *x,
                            double *x_share, double *part_share)
 {
@@ -86,6 +88,7 @@ static void add_signed(float *dst, const float *src, int64_t n, int sign)
             dst[j] -= src[j];
 }
 
+SGAD__AVX2_CLONE
 void sgad__periodic_parts(const sgad_ctx *ctx, int64_t steps, int64_t samples, int64_t len,
                           const float *x, int64_t row0, int64_t rows, float *parts)
 {
@@ -101,6 +104,7 @@ void sgad__periodic_parts(const sgad_ctx *ctx, int64_t steps, int64_t samples, i
     }
 }
 
+SGAD__AVX2_CLONE
 void sgad__periodic_sum(const sgad_ctx *ctx, int64_t steps, int64_t samples, int64_t channels,
                         int64_t size, const float *bias, float *y)
 {
@@ -121,6 +125,7 @@ void sgad__periodic_sum(const sgad_ctx *ctx, int64_t steps, int64_t samples, int
     }
 }
 
+SGAD__AVX2_CLONE
 void sgad__periodic_grads(const sgad_ctx *ctx, int64_t steps, int64_t samples, int64_t len,
                           const float *g, int64_t row0, int64_t rows, float *out)
 {

@@ -2,7 +2,9 @@
 #include "spike_codes.h"
 
 #include "parallel.h"
+#include "isa.h"
 
+SGAD__AVX2_CLONE
 void sgad__codes_pack(const sgad_ctx *ctx, int64_t n, int levels, const float *x,
                       uint8_t *codes)
 {
@@ -12,6 +14,7 @@ void sgad__codes_pack(const sgad_ctx *ctx, int64_t n, int levels, const float *x
         codes[j] = (uint8_t)(x[j] * scale + 0.5f); /* on the grid: exact after rounding */
 }
 
+SGAD__AVX2_CLONE
 void sgad__codes_unpack(const sgad_ctx *ctx, int64_t n, int levels, const uint8_t *codes,
                         float *x)
 {

@@ -9,6 +9,7 @@
 #include "parallel.h"
 #include "simd.h"
 #include "spike_trains.h"
+#include "isa.h"
 
 #define B SGAD__PANEL
 #define V (B / 4)
@@ -27,7 +28,7 @@ static uint32_t train_of(uint64_t key)
 /* Sample n's keys: trains built step by step, then the firing inputs
  * moved to the front and sorted. Returns how many fire; *odd is set if a
  * nonzero is not 1 (and then nothing is sorted: the list is not used). */
-static int64_t list_sample(const sgad__trains *tr, int64_t n, const float *x, int *odd)
+static SGAD__ALWAYS_INLINE int64_t list_sample(const sgad__trains *tr, int64_t n, const float *x, int *odd)
 {
     uint64_t *key = tr->key + n * tr->cols;
     memset(key, 0, (size_t)tr->cols * sizeof *key);
@@ -62,6 +63,7 @@ static void sample_work(const uint64_t *key, int64_t firing, int64_t *spikes, in
     }
 }
 
+SGAD__AVX2_CLONE
 sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t samples,
                               int64_t cols, const float *x, sgad__trains *tr)
 {
@@ -98,7 +100,7 @@ sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t sa
 
 /* One panel of sample n: for each train, the sum of its inputs' rows of
  * the panel, added at each of its steps to y's panel of that step. */
-static void matmul_sample(const sgad__trains *tr, int64_t n, const float *panel, int64_t out,
+static SGAD__ALWAYS_INLINE void matmul_sample(const sgad__trains *tr, int64_t n, const float *panel, int64_t out,
                           int64_t width, float *y)
 {
     const uint64_t *key = tr->key + n * tr->cols;
@@ -122,6 +124,7 @@ static void matmul_sample(const sgad__trains *tr, int64_t n, const float *panel,
     }
 }
 
+SGAD__AVX2_CLONE
 void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, const sgad__panels *W,
                          float *y)
 {
@@ -138,7 +141,7 @@ void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, const sgad
 
 /* One panel of sample n: for each train, the sum of g's panel over its
  * steps, added to the panel rows of its inputs. */
-static void outer_sample(const sgad__trains *tr, int64_t n, const float *g, int64_t out,
+static SGAD__ALWAYS_INLINE void outer_sample(const sgad__trains *tr, int64_t n, const float *g, int64_t out,
                          int64_t width, float *panel)
 {
     const uint64_t *key = tr->key + n * tr->cols;
@@ -162,6 +165,7 @@ static void outer_sample(const sgad__trains *tr, int64_t n, const float *g, int6
     }
 }
 
+SGAD__AVX2_CLONE
 void sgad__trains_outer(const sgad_ctx *ctx, const sgad__trains *tr, const float *g,
                         const sgad__panels *G)
 {

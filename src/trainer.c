@@ -10,6 +10,7 @@
 #include "rng.h"
 #include "sums.h"
 #include "trainer_impl.h"
+#include "isa.h"
 
 /* ---- life cycle ---------------------------------------------------------- */
 
@@ -391,6 +392,7 @@ static double score_grad(sgad_trainer *t, const sgad_tensor *out, int target, do
  * chain took about 1% of an SGAD iteration.) */
 #define NORM_LANES 8
 
+SGAD__AVX2_CLONE
 static double sum_of_squares(const sgad_ctx *ctx, const float *p, int64_t n)
 {
     double lane[NORM_LANES];

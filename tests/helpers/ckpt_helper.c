@@ -4,6 +4,8 @@
  *   ckpt_helper seed PATH                 a small valid checkpoint (fuzz corpus)
  *   ckpt_helper train THREADS N OUT [IN]  SGAD 28x28, T 2, batch 4: N iterations
  *                                         (after restoring IN), then save OUT
+ *   ckpt_helper train-sized T B THREADS N OUT
+ *                                         the same with T steps and batch B
  *   ckpt_helper load PATH                 rebuild the preset trainer of PATH
  *   ckpt_helper idx PATH N                N 28x28 images with bars (IDX)
  *   ckpt_helper compare A B TOL           two checkpoints of the same run done
@@ -65,7 +67,8 @@ static void batch(sgad_tensor *real, int64_t i)
         p[k] = (float)(((k * 7 + i * 13) % 29) / 28.0);
 }
 
-static int train(int threads, int n, const char *out, const char *in)
+static int train(int64_t steps, int64_t batch_size, int threads, int n, const char *out,
+                 const char *in)
 {
     sgad_ctx *ctx;
     sgad_trainer *t = NULL;
@@ -79,13 +82,13 @@ static int train(int threads, int n, const char *out, const char *in)
         sgad_checkpoint_free(c);
         if (s != SGAD_OK)
             return fail(ctx, "restore");
-    } else if (sgad_trainer_create_preset(ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 2, 0,
+    } else if (sgad_trainer_create_preset(ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, steps, 0,
                                           SGAD_LOSS_EM, SGAD_OPTIMIZER_RMSPROP, &t) != SGAD_OK ||
                sgad_trainer_set_seed(t, 77) != SGAD_OK ||
                sgad_trainer_set(t, SGAD_OPT_EMA_DECAY, 0.5) != SGAD_OK) {
         return fail(ctx, "create");
     }
-    const int64_t dims[4] = {4, 1, 28, 28};
+    const int64_t dims[4] = {batch_size, 1, 28, 28};
     sgad_tensor *real;
     if (sgad_tensor_create(ctx, 4, dims, &real) != SGAD_OK)
         return 1;
@@ -241,7 +244,9 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "seed") == 0)
         return save_tiny(argv[2], 4, 1);
     if ((argc == 5 || argc == 6) && strcmp(argv[1], "train") == 0)
-        return train(atoi(argv[2]), atoi(argv[3]), argv[4], argc == 6 ? argv[5] : NULL);
-    fprintf(stderr, "usage: ckpt_helper save|loop|seed|train ...\n");
+        return train(2, 4, atoi(argv[2]), atoi(argv[3]), argv[4], argc == 6 ? argv[5] : NULL);
+    if (argc == 7 && strcmp(argv[1], "train-sized") == 0)
+        return train(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), argv[6], NULL);
+    fprintf(stderr, "usage: ckpt_helper save|loop|seed|train|train-sized|load|idx|compare ...\n");
     return 2;
 }
