@@ -31,17 +31,19 @@ static sgad_net *dense_net(sgad_ctx *ctx)
 }
 
 /* [repeat(3)] conv(1->2, k3) [bn2d(2)] act pool(2) reshape(8) linear(8->3)
- * on [T, N, 1, 6, 6], act a LIF or a leaky ReLU. The activation's output
+ * on [T, N, 1, 6, 6], act a LIF or a leaky ReLU (WIDE: reshape(300) and
+ * linear(300->3) on [T, N, 1, 4, 302], rows longer than the neuron's
+ * blocks). The activation's output
  * feeds only the pooling layer and the pooling's only the reshape, so in
  * training neither is kept; after the repeat the net runs conv and batch
  * norm (and with a leaky ReLU everything to the end) on one step. */
-enum { WITH_REPEAT = 1, WITH_BN = 2, SPIKING = 4, POOL3 = 8 /* 3x3 windows */ };
+enum { WITH_REPEAT = 1, WITH_BN = 2, SPIKING = 4, POOL3 = 8 /* 3x3 windows */, WIDE = 16 };
 
 static sgad_net *pooled_net(sgad_ctx *ctx, int parts)
 {
     sgad_net *net = NULL;
     sgad_layer *l = NULL;
-    const int64_t flat[1] = {8};
+    const int64_t flat[1] = {parts & WIDE ? 300 : 8};
     ASSERT_OK(ctx, sgad_net_create(ctx, &net));
     if (parts & WITH_REPEAT)
         add(ctx, net, sgad_repeat_create(ctx, 3, &l), &l);
@@ -54,7 +56,7 @@ static sgad_net *pooled_net(sgad_ctx *ctx, int parts)
         add(ctx, net, sgad_leaky_relu_create(ctx, 0.2, &l), &l);
     add(ctx, net, sgad_avgpool2d_create(ctx, parts & POOL3 ? 3 : 2, 0, 0, &l), &l);
     add(ctx, net, sgad_reshape_create(ctx, 1, flat, &l), &l);
-    add(ctx, net, sgad_linear_create(ctx, 8, 3, 1, &l), &l);
+    add(ctx, net, sgad_linear_create(ctx, flat[0], 3, 1, &l), &l);
     return net;
 }
 
@@ -529,8 +531,10 @@ static void chain_backward(sgad_ctx *ctx, sgad_net *net, sgad_tensor *x, const s
  * itself, never writing them; spikes and pooled spikes that a linear
  * layer reads back are kept as bytes. The outputs and gradients are bit
  * for bit those of the layers run one by one with every output kept: batch
- * norm 1d and 2d, 2x2 and 3x3 windows, and images whose side the window
- * divides (fused) or not (pooled by the pooling layer). */
+ * norm 1d and 2d, 2x2 and 3x3 windows, images whose side the window
+ * divides (fused) or not (pooled by the pooling layer), and rows longer
+ * than a block of the neuron's backward (which expands the pooled gradient
+ * row by row). */
 static sgad_tensor *tensor_like(sgad_ctx *ctx, const sgad_tensor *t)
 {
     int64_t dims[SGAD_MAX_DIMS];
@@ -585,20 +589,24 @@ START_TEST(memory_savers_leave_results_unchanged)
     sgad_ctx *ctx = tu_ctx(26);
     sgad_net *dense = norm_lif_net(ctx), *conv = pooled_net(ctx, SPIKING | WITH_BN);
     sgad_net *conv3 = pooled_net(ctx, SPIKING | WITH_BN | POOL3);
+    sgad_net *wide = pooled_net(ctx, SPIKING | WITH_BN | WIDE);
     sgad_tensor *x1 = tu_tensor(ctx, 3, 4, 5, 0), *y1 = tu_tensor(ctx, 3, 4, 3, 0);
     sgad_tensor *x2 = tu_tensor(ctx, 3, 4, 1, 6, 6, 0), *y2 = tu_tensor(ctx, 3, 4, 3, 0);
     sgad_tensor *odd = tu_tensor(ctx, 3, 4, 1, 7, 7, 0); /* 5x5 spikes: not fused */
     sgad_tensor *x3 = tu_tensor(ctx, 3, 4, 1, 8, 8, 0);  /* 6x6 spikes in 3x3 windows */
+    sgad_tensor *x4 = tu_tensor(ctx, 3, 4, 1, 4, 302, 0); /* 2x300 spikes, 600 a plane */
     check_norm_recomputed(ctx, dense, 1, x1, y1, 31);
     check_norm_recomputed(ctx, conv, 1, x2, y2, 32);
     check_norm_recomputed(ctx, conv, 1, odd, y2, 33);
     check_norm_recomputed(ctx, conv3, 1, x3, y2, 34);
-    sgad_tensor *all[] = {x1, y1, x2, y2, odd, x3};
+    check_norm_recomputed(ctx, wide, 1, x4, y2, 35);
+    sgad_tensor *all[] = {x1, y1, x2, y2, odd, x3, x4};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         sgad_tensor_free(all[i]);
     sgad_net_free(dense);
     sgad_net_free(conv);
     sgad_net_free(conv3);
+    sgad_net_free(wide);
     sgad_ctx_free(ctx);
 }
 END_TEST
