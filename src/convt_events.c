@@ -104,8 +104,9 @@ static reach reach_of(int64_t o, int64_t k, int64_t s, int64_t p, int64_t n)
  * pixels that reach it adds v times its tap's weight row (rows of the
  * layout [k*k][in][out]). Channels ascending within an input pixel, input
  * pixels in raster order: a fixed order, as the sums must have. */
-static SGAD__ALWAYS_INLINE void pixel_tile(const sgad__conv_geom *g, const pixel_spikes *ps, reach ry, reach rx,
-                       const float *w, int64_t in_ch, int64_t out, float *sum)
+static SGAD__ALWAYS_INLINE void pixel_tile(const sgad__conv_geom *g, const pixel_spikes *ps,
+                                           reach ry, reach rx, const float *w, int64_t in_ch,
+                                           int64_t out, float *sum)
 {
     sgad__v4 acc[TILE_VECS] = {{0}};
     for (int64_t iy = ry.lo, ki = ry.tap; iy <= ry.hi; iy++, ki -= g->s)
@@ -156,8 +157,9 @@ typedef struct workspace {
 /* One sample: its nonzero inputs grouped by pixel once, then for each tile
  * of output channels every output pixel summed in registers from the
  * spikes that reach it, and y [out][H*W] + bias written from the sums. */
-static SGAD__ALWAYS_INLINE void forward_sample(const sgad__conv_geom *g, int64_t in_ch, const float *x,
-                           const float *wl, const float *bias, workspace *ws, float *y)
+static SGAD__ALWAYS_INLINE void forward_sample(const sgad__conv_geom *g, int64_t in_ch,
+                                               const float *x, const float *wl, const float *bias,
+                                               workspace *ws, float *y)
 {
     const int64_t out = g->c, hw = g->h * g->w;
     group_by_pixel(in_ch, g->oh * g->ow, x, ws->pos, &ws->ps);
@@ -319,8 +321,9 @@ static void weight_grad_channel(const sgad__conv_geom *g, const float *dyl, int6
 
 /* Lists channel c's spikes in a chunk of `batch` samples, sample by sample
  * in raster order; *binary says whether every value is 1. */
-static SGAD__ALWAYS_INLINE int64_t list_spikes(const sgad__conv_geom *g, int64_t in_ch, int64_t c, int64_t batch,
-                           const float *x, int64_t ld, spike *sp, int *binary)
+static SGAD__ALWAYS_INLINE int64_t list_spikes(const sgad__conv_geom *g, int64_t in_ch, int64_t c,
+                                               int64_t batch, const float *x, int64_t ld, spike *sp,
+                                               int *binary)
 {
     const int64_t P = g->oh * g->ow, pw = padded_width(g), image = padded_pixels(g) * ld;
     int64_t n = 0;

@@ -194,8 +194,8 @@ static void put(float *d, float v, int add)
  * src lds apart, of dst ldd apart. Whole 4 x 4 blocks are transposed in
  * registers: a scalar copy into a panel wrote one float per cache line of
  * it at a time. Each value is written or added once, so the same bits. */
-static SGAD__ALWAYS_INLINE void transpose(int64_t rows, int64_t cols, const float *src, int64_t lds, float *dst,
-                      int64_t ldd, int add)
+static SGAD__ALWAYS_INLINE void transpose(int64_t rows, int64_t cols, const float *src, int64_t lds,
+                                          float *dst, int64_t ldd, int add)
 {
     int64_t i0 = 0;
     for (; i0 + 4 <= rows; i0 += 4) {

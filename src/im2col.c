@@ -42,8 +42,8 @@ static span valid_span(int64_t n, int64_t out, int64_t s, int64_t off)
 }
 
 /* One output row of im2col: out[o] = src[o*s + off] inside the span, 0 outside. */
-static SGAD__ALWAYS_INLINE void gather_row(float *restrict out, const float *restrict src, int64_t n, span sp,
-                       int64_t s, int64_t off)
+static SGAD__ALWAYS_INLINE void gather_row(float *restrict out, const float *restrict src,
+                                           int64_t n, span sp, int64_t s, int64_t off)
 {
     for (int64_t o = 0; o < sp.lo; o++)
         out[o] = 0.0f;
@@ -59,8 +59,8 @@ static SGAD__ALWAYS_INLINE void gather_row(float *restrict out, const float *res
 }
 
 /* The adjoint of gather_row: dst[o*s + off] += in[o] inside the span. */
-static SGAD__ALWAYS_INLINE void scatter_row(float *restrict dst, const float *restrict in, span sp, int64_t s,
-                        int64_t off)
+static SGAD__ALWAYS_INLINE void scatter_row(float *restrict dst, const float *restrict in, span sp,
+                                            int64_t s, int64_t off)
 {
     if (s == 1) {
         for (int64_t o = sp.lo; o < sp.hi; o++)
@@ -86,7 +86,8 @@ static tap tap_of(const sgad__conv_geom *g, int64_t ki, int64_t kj)
 }
 
 /* One sample's positions for one (channel, tap) row of col. */
-static SGAD__ALWAYS_INLINE void im2col_row(const sgad__conv_geom *g, const tap *t, const float *src, float *dst)
+static SGAD__ALWAYS_INLINE void im2col_row(const sgad__conv_geom *g, const tap *t, const float *src,
+                                           float *dst)
 {
     memset(dst, 0, (size_t)(t->ys.lo * g->ow) * sizeof *dst);
     for (int64_t oy = t->ys.lo; oy < t->ys.hi; oy++)
@@ -96,7 +97,8 @@ static SGAD__ALWAYS_INLINE void im2col_row(const sgad__conv_geom *g, const tap *
 }
 
 /* Adds one sample's positions of one (channel, tap) row back into its image. */
-static SGAD__ALWAYS_INLINE void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src, float *dst)
+static SGAD__ALWAYS_INLINE void col2im_row(const sgad__conv_geom *g, const tap *t, const float *src,
+                                           float *dst)
 {
     for (int64_t oy = t->ys.lo; oy < t->ys.hi; oy++)
         scatter_row(dst + (oy * g->s + t->offy) * g->w, src + oy * g->ow, t->xs, g->s, t->offx);

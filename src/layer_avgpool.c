@@ -49,8 +49,8 @@ static int is_2x2(const avgpool *a)
 }
 
 /* One band of k rows into ow outputs. */
-static SGAD__ALWAYS_INLINE void pool_band(int64_t k, int64_t w, int64_t ow, float inv, const float *restrict src,
-                      float *restrict dst)
+static SGAD__ALWAYS_INLINE void pool_band(int64_t k, int64_t w, int64_t ow, float inv,
+                                          const float *restrict src, float *restrict dst)
 {
     if (k == 2) { /* straight-line, the common window */
         const float *r0 = src, *r1 = src + w;

@@ -77,8 +77,8 @@ static SGAD__ALWAYS_INLINE double sum_sq_dev(const float *p, int64_t n, double m
 }
 
 /* *dy_sum += sum of dy, *dyx_sum += sum of dy * (x - mean). */
-static SGAD__ALWAYS_INLINE void sum_grads(const float *dy, const float *x, int64_t n, double mean, double *dy_sum,
-                      double *dyx_sum)
+static SGAD__ALWAYS_INLINE void sum_grads(const float *dy, const float *x, int64_t n, double mean,
+                                          double *dy_sum, double *dyx_sum)
 {
     double a[4] = {0, 0, 0, 0}, b[4] = {0, 0, 0, 0};
     int64_t i = 0;

@@ -101,8 +101,8 @@ typedef struct fwd_io {
 /* One step of elements [j0, j1): charge with xt, fire into yt, reset;
  * returns the number of spikes. */
 static SGAD__ALWAYS_INLINE int32_t fire_step(const neuron *n, int64_t j0, int64_t j1,
-                                       const float *restrict xt, float *restrict v,
-                                       float *restrict yt)
+                                             const float *restrict xt, float *restrict v,
+                                             float *restrict yt)
 {
     const charge q = charge_of(n);
     const reset r = reset_of(n);
@@ -216,7 +216,8 @@ typedef struct row_stretch {
 
 /* The stretches of elements [j0, j0 + len) into s (at most len / w + 2);
  * returns their number. */
-static int64_t row_stretches(const pool_map *p, int64_t j0, int64_t len, row_stretch *s)
+static SGAD__ALWAYS_INLINE int64_t row_stretches(const pool_map *p, int64_t j0, int64_t len,
+                                                 row_stretch *s)
 {
     const int64_t ow = p->w / p->k;
     int64_t row = j0 / p->w, x = j0 % p->w, count = 0;
@@ -257,8 +258,8 @@ static SGAD__ALWAYS_INLINE void expand_row(const float *restrict pooled, int64_t
 
 /* out[j] = the pooled gradient (step `src`) of the block's element j,
  * times 1/k^2 as the pooling layer scales. */
-static void expand_pooled(const pool_map *p, const row_stretch *s, int64_t count,
-                          const float *src, float *out)
+static SGAD__ALWAYS_INLINE void expand_pooled(const pool_map *p, const row_stretch *s,
+                                              int64_t count, const float *src, float *out)
 {
     for (int64_t i = 0; i < count; i++)
         expand_row(src + s[i].pooled, p->k, s[i].x, s[i].n, p->inv, out + s[i].at);
@@ -395,10 +396,10 @@ static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const floa
  * dx gets the gradient summed over the steps. With a map, x is a batch
  * norm's input and the neuron's input is recomputed from it. */
 static SGAD__ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surrogate, int64_t T,
-                                                 int64_t M, int64_t j0, int64_t len,
-                                                 const norm_map *map, const pool_map *pool,
-                                                 const float *x, const float *dy, float *dx,
-                                                 float *h)
+                                                       int64_t M, int64_t j0, int64_t len,
+                                                       const norm_map *map, const pool_map *pool,
+                                                       const float *x, const float *dy, float *dx,
+                                                       float *h)
 {
     const charge q = charge_of(n);
     const reset r = reset_of(n);

@@ -28,7 +28,8 @@ static uint32_t train_of(uint64_t key)
 /* Sample n's keys: trains built step by step, then the firing inputs
  * moved to the front and sorted. Returns how many fire; *odd is set if a
  * nonzero is not 1 (and then nothing is sorted: the list is not used). */
-static SGAD__ALWAYS_INLINE int64_t list_sample(const sgad__trains *tr, int64_t n, const float *x, int *odd)
+static SGAD__ALWAYS_INLINE int64_t list_sample(const sgad__trains *tr, int64_t n, const float *x,
+                                               int *odd)
 {
     uint64_t *key = tr->key + n * tr->cols;
     memset(key, 0, (size_t)tr->cols * sizeof *key);
@@ -100,8 +101,8 @@ sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t sa
 
 /* One panel of sample n: for each train, the sum of its inputs' rows of
  * the panel, added at each of its steps to y's panel of that step. */
-static SGAD__ALWAYS_INLINE void matmul_sample(const sgad__trains *tr, int64_t n, const float *panel, int64_t out,
-                          int64_t width, float *y)
+static SGAD__ALWAYS_INLINE void matmul_sample(const sgad__trains *tr, int64_t n, const float *panel,
+                                              int64_t out, int64_t width, float *y)
 {
     const uint64_t *key = tr->key + n * tr->cols;
     for (int64_t i = 0; i < tr->count[n];) {
@@ -141,8 +142,8 @@ void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, const sgad
 
 /* One panel of sample n: for each train, the sum of g's panel over its
  * steps, added to the panel rows of its inputs. */
-static SGAD__ALWAYS_INLINE void outer_sample(const sgad__trains *tr, int64_t n, const float *g, int64_t out,
-                         int64_t width, float *panel)
+static SGAD__ALWAYS_INLINE void outer_sample(const sgad__trains *tr, int64_t n, const float *g,
+                                             int64_t out, int64_t width, float *panel)
 {
     const uint64_t *key = tr->key + n * tr->cols;
     for (int64_t i = 0; i < tr->count[n];) {
