@@ -104,35 +104,40 @@ static SGAD__ALWAYS_INLINE void col2im_row(const sgad__conv_geom *g, const tap *
         scatter_row(dst + (oy * g->s + t->offy) * g->w, src + oy * g->ow, t->xs, g->s, t->offx);
 }
 
-/* Both directions give each thread a band of samples and walk the taps
- * outermost, so a tap's spans are worked out once per call rather than
- * once per sample and channel (they hold divisions: col2im spent much of
- * its time on them). A thread's band of images stays in its caches across
- * the taps; each image value is still written by one thread and, in
- * col2im, summed over the taps in the serial order. With `col` given the
- * patches of `img` are copied into it (im2col), otherwise those of
- * `col_in` are added into `img_out` (col2im). */
+/* Taps whose spans patches() works out once per call, on the stack. */
+#define MAX_TAPS 64
+
+/* Both directions give each thread a band of samples and go plane by plane
+ * (sample, channel), all taps of a plane in turn, so the plane stays in L1
+ * while its taps are copied out or added in (walking the taps outermost
+ * brought each plane back from L2 once per tap). A tap's spans hold
+ * divisions, so they are worked out once per call for up to MAX_TAPS taps.
+ * Each image value is written by one thread and, in col2im, summed over the
+ * taps in their order. With `col` given the patches of `img` are copied
+ * into it (im2col), otherwise those of `col_in` are added into `img_out`
+ * (col2im). */
 SGAD__AVX2_CLONE
 static void patches(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                     const float *img, float *col, const float *col_in, float *img_out)
 {
-    const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w;
-    const int threads = sgad__par_threads(ctx, cols * g->c * g->k * g->k);
+    const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w, kk = g->k * g->k;
+    tap taps[MAX_TAPS];
+    for (int64_t i = 0; i < kk && i < MAX_TAPS; i++)
+        taps[i] = tap_of(g, i / g->k, i % g->k);
+    const int threads = sgad__par_threads(ctx, cols * g->c * kk);
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int i = 0; i < threads; i++) {
         const int64_t b0 = batch * i / threads, b1 = batch * (i + 1) / threads;
-        for (int64_t ki = 0; ki < g->k; ki++)
-            for (int64_t kj = 0; kj < g->k; kj++) {
-                const tap t = tap_of(g, ki, kj);
-                for (int64_t c = 0; c < g->c; c++) {
-                    const int64_t row = ((c * g->k + ki) * g->k + kj) * cols;
-                    for (int64_t b = b0; b < b1; b++) {
-                        const int64_t plane = (b * g->c + c) * hw;
-                        if (col)
-                            im2col_row(g, &t, img + plane, col + row + b * P);
-                        else
-                            col2im_row(g, &t, col_in + row + b * P, img_out + plane);
-                    }
+        for (int64_t b = b0; b < b1; b++)
+            for (int64_t c = 0; c < g->c; c++) {
+                const int64_t plane = (b * g->c + c) * hw;
+                for (int64_t j = 0; j < kk; j++) {
+                    const tap t = j < MAX_TAPS ? taps[j] : tap_of(g, j / g->k, j % g->k);
+                    const int64_t at = (c * kk + j) * cols + b * P;
+                    if (col)
+                        im2col_row(g, &t, img + plane, col + at);
+                    else
+                        col2im_row(g, &t, col_in + at, img_out + plane);
                 }
             }
     }

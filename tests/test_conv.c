@@ -180,6 +180,7 @@ START_TEST(conv2d_matches_direct_loops)
         {CONV, 4, 2, 1, 1, 0, 1, 1, 2, 3, 5},   /* kernel 1 */
         {CONV, 2, 2, 4, 3, 1, 1, 2, 2, 11, 7},  /* kernel 4, stride 3 */
         {CONV, 1, 1, 3, 1, 2, 1, 1, 1, 1, 2},   /* padding wider than the image */
+        {CONV, 2, 3, 9, 1, 1, 1, 1, 2, 11, 10}, /* 81 taps: more than im2col keeps */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_against_loops(ctx, &cases[i]);
@@ -197,6 +198,7 @@ START_TEST(convt2d_matches_direct_loops)
         {CONVT, 4, 2, 1, 1, 0, 1, 1, 2, 3, 5},  /* kernel 1 */
         {CONVT, 2, 2, 3, 2, 1, 1, 1, 1, 1, 1},  /* one pixel in */
         {CONVT, 2, 3, 2, 4, 0, 1, 1, 2, 3, 2},  /* stride beyond the kernel: gaps */
+        {CONVT, 2, 2, 9, 2, 3, 1, 1, 2, 4, 3},  /* 81 taps: more than col2im keeps */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_against_loops(ctx, &cases[i]);
