@@ -5,7 +5,16 @@
  * sequences (phi(X), the x keys, and every weight gradient) run as one GEMM
  * over all (T-1)*N rows; only the maps of V, which depend on the previous
  * step, run step by step. Forward keeps V, phi(V), phi(X), q, k and the
- * scores of every step for backward. */
+ * scores of every step for backward.
+ *
+ * With a down map phi(u) = relu(W_d u + b_d) (RGB images), V is never
+ * mapped by a product: V_t = s_v V_{t-1} + s_x X_t is a mix of the inputs,
+ * so Y_t = W_d V_t follows the same recursion from the products W_d X_t,
+ * which one GEMM over all T*N rows gives. Backward likewise carries dL/dY
+ * back through that recursion and adds it to dL/d(W_d X_t), so that the
+ * down map's weight and input gradients are again one GEMM each. That
+ * saves 3(T-1) products of N x D x down (64 x 12288 x 1024 at 64x64x3)
+ * per forward and backward. */
 #include <math.h>
 #include <string.h>
 
@@ -29,6 +38,9 @@ typedef struct attention {
     float *dq, *dkv, *dkx; /* backward: gradients of q and keys */
     float *dpv, *dfx;      /* backward: through phi of V and of X */
     float *g, *g2, *df;    /* backward: dL/dV now and before, dL/dphi(V) */
+    /* With a down map: W_d X_t and Y_t = W_d V_t (no bias), dL/d(W_d X_t),
+     * and backward's dL/dY now and before. */
+    float *wx, *wv, *dwx, *dy_now, *dy_prev;
 } attention;
 
 static sgad_status attn_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -51,8 +63,8 @@ static sgad_status reserve(attention *a, int64_t steps, int64_t batch)
     const int64_t rows = steps * batch;
     if (rows > a->cap_rows) {
         const int64_t D = a->features, H = a->hidden, K = a->down;
-        const int64_t per_row = D + 2 * K + 6 * H + 2 + K + K;
-        const int64_t per_batch = 2 * D + a->key_in;
+        const int64_t per_row = D + 2 * K + 6 * H + 2 + K + K + 3 * K;
+        const int64_t per_batch = 2 * D + a->key_in + 2 * K;
         float *p = sgad__alloc(a->base.ctx,
                                (size_t)(rows * per_row + batch * per_batch) * sizeof(float));
         if (!p)
@@ -61,8 +73,8 @@ static sgad_status reserve(attention *a, int64_t steps, int64_t batch)
         a->arena = p;
         a->cap_rows = rows;
         float **slots[] = {&a->v, &a->fv, &a->fx, &a->q, &a->kv, &a->kx, &a->dq, &a->dkv,
-                           &a->dkx, &a->sv, &a->sx, &a->dpv, &a->dfx};
-        const int64_t widths[] = {D, K, K, H, H, H, H, H, H, 1, 1, K, K};
+                           &a->dkx, &a->sv, &a->sx, &a->dpv, &a->dfx, &a->wx, &a->wv, &a->dwx};
+        const int64_t widths[] = {D, K, K, H, H, H, H, H, H, 1, 1, K, K, K, K, K};
         for (size_t i = 0; i < sizeof widths / sizeof *widths; i++) {
             *slots[i] = p;
             p += rows * widths[i];
@@ -70,21 +82,24 @@ static sgad_status reserve(attention *a, int64_t steps, int64_t batch)
         a->g = p;
         a->g2 = p + batch * D;
         a->df = p + 2 * batch * D;
+        a->dy_now = a->df + batch * a->key_in;
+        a->dy_prev = a->dy_now + batch * K;
     }
     a->steps = steps;
     a->batch = batch;
     return SGAD_OK;
 }
 
-/* out[r] = relu(in[r] W_d^T + b_d) for `rows` rows. */
-static void down_map(const attention *a, int64_t rows, const float *in, float *out)
+/* out[r] = relu(w[r] + b_d) for `rows` rows of products w = W_d u. */
+static void relu_biased(const attention *a, int64_t rows, const float *w, float *out)
 {
+    const int64_t K = a->down;
+#pragma omp parallel for num_threads(sgad__par_threads(a->base.ctx, rows * K)) schedule(static)
     for (int64_t r = 0; r < rows; r++)
-        memcpy(out + r * a->down, a->bd, (size_t)a->down * sizeof *out);
-    sgad__sgemm(a->base.ctx, 0, 1, rows, a->down, a->features, 1.0f, in, a->features, a->wd,
-                a->features, 1.0f, out, a->down);
-    for (int64_t i = 0; i < rows * a->down; i++)
-        out[i] = out[i] > 0.0f ? out[i] : 0.0f;
+        for (int64_t j = 0; j < K; j++) {
+            const float u = w[r * K + j] + a->bd[j];
+            out[r * K + j] = u > 0.0f ? u : 0.0f;
+        }
 }
 
 /* out = in W^T + b for `rows` rows of key_in values: a query or key map. */
@@ -116,6 +131,13 @@ static void mix_step(attention *a, int64_t t, const float *x)
         float *vt = a->v + r * D;
         for (int64_t i = 0; i < D; i++)
             vt[i] = sv * vp[i] + sx * xt[i];
+        if (a->down) { /* Y_t = W_d V_t by the same mix */
+            const int64_t K = a->down;
+            const float *yp = a->wv + (r - N) * K, *wxt = a->wx + r * K;
+            float *yt = a->wv + r * K;
+            for (int64_t j = 0; j < K; j++)
+                yt[j] = sv * yp[j] + sx * wxt[j];
+        }
     }
 }
 
@@ -131,16 +153,19 @@ static sgad_status attn_forward(sgad_layer *l, const sgad__shape *in, const floa
     }
     if (T > 1) {
         const float *xin = x + N * D;
-        if (a->down) {
-            down_map(a, (T - 1) * N, xin, a->fx + N * a->down);
-            xin = a->fx + N * a->down;
+        if (a->down) { /* W_d X_t of every step; Y_0 = W_d X_0 */
+            const int64_t K = a->down;
+            sgad__sgemm(l->ctx, 0, 1, T * N, K, D, 1.0f, x, D, a->wd, D, 0.0f, a->wx, K);
+            memcpy(a->wv, a->wx, (size_t)(N * K) * sizeof *a->wv);
+            relu_biased(a, (T - 1) * N, a->wx + N * K, a->fx + N * K);
+            xin = a->fx + N * K;
         }
         key_map(a, (T - 1) * N, xin, a->wkx, a->bkx, a->kx + N * a->hidden);
     }
     for (int64_t t = 1; t < T; t++) {
         const float *vprev = a->v + (t - 1) * N * D;
         if (a->down) {
-            down_map(a, N, vprev, a->fv + (t - 1) * N * a->down);
+            relu_biased(a, N, a->wv + (t - 1) * N * a->down, a->fv + (t - 1) * N * a->down);
             vprev = a->fv + (t - 1) * N * a->down;
         }
         key_map(a, N, vprev, a->wq, a->bq, a->q + t * N * a->hidden);
@@ -152,7 +177,8 @@ static sgad_status attn_forward(sgad_layer *l, const sgad__shape *in, const floa
 }
 
 /* Back through V_t = s_v V_{t-1} + s_x X_t and the softmax of step t:
- * fills dq, dkv, dkx of step t, g2 = s_v g, and dx_t += s_x g. */
+ * fills dq, dkv, dkx of step t, g2 = s_v g, and dx_t += s_x g; with a down
+ * map also through Y_t: dy_prev = s_v dy_now, dL/d(W_d X_t) = s_x dy_now. */
 static void unmix_step(attention *a, int64_t t, const float *x, float *dx)
 {
     const int64_t N = a->batch, D = a->features, H = a->hidden;
@@ -162,7 +188,19 @@ static void unmix_step(attention *a, int64_t t, const float *x, float *dx)
         const int64_t r = t * N + n;
         const float *g = a->g + n * D, *vp = a->v + (r - N) * D, *xt = x + r * D;
         const float sv = a->sv[r], sx = a->sx[r];
-        const double dsv = sgad__dot(g, vp, D), dsx = sgad__dot(g, xt, D);
+        double dsv = sgad__dot(g, vp, D), dsx = sgad__dot(g, xt, D);
+        if (a->down) { /* the same for Y_t = s_v Y_{t-1} + s_x W_d X_t */
+            const int64_t K = a->down;
+            const float *dyt = a->dy_now + n * K, *yp = a->wv + (r - N) * K;
+            const float *wxt = a->wx + r * K;
+            dsv += sgad__dot(dyt, yp, K);
+            dsx += sgad__dot(dyt, wxt, K);
+            float *dyp = a->dy_prev + n * K, *dwxt = a->dwx + r * K;
+            for (int64_t j = 0; j < K; j++) {
+                dyp[j] = sv * dyt[j];
+                dwxt[j] = sx * dyt[j];
+            }
+        }
         float *g2 = a->g2 + n * D;
         for (int64_t i = 0; i < D; i++)
             g2[i] = sv * g[i];
@@ -180,10 +218,11 @@ static void unmix_step(attention *a, int64_t t, const float *x, float *dx)
     }
 }
 
-/* g2 += dL/dV_{t-1} through the query and the V key of step t. */
+/* g2 += dL/dV_{t-1} through the query and the V key of step t; with a
+ * down map, dy_prev += dL/dY_{t-1} through them instead. */
 static void back_through_keys(attention *a, int64_t t)
 {
-    const int64_t N = a->batch, H = a->hidden, K = a->key_in, D = a->features;
+    const int64_t N = a->batch, H = a->hidden, K = a->key_in;
     float *df = a->down ? a->df : a->g2;
     const float beta = a->down ? 0.0f : 1.0f;
     sgad__sgemm(a->base.ctx, 0, 0, N, K, H, 1.0f, a->dq + t * N * H, H, a->wq, K, beta, df, K);
@@ -192,9 +231,10 @@ static void back_through_keys(attention *a, int64_t t)
         return;
     const float *fv = a->fv + (t - 1) * N * K;
     float *dpv = a->dpv + (t - 1) * N * K;
-    for (int64_t i = 0; i < N * K; i++)
+    for (int64_t i = 0; i < N * K; i++) {
         dpv[i] = fv[i] > 0.0f ? df[i] : 0.0f;
-    sgad__sgemm(a->base.ctx, 0, 0, N, D, K, 1.0f, dpv, K, a->wd, D, 1.0f, a->g2, D);
+        a->dy_prev[i] += dpv[i];
+    }
 }
 
 static void add_bias_grad(float *db, const float *d, int64_t rows, int64_t width)
@@ -230,17 +270,18 @@ static void finish_backward(attention *a, const float *x, float *dx)
                         D);
         return;
     }
-    float *dfx = a->dfx + N * K;
+    /* dL/d(W_d X_t): through phi(X_t) (t >= 1) and through Y (every t) */
+    float *dfx = a->dfx + N * K, *dwx = a->dwx;
     sgad__sgemm(a->base.ctx, 0, 0, rows, K, H, 1.0f, dkx, H, a->wkx, K, 0.0f, dfx, K);
-    for (int64_t i = 0; i < rows * K; i++)
+    for (int64_t i = 0; i < rows * K; i++) {
         dfx[i] = fx[i] > 0.0f ? dfx[i] : 0.0f;
-    float *gwd = grad_of(a, a->gd);
-    sgad__sgemm(a->base.ctx, 1, 0, K, D, rows, 1.0f, dfx, K, x + N * D, D, 1.0f, gwd, D);
-    sgad__sgemm(a->base.ctx, 1, 0, K, D, rows, 1.0f, a->dpv, K, a->v, D, 1.0f, gwd, D);
+        dwx[N * K + i] += dfx[i];
+    }
+    sgad__sgemm(a->base.ctx, 1, 0, K, D, T * N, 1.0f, dwx, K, x, D, 1.0f, grad_of(a, a->gd), D);
     add_bias_grad(grad_of(a, a->gd + 1), dfx, rows, K);
     add_bias_grad(grad_of(a, a->gd + 1), a->dpv, rows, K);
     if (dx)
-        sgad__sgemm(a->base.ctx, 0, 0, rows, D, K, 1.0f, dfx, K, a->wd, D, 1.0f, dx + N * D, D);
+        sgad__sgemm(a->base.ctx, 0, 0, T * N, D, K, 1.0f, dwx, K, a->wd, D, 1.0f, dx, D);
 }
 
 static sgad_status attn_backward(sgad_layer *l, const sgad__shape *in, const float *x,
@@ -251,15 +292,22 @@ static sgad_status attn_backward(sgad_layer *l, const sgad__shape *in, const flo
     attention *a = (attention *)l;
     const int64_t N = a->batch, T = a->steps, D = a->features;
     memcpy(a->g, dy, (size_t)(N * D) * sizeof *dy);
+    if (a->down) /* Y_{T-1} feeds nothing */
+        memset(a->dy_now, 0, (size_t)(N * a->down) * sizeof *a->dy_now);
     for (int64_t t = T - 1; t >= 1; t--) {
         unmix_step(a, t, x, dx);
         back_through_keys(a, t);
         float *swap = a->g;
         a->g = a->g2;
         a->g2 = swap;
+        swap = a->dy_now;
+        a->dy_now = a->dy_prev;
+        a->dy_prev = swap;
     }
     if (dx)
         memcpy(dx, a->g, (size_t)(N * D) * sizeof *dx);
+    if (a->down) /* Y_0 = W_d X_0 */
+        memcpy(a->dwx, a->dy_now, (size_t)(N * a->down) * sizeof *a->dwx);
     if (T > 1)
         finish_backward(a, x, dx);
     return SGAD_OK;
