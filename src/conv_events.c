@@ -13,10 +13,10 @@
 
 #include "conv_events.h"
 #include "divide.h"
+#include "isa.h"
 #include "layer_impl.h"
 #include "parallel.h"
 #include "periodic.h"
-#include "isa.h"
 
 /* Positions [lo, hi] along one axis whose window covers input coordinate
  * y: position o covers it under tap y + p - o*s when that lies in [0, k). */

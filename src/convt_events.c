@@ -14,9 +14,9 @@
 #include "convt_events.h"
 #include "divide.h"
 #include "events.h"
+#include "isa.h"
 #include "parallel.h"
 #include "simd.h"
-#include "isa.h"
 
 /* w [in][out][k*k] -> wt [k*k][in][out], the forward's layout: the spikes
  * an output pixel gathers under one tap read rows `out` floats apart.

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "events.h"
+#include "isa.h"
 #include "layer_impl.h"
 #include "parallel.h"
 #include "periodic.h"
 #include "simd.h"
-#include "isa.h"
 
 #define ZERO_BLOCK 8
 

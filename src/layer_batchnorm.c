@@ -9,10 +9,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "isa.h"
 #include "layer_impl.h"
 #include "parallel.h"
 #include "sums.h"
-#include "isa.h"
 
 typedef struct batchnorm {
     sgad_layer base;

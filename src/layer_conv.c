@@ -17,10 +17,10 @@
 #include "events.h"
 #include "gemm.h"
 #include "im2col.h"
+#include "isa.h"
 #include "layer_impl.h"
 #include "parallel.h"
 #include "sums.h"
-#include "isa.h"
 
 typedef struct conv {
     sgad_layer base;

@@ -11,10 +11,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "isa.h"
 #include "layer_impl.h"
 #include "parallel.h"
 #include "surrogate.h"
-#include "isa.h"
 
 typedef struct neuron {
     sgad_layer base;

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "internal.h"
-#include "parallel.h"
 #include "isa.h"
+#include "parallel.h"
 
 typedef struct opt_slot {
     sgad_tensor *param, *grad; /* borrowed from the net */

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "events.h"
+#include "isa.h"
 #include "parallel.h"
 #include "periodic.h"
-#include "isa.h"
 
 /* The Moebius function: 0 if m has a square factor, else (-1)^(number of
  * its prime factors). */

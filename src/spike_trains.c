@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "events.h"
+#include "isa.h"
 #include "parallel.h"
 #include "simd.h"
 #include "spike_trains.h"
-#include "isa.h"
 
 #define B SGAD__PANEL
 #define V (B / 4)

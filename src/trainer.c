@@ -5,12 +5,12 @@
 #include <math.h>
 #include <string.h>
 
+#include "isa.h"
 #include "layer_impl.h"
 #include "parallel.h"
 #include "rng.h"
 #include "sums.h"
 #include "trainer_impl.h"
-#include "isa.h"
 
 /* ---- life cycle ---------------------------------------------------------- */
 
