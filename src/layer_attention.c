@@ -29,8 +29,9 @@ typedef struct attention {
     int separate_keys;
     float *wq, *bq, *wk, *bk, *wkx, *bkx, *wd, *bd; /* wkx == wk when shared */
     int gq, gk, gkx, gd;                           /* param indices of each */
-    /* Caches, rows indexed t*N + n, sized for cap_rows = T*N. */
-    int64_t cap_rows, steps, batch;
+    /* Caches, rows indexed t*N + n, sized for cap_rows = T*N, and the
+     * per-sample buffers for cap_batch = N. */
+    int64_t cap_rows, cap_batch, steps, batch;
     float *arena;
     float *v, *fv, *fx;    /* V_t, phi(V_t), phi(X_t) */
     float *q, *kv, *kx;    /* step t's query and keys (t >= 1) */
@@ -57,21 +58,26 @@ static sgad_status attn_out_shape(const sgad_layer *l, const sgad__shape *in, sg
     return SGAD_OK;
 }
 
-/* Carves the caches for `rows` = T*N rows out of one allocation. */
+/* Carves the caches for `rows` = T*N rows and the per-sample buffers for
+ * N samples out of one allocation. Both must fit: fewer steps of more
+ * samples fit the rows and not the per-sample buffers. */
 static sgad_status reserve(attention *a, int64_t steps, int64_t batch)
 {
-    const int64_t rows = steps * batch;
-    if (rows > a->cap_rows) {
+    if (steps * batch > a->cap_rows || batch > a->cap_batch) {
+        /* grown to the larger of old and new in each, never shrunk */
+        const int64_t rows = steps * batch > a->cap_rows ? steps * batch : a->cap_rows;
+        const int64_t nb = batch > a->cap_batch ? batch : a->cap_batch;
         const int64_t D = a->features, H = a->hidden, K = a->down;
         const int64_t per_row = D + 2 * K + 6 * H + 2 + K + K + 3 * K;
         const int64_t per_batch = 2 * D + a->key_in + 2 * K;
         float *p = sgad__alloc(a->base.ctx,
-                               (size_t)(rows * per_row + batch * per_batch) * sizeof(float));
+                               (size_t)(rows * per_row + nb * per_batch) * sizeof(float));
         if (!p)
             return SGAD_E_NOMEM;
         sgad__free(a->base.ctx, a->arena);
         a->arena = p;
         a->cap_rows = rows;
+        a->cap_batch = nb;
         float **slots[] = {&a->v, &a->fv, &a->fx, &a->q, &a->kv, &a->kx, &a->dq, &a->dkv,
                            &a->dkx, &a->sv, &a->sx, &a->dpv, &a->dfx, &a->wx, &a->wv, &a->dwx};
         const int64_t widths[] = {D, K, K, H, H, H, H, H, H, 1, 1, K, K, K, K, K};
@@ -80,10 +86,10 @@ static sgad_status reserve(attention *a, int64_t steps, int64_t batch)
             p += rows * widths[i];
         }
         a->g = p;
-        a->g2 = p + batch * D;
-        a->df = p + 2 * batch * D;
-        a->dy_now = a->df + batch * a->key_in;
-        a->dy_prev = a->dy_now + batch * K;
+        a->g2 = p + nb * D;
+        a->df = p + 2 * nb * D;
+        a->dy_now = a->df + nb * a->key_in;
+        a->dy_prev = a->dy_now + nb * K;
     }
     a->steps = steps;
     a->batch = batch;

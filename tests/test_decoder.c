@@ -154,6 +154,70 @@ START_TEST(parameters_and_bad_arguments)
 }
 END_TEST
 
+/* Forward and backward of x on a decoder that ran on other shapes before
+ * against a fresh copy of it: the same output, input and parameter
+ * gradients, bit for bit. */
+static void check_reuse(sgad_ctx *ctx, sgad_layer *used, sgad_layer *fresh, int steps, int batch,
+                        uint64_t seed)
+{
+    sgad_tensor *x = tu_tensor(ctx, steps, batch, 6, 0), *dy = tu_tensor(ctx, 1, batch, 6, 0);
+    sgad_tensor *y[2] = {tu_tensor(ctx, 1, batch, 6, 0), tu_tensor(ctx, 1, batch, 6, 0)};
+    sgad_tensor *dx[2] = {tu_tensor(ctx, steps, batch, 6, 0), tu_tensor(ctx, steps, batch, 6, 0)};
+    uint64_t rng = seed;
+    tu_fill_uniform(sgad_tensor_data(x), sgad_tensor_numel(x), 0, 1, &rng);
+    tu_fill_uniform(sgad_tensor_data(dy), sgad_tensor_numel(dy), -1, 1, &rng);
+    sgad_layer *dec[2] = {used, fresh};
+    for (int i = 0; i < 2; i++) {
+        sgad_layer_zero_grad(dec[i]);
+        ASSERT_OK(ctx, sgad_layer_forward(dec[i], x, y[i]));
+        ASSERT_OK(ctx, sgad_layer_backward(dec[i], x, y[i], dy, dx[i]));
+    }
+    ck_assert_mem_eq(sgad_tensor_data(y[0]), sgad_tensor_data(y[1]),
+                     (size_t)sgad_tensor_numel(y[0]) * sizeof(float));
+    ck_assert_mem_eq(sgad_tensor_data(dx[0]), sgad_tensor_data(dx[1]),
+                     (size_t)sgad_tensor_numel(dx[0]) * sizeof(float));
+    for (int p = 0; p < sgad_layer_param_count(used); p++) {
+        sgad_tensor *g0, *g1;
+        ASSERT_OK(ctx, sgad_layer_param(used, p, NULL, NULL, &g0));
+        ASSERT_OK(ctx, sgad_layer_param(fresh, p, NULL, NULL, &g1));
+        ck_assert_mem_eq(sgad_tensor_data(g0), sgad_tensor_data(g1),
+                         (size_t)sgad_tensor_numel(g0) * sizeof(float));
+    }
+    sgad_tensor *all[] = {x, dy, y[0], y[1], dx[0], dx[1]};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sgad_tensor_free(all[i]);
+}
+
+/* The caches are reused across calls: fewer steps of more samples fit the
+ * rows already reserved but not the per-sample buffers (which once were
+ * sized by the rows alone and overran). */
+START_TEST(caches_follow_steps_and_batch)
+{
+    sgad_ctx *ctx = tu_ctx(5);
+    for (int down = 0; down <= 1; down++) {
+        sgad_layer *used = make_decoder(ctx, 6, 4, down ? 5 : 0, 0);
+        sgad_layer *fresh[3];
+        for (int i = 0; i < 3; i++) {
+            fresh[i] = make_decoder(ctx, 6, 4, down ? 5 : 0, 0);
+            for (int p = 0; p < sgad_layer_param_count(used); p++) {
+                sgad_tensor *a, *b;
+                ASSERT_OK(ctx, sgad_layer_param(used, p, NULL, &a, NULL));
+                ASSERT_OK(ctx, sgad_layer_param(fresh[i], p, NULL, &b, NULL));
+                memcpy(sgad_tensor_data(b), sgad_tensor_data(a),
+                       (size_t)sgad_tensor_numel(a) * sizeof(float));
+            }
+        }
+        check_reuse(ctx, used, fresh[0], 8, 2, 11); /* 16 rows of 2 samples */
+        check_reuse(ctx, used, fresh[1], 2, 8, 12); /* 16 rows of 8 samples */
+        check_reuse(ctx, used, fresh[2], 3, 4, 13); /* fewer of both */
+        sgad_layer_free(used);
+        for (int i = 0; i < 3; i++)
+            sgad_layer_free(fresh[i]);
+    }
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
 Suite *suite_decoder(void)
 {
     Suite *s = suite_create("decoder");
@@ -163,6 +227,7 @@ Suite *suite_decoder(void)
     tcase_add_test(tc, scores_are_probabilities);
     tcase_add_test(tc, gradients_of_every_variant);
     tcase_add_test(tc, parameters_and_bad_arguments);
+    tcase_add_test(tc, caches_follow_steps_and_batch);
     suite_add_tcase(s, tc);
     return s;
 }
