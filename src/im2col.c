@@ -107,15 +107,14 @@ static SGAD__ALWAYS_INLINE void col2im_row(const sgad__conv_geom *g, const tap *
 /* Taps whose spans patches() works out once per call, on the stack. */
 #define MAX_TAPS 64
 
-/* Both directions give each thread a band of samples and go plane by plane
- * (sample, channel), all taps of a plane in turn, so the plane stays in L1
- * while its taps are copied out or added in (walking the taps outermost
- * brought each plane back from L2 once per tap). A tap's spans hold
- * divisions, so they are worked out once per call for up to MAX_TAPS taps.
- * Each image value is written by one thread and, in col2im, summed over the
- * taps in their order. With `col` given the patches of `img` are copied
- * into it (im2col), otherwise those of `col_in` are added into `img_out`
- * (col2im). */
+/* Both directions go plane by plane (sample, channel), all taps of a plane
+ * in turn, so the plane stays in L1 while its taps are copied out or added
+ * in (walking the taps outermost brought each plane back from L2 once per
+ * tap); each sample belongs to one thread. A tap's spans hold divisions,
+ * so they are worked out once per call for up to MAX_TAPS taps. In col2im
+ * each image value sums its taps in their order. With `col` given the
+ * patches of `img` are copied into it (im2col), otherwise those of
+ * `col_in` are added into `img_out` (col2im). */
 SGAD__AVX2_CLONE
 static void patches(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
                     const float *img, float *col, const float *col_in, float *img_out)
@@ -124,23 +123,19 @@ static void patches(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch
     tap taps[MAX_TAPS];
     for (int64_t i = 0; i < kk && i < MAX_TAPS; i++)
         taps[i] = tap_of(g, i / g->k, i % g->k);
-    const int threads = sgad__par_threads(ctx, cols * g->c * kk);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int i = 0; i < threads; i++) {
-        const int64_t b0 = batch * i / threads, b1 = batch * (i + 1) / threads;
-        for (int64_t b = b0; b < b1; b++)
-            for (int64_t c = 0; c < g->c; c++) {
-                const int64_t plane = (b * g->c + c) * hw;
-                for (int64_t j = 0; j < kk; j++) {
-                    const tap t = j < MAX_TAPS ? taps[j] : tap_of(g, j / g->k, j % g->k);
-                    const int64_t at = (c * kk + j) * cols + b * P;
-                    if (col)
-                        im2col_row(g, &t, img + plane, col + at);
-                    else
-                        col2im_row(g, &t, col_in + at, img_out + plane);
-                }
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, cols * g->c * kk)) schedule(static)
+    for (int64_t b = 0; b < batch; b++)
+        for (int64_t c = 0; c < g->c; c++) {
+            const int64_t plane = (b * g->c + c) * hw;
+            for (int64_t j = 0; j < kk; j++) {
+                const tap t = j < MAX_TAPS ? taps[j] : tap_of(g, j / g->k, j % g->k);
+                const int64_t at = (c * kk + j) * cols + b * P;
+                if (col)
+                    im2col_row(g, &t, img + plane, col + at);
+                else
+                    col2im_row(g, &t, col_in + at, img_out + plane);
             }
-    }
+        }
 }
 
 void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,

@@ -342,15 +342,16 @@ static void step_grad_sums(const sgad_ctx *ctx, const bn_geom *g, const float *m
 
 /* dx = weight * invstd * (dy - mean(dy) - x-hat * mean(dy * x-hat)); in
  * evaluation the statistics are constants and the two mean terms vanish.
- * The three factors are taken per channel once into f ([3][C]): per value,
- * their two double divisions took most of a batch norm 1d's backward. */
+ * The three factors are taken per channel once into bn->factors: per
+ * value, their two double divisions took most of a batch norm 1d's
+ * backward. */
 SGAD__AVX2_CLONE
 static void step_input_grad(const batchnorm *bn, const bn_geom *g, const float *mean,
                             const float *invstd, const double *sum_dy, const double *sum_dyx,
-                            const float *x, const float *dy, float *f, float *dx)
+                            const float *x, const float *dy, float *dx)
 {
     const double m = bn->count; /* values per channel in the (global) batch */
-    float *k = f, *a = f + g->c, *b = f + 2 * g->c;
+    float *k = bn->factors, *a = k + g->c, *b = k + 2 * g->c;
     for (int64_t c = 0; c < g->c; c++) {
         k[c] = bn->weight[c] * invstd[c];
         a[c] = bn->fwd_training ? (float)(sum_dy[c] / m) : 0.0f;
@@ -402,7 +403,7 @@ static sgad_status bn_backward(sgad_layer *l, const sgad__shape *in, const float
             SGAD__TRY(sgad__ctx_reduce(l->ctx, "batch norm", bn->acc, 2 * C));
         if (dx)
             step_input_grad(bn, &g, mean + t * C, invstd + t * C, sum_dy, sum_dyx, x + off,
-                            dy + off, bn->factors, dx + off);
+                            dy + off, dx + off);
     }
     return SGAD_OK;
 }
