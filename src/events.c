@@ -63,47 +63,6 @@ int64_t sgad__nonzero_positions(const float *x, int64_t n, int32_t *index)
     return count;
 }
 
-sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
-                              const float *x, sgad__events *ev)
-{
-    int64_t *count = sgad__scratch(ctx, slot, (size_t)(rows + 1) * sizeof *count);
-    if (!count)
-        return SGAD_E_NOMEM;
-    const int threads = sgad__par_threads(ctx, rows * cols);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t n = 0;
-        for (int64_t c = 0; c < cols; c++)
-            n += x[r * cols + c] != 0.0f;
-        count[r + 1] = n;
-    }
-    count[0] = 0;
-    for (int64_t r = 0; r < rows; r++)
-        count[r + 1] += count[r];
-    const int64_t total = count[rows];
-    /* Grow the slot to hold the lists too; the counts move with it. */
-    const size_t head = (size_t)(rows + 1) * sizeof(int64_t);
-    const size_t need = head + (size_t)total * (sizeof(int32_t) + sizeof(float));
-    int64_t *start = sgad__scratch_keep(ctx, slot, need);
-    if (!start)
-        return SGAD_E_NOMEM;
-    ev->rows = rows;
-    ev->cols = cols;
-    ev->count = total;
-    ev->start = start;
-    ev->value = (float *)((char *)start + head);
-    ev->index = (int32_t *)(ev->value + total);
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *row = x + r * cols;
-        int32_t *index = ev->index + start[r];
-        const int64_t n = sgad__nonzero_positions(row, cols, index);
-        for (int64_t e = 0; e < n; e++)
-            ev->value[start[r] + e] = row[index[e]];
-    }
-    return SGAD_OK;
-}
-
 /* The share of nonzero values in x[0..n), estimated in large inputs. */
 SGAD__AVX2_CLONE
 static double nonzero_share(const sgad_ctx *ctx, const float *x, int64_t n)
@@ -185,46 +144,12 @@ int64_t sgad__panels_size(int64_t in, int64_t out)
     return (out + B - 1) / B * B * in;
 }
 
-static void put(float *d, float v, int add)
-{
-    *d = add ? *d + v : v;
-}
-
-/* dst[j][i] = src[i][j] (or += with `add`) for i < rows, j < cols; rows of
- * src lds apart, of dst ldd apart. Whole 4 x 4 blocks are transposed in
- * registers: a scalar copy into a panel wrote one float per cache line of
- * it at a time. Each value is written or added once, so the same bits. */
-static SGAD__ALWAYS_INLINE void transpose(int64_t rows, int64_t cols, const float *src, int64_t lds,
-                                          float *dst, int64_t ldd, int add)
-{
-    int64_t i0 = 0;
-    for (; i0 + 4 <= rows; i0 += 4) {
-        int64_t j0 = 0;
-        for (; j0 + 4 <= cols; j0 += 4) {
-            sgad__v4 r[4];
-            for (int k = 0; k < 4; k++)
-                r[k] = sgad__load4(src + (i0 + k) * lds + j0);
-            sgad__transpose4(r);
-            for (int k = 0; k < 4; k++) {
-                float *d = dst + (j0 + k) * ldd + i0;
-                sgad__store4(d, add ? sgad__load4(d) + r[k] : r[k]);
-            }
-        }
-        for (int64_t i = i0; i < i0 + 4; i++)
-            for (int64_t j = j0; j < cols; j++)
-                put(dst + j * ldd + i, src[i * lds + j], add);
-    }
-    for (int64_t i = i0; i < rows; i++)
-        for (int64_t j = 0; j < cols; j++)
-            put(dst + j * ldd + i, src[i * lds + j], add);
-}
-
 /* Panel b of w^T for w [out x in] into p [in x B], columns past out zero. */
 SGAD__AVX2_CLONE
 static void panel_from_weight(int64_t out, int64_t in, const float *w, int64_t b, float *p)
 {
     const int64_t rows = out - b * B < B ? out - b * B : B;
-    transpose(rows, in, w + b * B * in, in, p, B, 0);
+    sgad__transpose(rows, in, w + b * B * in, in, p, B, 0);
     for (int64_t i = 0; i < in; i++) /* a last, partial panel: zero columns */
         for (int64_t j = rows; j < B; j++)
             p[i * B + j] = 0.0f;
@@ -235,7 +160,7 @@ SGAD__AVX2_CLONE
 static void panel_add_to_weight(int64_t out, int64_t in, const float *p, int64_t b, float *w)
 {
     const int64_t rows = out - b * B < B ? out - b * B : B;
-    transpose(in, rows, p, B, w + b * B * in, in, 1);
+    sgad__transpose(in, rows, p, B, w + b * B * in, in, 1);
 }
 
 void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *w,
@@ -290,73 +215,4 @@ float *sgad__panel_sum(const sgad__panels *G)
 void sgad__panel_done(const sgad__panels *G, int64_t b, const float *panel)
 {
     panel_add_to_weight(G->out, G->in, panel, b, G->w);
-}
-
-/* Vectors per panel. */
-#define V (B / 4)
-
-/* One panel of one output row: y[0..n) += sum over the row's events of
- * v * panel[index][0..B), accumulated in V vector registers. */
-static void matmul_row(const sgad__events *x, int64_t r, const float *panel, int64_t n,
-                       float *y)
-{
-    sgad__v4 acc[V] = {{0}};
-    for (int64_t e = x->start[r]; e < x->start[r + 1]; e++) {
-        const float v = x->value[e], *w = panel + (int64_t)x->index[e] * B;
-        for (int k = 0; k < V; k++)
-            acc[k] += v * sgad__load4(w + 4 * k);
-    }
-    float sum[B];
-    for (int k = 0; k < V; k++)
-        sgad__store4(sum + 4 * k, acc[k]);
-    for (int64_t j = 0; j < n; j++)
-        y[j] += sum[j];
-}
-
-void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, const sgad__panels *W,
-                         float *y)
-{
-    const int64_t out = W->out, blocks = (out + B - 1) / B;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count * out / 8 + 1)) \
-    schedule(static)
-    for (int64_t b = 0; b < blocks; b++) {
-        const int64_t n = out - b * B < B ? out - b * B : B;
-        const float *panel = sgad__panel_read(W, b);
-        for (int64_t r = 0; r < x->rows; r++)
-            matmul_row(x, r, panel, n, y + r * out + b * B);
-    }
-}
-
-/* One panel of one row of g spread over that row's events: for each event
- * (column i, value v), panel[i][0..B) += v * g[0..n), with g's panel held
- * in V vector registers. */
-static void outer_row(const sgad__events *x, int64_t r, const float *g, int64_t n,
-                      float *panel)
-{
-    float gb[B] = {0};
-    memcpy(gb, g, (size_t)n * sizeof *gb);
-    sgad__v4 gv[V];
-    for (int k = 0; k < V; k++)
-        gv[k] = sgad__load4(gb + 4 * k);
-    for (int64_t e = x->start[r]; e < x->start[r + 1]; e++) {
-        const float v = x->value[e];
-        float *dst = panel + (int64_t)x->index[e] * B;
-        for (int k = 0; k < V; k++)
-            sgad__store4(dst + 4 * k, sgad__load4(dst + 4 * k) + v * gv[k]);
-    }
-}
-
-void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, const float *g,
-                        const sgad__panels *G)
-{
-    const int64_t out = G->out, blocks = (out + B - 1) / B;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count * out / 8 + 1)) \
-    schedule(static)
-    for (int64_t b = 0; b < blocks; b++) {
-        const int64_t n = out - b * B < B ? out - b * B : B;
-        float *panel = sgad__panel_sum(G);
-        for (int64_t r = 0; r < x->rows; r++)
-            outer_row(x, r, g + r * out + b * B, n, panel);
-        sgad__panel_done(G, b, panel);
-    }
 }

@@ -8,25 +8,11 @@
 
 #include "internal.h"
 
-/* The nonzeros of a [rows x cols] matrix, row by row (compressed rows):
- * row r's events are index[start[r] .. start[r+1]) with their values. */
-typedef struct sgad__events {
-    int64_t rows, cols, count;
-    int64_t *start;   /* rows + 1 */
-    int32_t *index;   /* column of each event */
-    float *value;
-} sgad__events;
-
 /* Writes the positions of the nonzero values of x[0..n) (n < 2^31), in
  * order, to index and returns their count: the listing step of every
  * event path. Tests blocks of 8 values at once, since most blocks of a
  * sparse spike input are all zero. */
 int64_t sgad__nonzero_positions(const float *x, int64_t n, int32_t *index);
-
-/* Lists the nonzeros of x [rows x cols] (cols < 2^31) into memory of the
- * context's scratch slot `slot`, valid until that slot is next used. */
-sgad_status sgad__events_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
-                              const float *x, sgad__events *ev);
 
 /* The sample the path choices count (events.c, periodic.c): in inputs of
  * SGAD__SHARE_SAMPLE_MIN values or more, a run of SGAD__SHARE_RUN values
@@ -107,7 +93,8 @@ void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, cons
 void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
                                 const float *panels, float *w);
 
-/* The [in x out] operand of the products below, in panels: each thread
+/* The [in x out] operand of the spike-train products (spike_trains.h),
+ * in panels: each thread
  * builds the panel it works on in its own block of `own` (threads x in x
  * SGAD__PANEL floats) from the weight w [out x in], so that a large
  * layer's whole panel form (G's fc2: 24.5 MiB) is never held. For a weight
@@ -130,13 +117,5 @@ const float *sgad__panel_read(const sgad__panels *W, int64_t b);
  * sgad__panel_done adds it to w as panel b. */
 float *sgad__panel_sum(const sgad__panels *G);
 void sgad__panel_done(const sgad__panels *G, int64_t b, const float *panel);
-
-/* y += x W^T for x given by its events [rows x in], y [rows x out]. */
-void sgad__events_matmul(const sgad_ctx *ctx, const sgad__events *x, const sgad__panels *W,
-                         float *y);
-
-/* G += x^T g for x given by its events [rows x in] and g [rows x out]. */
-void sgad__events_outer(const sgad_ctx *ctx, const sgad__events *x, const float *g,
-                        const sgad__panels *G);
 
 #endif /* SGAD_EVENTS_H */

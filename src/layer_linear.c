@@ -3,8 +3,10 @@
  * forward pass and the weight gradient are event-driven instead (events.h):
  * they touch W^T only for the nonzero inputs. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "event_tiles.h"
 #include "events.h"
 #include "gemm.h"
 #include "layer_impl.h"
@@ -19,9 +21,11 @@ typedef struct linear {
 } linear;
 
 /* Share of nonzero inputs below which the event path is faster than BLIS,
- * measured with bench/bench_events on G's fc2 (1024 -> 6272) and D's fc1
- * at batch 64, T 16. */
-#define LINEAR_BREAK_EVEN 0.12
+ * measured with bench/bench_events on G's fc2 (1024 -> 6272, binary
+ * spikes) and D's fc1 (1024 -> 1024 and 10816 -> 2048, pooled spikes) at
+ * batch 64, T 16: the forward and weight gradient together break even
+ * at 0.25-0.35 of nonzeros. */
+#define LINEAR_BREAK_EVEN 0.25
 
 static sgad_status linear_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
 {
@@ -75,6 +79,29 @@ static sgad_status weight_panels(const linear *lin, float *w, sgad__panels *p)
     return SGAD_OK;
 }
 
+/* y += x W^T on the event path: by spike train where that pays
+ * (choose_trains), else by the nonzeros of each row. */
+static sgad_status forward_events(linear *lin, const sgad__shape *in, const float *x, float *y)
+{
+    sgad_ctx *ctx = lin->base.ctx;
+    sgad__trains tr;
+    SGAD__TRY(choose_trains(lin, in, x, &tr));
+    if (lin->by_trains) {
+        sgad__panels W;
+        SGAD__TRY(weight_panels(lin, lin->weight, &W));
+        sgad__trains_matmul(ctx, &tr, &W, y);
+        return SGAD_OK;
+    }
+    sgad__tiles xs;
+    SGAD__TRY(sgad__tiles_list(ctx, 5, in->dims[0] * in->dims[1], lin->in, x, 0, &xs));
+    float *own = sgad__scratch(
+        ctx, 4, (size_t)(ctx->threads * sgad__tiles_matmul_own_size()) * sizeof *own);
+    if (!own)
+        return SGAD_E_NOMEM;
+    sgad__tiles_matmul(ctx, &xs, lin->weight, lin->out, y, own);
+    return SGAD_OK;
+}
+
 static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     linear *lin = (linear *)l;
@@ -85,25 +112,44 @@ static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const fl
             memcpy(y + r * lin->out, lin->bias, (size_t)lin->out * sizeof *y);
         beta = 1.0f;
     }
-    if (sgad__input_path_choose(l->ctx, &lin->path, x, sgad__shape_numel(in),
-                                LINEAR_BREAK_EVEN)) {
-        sgad__panels W;
-        SGAD__TRY(weight_panels(lin, lin->weight, &W));
+    /* the event listings index rows and inputs in 31 bits */
+    const int indexable = rows < INT32_MAX && lin->in < INT32_MAX;
+    if (indexable ? sgad__input_path_choose(l->ctx, &lin->path, x, sgad__shape_numel(in),
+                                            LINEAR_BREAK_EVEN)
+                  : sgad__input_path_take_dense(&lin->path)) {
         if (!lin->bias)
             memset(y, 0, (size_t)(rows * lin->out) * sizeof *y);
-        sgad__trains tr;
-        SGAD__TRY(choose_trains(lin, in, x, &tr));
-        if (lin->by_trains) {
-            sgad__trains_matmul(l->ctx, &tr, &W, y);
-            return SGAD_OK;
-        }
-        sgad__events ev;
-        SGAD__TRY(sgad__events_list(l->ctx, 5, rows, lin->in, x, &ev));
-        sgad__events_matmul(l->ctx, &ev, &W, y);
-        return SGAD_OK;
+        return forward_events(lin, in, x, y);
     }
     sgad__sgemm(l->ctx, 0, 1, rows, lin->out, lin->in, 1.0f, x, lin->in, lin->weight, lin->in,
                 beta, y, lin->out);
+    return SGAD_OK;
+}
+
+/* dw += dy^T x on the event path: by spike train where the forward went
+ * so, else with x listed by column, so that each weight is summed over
+ * the rows in registers (listed by row, each event had to add to a row of
+ * the gradient's panel in memory). */
+static sgad_status weight_grad_events(const linear *lin, const sgad__shape *in, const float *x,
+                                      const float *dy, float *dw)
+{
+    sgad_ctx *ctx = lin->base.ctx;
+    if (lin->by_trains) {
+        sgad__panels G;
+        SGAD__TRY(weight_panels(lin, dw, &G));
+        sgad__trains tr;
+        SGAD__TRY(sgad__trains_list(ctx, 5, in->dims[0], in->dims[1], lin->in, x, &tr));
+        sgad__trains_outer(ctx, &tr, dy, &G);
+        return SGAD_OK;
+    }
+    const int64_t rows = in->dims[0] * in->dims[1];
+    sgad__tiles xs;
+    SGAD__TRY(sgad__tiles_list(ctx, 5, rows, lin->in, x, 1, &xs));
+    float *own = sgad__scratch(
+        ctx, 4, (size_t)(ctx->threads * sgad__tiles_outer_own_size(rows)) * sizeof *own);
+    if (!own)
+        return SGAD_E_NOMEM;
+    sgad__tiles_outer(ctx, &xs, dy, lin->out, dw, own);
     return SGAD_OK;
 }
 
@@ -117,17 +163,7 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
     if (l->input_grad_only) {
         /* no parameter gradients */
     } else if (lin->path.events) {
-        sgad__panels G;
-        SGAD__TRY(weight_panels(lin, dw, &G));
-        if (lin->by_trains) {
-            sgad__trains tr;
-            SGAD__TRY(sgad__trains_list(l->ctx, 5, in->dims[0], in->dims[1], lin->in, x, &tr));
-            sgad__trains_outer(l->ctx, &tr, dy, &G);
-        } else {
-            sgad__events ev;
-            SGAD__TRY(sgad__events_list(l->ctx, 5, rows, lin->in, x, &ev));
-            sgad__events_outer(l->ctx, &ev, dy, &G);
-        }
+        SGAD__TRY(weight_grad_events(lin, in, x, dy, dw));
     } else {
         sgad__sgemm(l->ctx, 1, 0, lin->out, lin->in, rows, 1.0f, dy, lin->out, x, lin->in, 1.0f,
                     dw, lin->in);

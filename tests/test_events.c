@@ -2,7 +2,8 @@
  * the same sparse inputs gives the same outputs and gradients either way,
  * up to the rounding of differently ordered sums; the automatic choice
  * takes the event path for spike trains and the dense one for dense
- * inputs and for transposed convolutions with few output channels; the event path is independent of the thread count and passes the
+ * inputs and for transposed convolutions with few output channels; the
+ * event path is independent of the thread count and passes the
  * finite-difference check on its own; whole training iterations are the
  * same bits at 1 and 2 threads. */
 #include <math.h>
@@ -227,6 +228,10 @@ START_TEST(linear_events_match_dense)
         {LIN, 64, 32, 0, 0, 0, 0, 3, 5, 0, 0, 0.08, 1},
         {LIN, 50, 7, 0, 0, 0, 1, 2, 6, 0, 0, 0.10, 0},
         {LIN, 128, 1, 0, 0, 0, 1, 4, 4, 0, 0, 0.06, 1}, /* D's last layer: one output */
+        /* D's fc1 (pooled, a fifth nonzero) past the tiles' sizes
+         * (event_tiles.h): 1200 rows and 1100 inputs, each more than one
+         * chunk of 1024 lines and several blocks of 256, partial last ones */
+        {LIN, 1100, 40, 0, 0, 0, 1, 3, 400, 0, 0, 0.20, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         compare_paths(&cases[i]);
