@@ -14,7 +14,8 @@ compare.py starts one process for each).
 After one warm-up iteration, which also counts the matrix-product flops
 that autograd runs, it times N training iterations (D update on real and
 fake batches, then G update on the same z, RMSprop, the loss of the model)
-and N sampling calls (G in evaluation mode under no_grad), and prints,
+and, after one warm-up call, N sampling calls (G in evaluation mode under
+no_grad), and prints,
 last, one JSON line with sgad-bench's fields."""
 import argparse
 import json
@@ -163,6 +164,7 @@ def main():
     for i, t in enumerate(ms):
         print(f"iteration {i + 1}: {t:.1f} ms", flush=True)
     z = ref.latents()
+    ref.sample(z)  # the sampling warm-up, as sgad-bench's
     sms = timed(lambda: ref.sample(z), a.iters)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     med = statistics.median_low(ms)
