@@ -4,6 +4,8 @@
  * final sigmoid had run on one while the other waited). */
 #include <math.h>
 
+#include "exp.h"
+#include "isa.h"
 #include "layer_impl.h"
 #include "parallel.h"
 
@@ -19,13 +21,22 @@ static sgad_status same_shape(const sgad_layer *l, const sgad__shape *in, sgad__
     return SGAD_OK;
 }
 
+SGAD__AVX2_CLONE
 static sgad_status sigmoid_forward(sgad_layer *l, const sgad__shape *in, const float *x,
                                    float *y)
 {
-    const int64_t n = sgad__shape_numel(in);
+    const int64_t n = sgad__shape_numel(in), vectors = n / 8;
 #pragma omp parallel for num_threads(sgad__par_threads(l->ctx, n)) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        y[i] = 1.0f / (1.0f + expf(-x[i]));
+    for (int64_t i = 0; i < vectors; i++) {
+        sgad__v8 v;
+        SGAD__LOAD8(v, x + 8 * i);
+        v = -v;
+        sgad__exp8(&v);
+        v = 1.0f / (1.0f + v);
+        SGAD__STORE8(y + 8 * i, v);
+    }
+    for (int64_t i = 8 * vectors; i < n; i++)
+        y[i] = 1.0f / (1.0f + sgad__exp(-x[i]));
     return SGAD_OK;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exp.h" /* src/: the sigmoid's e^x */
 #include "gradcheck.h"
 #include "test_util.h"
 
@@ -266,6 +267,75 @@ START_TEST(activations_values_and_gradients)
 }
 END_TEST
 
+/* Units in the last place of the float nearest `exact`, by which `got`
+ * misses it. */
+static double ulps_off(float got, double exact)
+{
+    const float near = (float)exact;
+    const double ulp = (double)nextafterf(fabsf(near), INFINITY) - fabs((double)near);
+    return fabs((double)got - exact) / ulp;
+}
+
+/* The sigmoid's e^x (src/exp.h): within 1 ulp of double exp over its
+ * whole range, the eight-lane form the same bits as the scalar one (NaN,
+ * infinities and the clamped tails included), and the layer's tails and
+ * NaN right. */
+START_TEST(exp_within_an_ulp_and_sigmoid_tails)
+{
+    double worst = 0;
+    for (int i = 0; i <= 1750000; i++) {
+        const float x = -87.0f + (float)i * 1e-4f;
+        const double off = ulps_off(sgad__exp(x), exp((double)x));
+        worst = off > worst ? off : worst;
+    }
+    ck_assert_msg(worst <= 1.0, "e^x misses by %.2f ulp", worst);
+
+    float xs[64] = {NAN, INFINITY, -INFINITY, -100.0f, 100.0f, -87.5f, 88.5f, -0.0f};
+    uint64_t state = 3;
+    tu_fill_uniform(xs + 8, 56, -90.0f, 90.0f, &state);
+    for (int i = 0; i < 64; i += 8) {
+        sgad__v8 v;
+        SGAD__LOAD8(v, xs + i);
+        sgad__exp8(&v);
+        float lanes[8];
+        SGAD__STORE8(lanes, v);
+        for (int k = 0; k < 8; k++) {
+            const float one = sgad__exp(xs[i + k]);
+            ck_assert_msg(memcmp(&one, &lanes[k], sizeof one) == 0, "e^%g: lane %g, scalar %g",
+                          (double)xs[i + k], (double)lanes[k], (double)one);
+        }
+    }
+
+    /* 1003 values: eight-lane blocks and a tail of 3 */
+    sgad_ctx *ctx = tu_ctx(1);
+    sgad_layer *sig = NULL;
+    ASSERT_OK(ctx, sgad_sigmoid_create(ctx, &sig));
+    sgad_tensor *x = tu_tensor(ctx, 1, 1, 1003, 0), *y = tu_tensor(ctx, 1, 1, 1003, 0);
+    float *px = sgad_tensor_data(x);
+    tu_fill_uniform(px, 1003, -20.0f, 20.0f, &state);
+    const float tails[6] = {-1000.0f, -90.0f, 90.0f, 1000.0f, -INFINITY, INFINITY};
+    memcpy(px + 16, tails, sizeof tails);
+    memcpy(px + 1000, tails, 3 * sizeof *tails);
+    px[7] = px[1002] = NAN;
+    ASSERT_OK(ctx, sgad_layer_forward(sig, x, y));
+    const float *py = sgad_tensor_data(y);
+    for (int i = 0; i < 1003; i++) {
+        if (isnan(px[i])) {
+            ck_assert_msg(isnan(py[i]), "sigmoid(NaN) = %g at %d", (double)py[i], i);
+            continue;
+        }
+        const double want = 1.0 / (1.0 + exp(-(double)px[i]));
+        ck_assert_msg(py[i] >= 0.0f && py[i] <= 1.0f && fabs(py[i] - want) <= 3e-7 * want + 1e-37,
+                      "sigmoid(%g) = %.9g, want %.9g", (double)px[i], (double)py[i], want);
+    }
+    ck_assert_float_eq(py[19], 1.0f); /* sigmoid(1000) */
+    sgad_tensor_free(x);
+    sgad_tensor_free(y);
+    sgad_layer_free(sig);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(reshape_flattens_and_checks_counts)
 {
     sgad_ctx *ctx = tu_ctx(1);
@@ -365,6 +435,7 @@ Suite *suite_layers(void)
     tcase_add_test(tc, batchnorm_gradients);
     tcase_add_test(tc, batchnorm_rejects_bad_input);
     tcase_add_test(tc, activations_values_and_gradients);
+    tcase_add_test(tc, exp_within_an_ulp_and_sigmoid_tails);
     tcase_add_test(tc, reshape_flattens_and_checks_counts);
     tcase_add_test(tc, small_products_same_bits_at_any_thread_count);
     suite_add_tcase(s, tc);
