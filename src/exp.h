@@ -8,10 +8,10 @@
  * polynomial (the Taylor coefficients tuned for this interval, as in
  * Cephes's expf), and 2^n put straight into a float's exponent. Within 1
  * ulp of the exact value over the whole range (0.96 at worst over 1.75
- * million points; tests/test_layers.c checks it against double exp). No branch and no table: both AVX2 and
- * baseline clones compute the same bits (-ffp-contract=off). Inputs are
- * clamped to [-87, 88], where e^x stays a normal float (e^-87 = 1.6e-38,
- * e^88 = 1.7e38); NaN stays NaN. */
+ * million points; tests/test_layers.c checks it against double exp). No
+ * branch and no table: both AVX2 and baseline clones compute the same bits
+ * (-ffp-contract=off). Inputs are clamped to [-87, 88], where e^x stays
+ * a normal float (e^-87 = 1.6e-38, e^88 = 1.7e38); NaN stays NaN. */
 #ifndef SGAD_EXP_H
 #define SGAD_EXP_H
 
