@@ -1,8 +1,11 @@
 /* Event-driven products: matrix products whose left operand is sparse, as
  * spike trains are (a few percent of LIF outputs are 1). The operand is
- * first listed as its nonzero values ("events", row by row); the products
- * then do work only for those, so their cost follows the number of spikes
- * rather than the operand's size. */
+ * first listed as its nonzero values ("events"); the products then do work
+ * only for those, so their cost follows the number of spikes rather than
+ * the operand's size. This header holds what the products share: the
+ * listing step, the choice of path and the weight panels; the products
+ * are in event_tiles.h (linear), spike_trains.h, conv_events.h and
+ * convt_events.h. */
 #ifndef SGAD_EVENTS_H
 #define SGAD_EVENTS_H
 
@@ -94,11 +97,11 @@ void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
                                 const float *panels, float *w);
 
 /* The [in x out] operand of the spike-train products (spike_trains.h),
- * in panels: each thread
- * builds the panel it works on in its own block of `own` (threads x in x
- * SGAD__PANEL floats) from the weight w [out x in], so that a large
- * layer's whole panel form (G's fc2: 24.5 MiB) is never held. For a weight
- * gradient, w is the gradient the blocks are added to as they finish. */
+ * in panels: each thread builds the panel it works on in its own block of
+ * `own` (threads x in x SGAD__PANEL floats) from the weight w [out x in],
+ * so that a large layer's whole panel form (G's fc2: 24.5 MiB) is never
+ * held. For a weight gradient, w is the gradient the blocks are added to
+ * as they finish. */
 typedef struct sgad__panels {
     int64_t in, out;
     float *own;
