@@ -11,12 +11,12 @@
  * Both clones give the same bits: the library is built with
  * -ffp-contract=off, so no multiply-add is fused, and without -ffast-math
  * the compiler never reorders a float sum; a wider vector only computes
- * more independent elements at once, and kernels holding their own
- * 4-float vectors (simd.h) keep them. The ASan build has no clones
- * (ISA_CLONES=0 defines SGAD_NO_TARGET_CLONES), so the suite runs the
- * baseline loops there, and `make check-same-bits` compares an SGAD
- * training's checkpoint from that build with the default build's byte for
- * byte.
+ * more independent elements at once, and kernels holding their own 4- or
+ * 8-float vectors (simd.h) compute the same lanes in either clone. The
+ * ASan build has no clones (ISA_CLONES=0 defines SGAD_NO_TARGET_CLONES),
+ * so the suite runs the baseline loops there, and `make check-same-bits`
+ * compares an SGAD training's checkpoint from that build with the default
+ * build's byte for byte.
  *
  * Only GCC on x86-64 Linux (glibc's ifunc) clones; elsewhere, and with
  * SGAD_NO_TARGET_CLONES, each function is built once for the baseline. */

@@ -58,39 +58,65 @@ static sgad_status attn_out_shape(const sgad_layer *l, const sgad__shape *in, sg
     return SGAD_OK;
 }
 
-/* Carves the caches for `rows` = T*N rows and the per-sample buffers for
- * N samples out of one allocation. Both must fit: fewer steps of more
- * samples fit the rows and not the per-sample buffers. */
+/* The buffers of one kind: slot i gets count * width[i] floats from *p. */
+typedef struct carving {
+    float **slot[16];
+    int64_t width[16];
+    size_t n;
+} carving;
+
+static int64_t carving_width(const carving *c)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < c->n; i++)
+        sum += c->width[i];
+    return sum;
+}
+
+static void carve(const carving *c, int64_t count, float **p)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        *c->slot[i] = *p;
+        *p += count * c->width[i];
+    }
+}
+
+/* Carves the caches for `rows` rows and the per-sample buffers for nb
+ * samples out of one new allocation. */
+static sgad_status grow(attention *a, int64_t rows, int64_t nb)
+{
+    const int64_t D = a->features, H = a->hidden, K = a->down;
+    const carving per_row = {{&a->v, &a->fv, &a->fx, &a->q, &a->kv, &a->kx, &a->dq, &a->dkv,
+                              &a->dkx, &a->sv, &a->sx, &a->dpv, &a->dfx, &a->wx, &a->wv,
+                              &a->dwx},
+                             {D, K, K, H, H, H, H, H, H, 1, 1, K, K, K, K, K},
+                             16};
+    const carving per_sample = {{&a->g, &a->g2, &a->df, &a->dy_now, &a->dy_prev},
+                                {D, D, a->key_in, K, K},
+                                5};
+    float *p = sgad__alloc(a->base.ctx, (size_t)(rows * carving_width(&per_row) +
+                                                 nb * carving_width(&per_sample)) *
+                                            sizeof(float));
+    if (!p)
+        return SGAD_E_NOMEM;
+    sgad__free(a->base.ctx, a->arena);
+    a->arena = p;
+    a->cap_rows = rows;
+    a->cap_batch = nb;
+    carve(&per_row, rows, &p);
+    carve(&per_sample, nb, &p);
+    return SGAD_OK;
+}
+
+/* Room for `steps` x `batch` rows and `batch` samples. Both must fit:
+ * fewer steps of more samples fit the rows and not the per-sample
+ * buffers. Grown to the larger of old and new in each, never shrunk. */
 static sgad_status reserve(attention *a, int64_t steps, int64_t batch)
 {
-    if (steps * batch > a->cap_rows || batch > a->cap_batch) {
-        /* grown to the larger of old and new in each, never shrunk */
-        const int64_t rows = steps * batch > a->cap_rows ? steps * batch : a->cap_rows;
-        const int64_t nb = batch > a->cap_batch ? batch : a->cap_batch;
-        const int64_t D = a->features, H = a->hidden, K = a->down;
-        const int64_t per_row = D + 2 * K + 6 * H + 2 + K + K + 3 * K;
-        const int64_t per_batch = 2 * D + a->key_in + 2 * K;
-        float *p = sgad__alloc(a->base.ctx,
-                               (size_t)(rows * per_row + nb * per_batch) * sizeof(float));
-        if (!p)
-            return SGAD_E_NOMEM;
-        sgad__free(a->base.ctx, a->arena);
-        a->arena = p;
-        a->cap_rows = rows;
-        a->cap_batch = nb;
-        float **slots[] = {&a->v, &a->fv, &a->fx, &a->q, &a->kv, &a->kx, &a->dq, &a->dkv,
-                           &a->dkx, &a->sv, &a->sx, &a->dpv, &a->dfx, &a->wx, &a->wv, &a->dwx};
-        const int64_t widths[] = {D, K, K, H, H, H, H, H, H, 1, 1, K, K, K, K, K};
-        for (size_t i = 0; i < sizeof widths / sizeof *widths; i++) {
-            *slots[i] = p;
-            p += rows * widths[i];
-        }
-        a->g = p;
-        a->g2 = p + nb * D;
-        a->df = p + 2 * nb * D;
-        a->dy_now = a->df + nb * a->key_in;
-        a->dy_prev = a->dy_now + nb * K;
-    }
+    const int64_t rows = steps * batch;
+    if (rows > a->cap_rows || batch > a->cap_batch)
+        SGAD__TRY(grow(a, rows > a->cap_rows ? rows : a->cap_rows,
+                       batch > a->cap_batch ? batch : a->cap_batch));
     a->steps = steps;
     a->batch = batch;
     return SGAD_OK;
