@@ -23,7 +23,9 @@ SAN ?=
 BUILD ?= build/release
 LIBOUT ?= lib
 
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -fopenmp
+SRC_DIRS := $(sort $(dir $(wildcard src/*/*.c src/*/*.h)))
+SRC_INC := $(patsubst %/,-I%,$(SRC_DIRS))
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(SRC_INC) -fopenmp
 # -fno-math-errno: no libsgad code reads errno after a math call, and with
 # it sqrtf is the instruction alone, so loops using it vectorise (the
 # optimizer's). The values are the same: sqrt is exactly rounded.
@@ -35,7 +37,7 @@ LIB_CFLAGS = $(ALL_CFLAGS) -fno-math-errno -ffp-contract=off -fPIC -fvisibility=
     $(if $(filter 0,$(ISA_CLONES)),-DSGAD_NO_TARGET_CLONES)
 LIB_LIBS := -lblis -llapack -ljansson -lpng -lz -lm -lpthread -fopenmp
 
-SRCS := $(wildcard src/*.c)
+SRCS := $(wildcard src/*/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 
 SONAME := libsgad.so.$(MAJOR)
@@ -43,16 +45,16 @@ SHARED := $(LIBOUT)/libsgad.so.$(VERSION)
 STATIC := $(LIBOUT)/libsgad.a
 
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -lsubunit -lrt -lm)
-TEST_SRCS := $(wildcard tests/*.c)
+TEST_SRCS := $(wildcard tests/*.c tests/unit/*/*.c)
 TEST_BIN := $(BUILD)/tests/check_sgad
 # Programs the tests run as child processes (crash and fault tests).
 TEST_HELPERS = $(BUILD)/tests/ckpt_helper $(BUILD)/tests/libfaultio.so $(PROGRAM_BINS)
 TEST_ENV = SGAD_TEST_DIR=$(CURDIR)/tests SGAD_TEST_BIN=$(CURDIR)/$(BUILD)/tests \
-    SGAD_TEST_EXAMPLES=$(CURDIR)/$(BUILD)/examples
+    SGAD_TEST_EXAMPLES=$(CURDIR)/$(BUILD)/programs
 BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
 PROGRAMS := sgad-train sgad-sample sgad-inspect
-PROGRAM_BINS = $(PROGRAMS:%=$(BUILD)/examples/%)
+PROGRAM_BINS = $(PROGRAMS:%=$(BUILD)/programs/%)
 
 # One fragment per optional concern (bindings, ABI guard, docs, metrics):
 # each may add to PROGRAMS and define its own targets. Included here, before
@@ -127,7 +129,7 @@ ASAN_MAKE = BUILD=build/asan LIBOUT=build/asan/lib OPT=-O1 ISA_CLONES=0 SAN="$(A
 check-asan: deps
 	$(MAKE) $(ASAN_MAKE) \
 	    build/asan/tests/check_sgad build/asan/tests/ckpt_helper build/asan/tests/libfaultio.so \
-	    $(PROGRAMS:%=build/asan/examples/%)
+	    $(PROGRAMS:%=build/asan/programs/%)
 	$(MAKE) --no-print-directory BUILD=build/asan asan-run
 
 # One run in the test process itself (CK_FORK=no), so LeakSanitizer sees
@@ -159,7 +161,11 @@ $(BUILD)/bench/%: bench/%.c $(SHARED)
 	$(CC) $(ALL_CFLAGS) -D_DEFAULT_SOURCE -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) \
 	    -lsgad -lblis -lm
 
-$(PROGRAM_BINS): examples/cli.h
+$(PROGRAM_BINS): programs/cli.h
+$(BUILD)/programs/%: programs/%.c $(SHARED)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
+
 $(BUILD)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
@@ -176,7 +182,7 @@ DEMO_DATA := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 demo:
 	@SGAD_DEPS_EXTRA=dataset-fashion-mnist sh tools/install-deps.sh
 	$(MAKE) --no-print-directory lib $(PROGRAM_BINS)
-	$(BUILD)/examples/sgad-train --model sgad --data $(DEMO_DATA) --batch 32 --steps 8 \
+	$(BUILD)/programs/sgad-train --model sgad --data $(DEMO_DATA) --batch 32 --steps 8 \
 	    --iters 100000 --time-limit 540 --threads 2 --sample-every 50 --checkpoint-every 100 \
 	    --out demo-out
 
@@ -193,7 +199,7 @@ FUZZ_JOBS ?= 2
 FUZZ_TARGETS := checkpoint idx cifar png
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-    -Iinclude -Isrc -Itests
+    -Iinclude -Isrc $(SRC_INC) -Itests
 FUZZ_OBJS := $(SRCS:src/%.c=build/fuzz/obj/%.o)
 
 FUZZ_LIBS := -lblis -llapack -ljansson -lpng -lz -lm -lpthread
@@ -230,10 +236,10 @@ fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) $(FUZZ_TARGETS:%=build/fuzz/corpu
 # data-parallel training; the library itself never links MPI.
 MPICC ?= mpicc
 MPI_BIN := $(BUILD)/mpi/sgad-train-mpi
-$(MPI_BIN): examples/sgad-train.c examples/cli.h mpi/sgad_mpi.c mpi/sgad_mpi.h $(SHARED)
+$(MPI_BIN): programs/sgad-train.c programs/cli.h programs/mpi/sgad_mpi.c programs/mpi/sgad_mpi.h $(SHARED)
 	@command -v $(MPICC) >/dev/null || { echo "make mpi: $(MPICC) not found; apt-get install libopenmpi-dev openmpi-bin" >&2; exit 1; }
 	@mkdir -p $(@D)
-	$(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $@ examples/sgad-train.c mpi/sgad_mpi.c \
+	$(MPICC) $(ALL_CFLAGS) -Iprograms/mpi -DSGAD_WITH_MPI -o $@ programs/sgad-train.c programs/mpi/sgad_mpi.c \
 	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
 
 mpi: lib $(MPI_BIN)
@@ -266,12 +272,12 @@ install: lib sgad.pc install-man
 	install -m 644 sgad.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -d $(DESTDIR)$(BINDIR)
 	for p in $(PROGRAMS); do \
-	    $(CC) $(ALL_CFLAGS) -o $(DESTDIR)$(BINDIR)/$$p examples/$$p.c -L$(LIBOUT) -lsgad -lm \
+	    $(CC) $(ALL_CFLAGS) -o $(DESTDIR)$(BINDIR)/$$p programs/$$p.c -L$(LIBOUT) -lsgad -lm \
 	        -Wl,-rpath,$(LIBDIR) || exit 1; \
 	done
 	if [ -f $(MPI_BIN) ]; then \
-	    $(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $(DESTDIR)$(BINDIR)/sgad-train-mpi \
-	        examples/sgad-train.c mpi/sgad_mpi.c -L$(LIBOUT) -lsgad -lm -Wl,-rpath,$(LIBDIR); \
+	    $(MPICC) $(ALL_CFLAGS) -Iprograms/mpi -DSGAD_WITH_MPI -o $(DESTDIR)$(BINDIR)/sgad-train-mpi \
+	        programs/sgad-train.c programs/mpi/sgad_mpi.c -L$(LIBOUT) -lsgad -lm -Wl,-rpath,$(LIBDIR); \
 	fi
 
 install-strip: install

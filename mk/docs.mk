@@ -26,7 +26,7 @@ docs: docs-deps
 	@echo "docs: $(DOCS_OUT)/html/index.html"
 
 check-docs: check-docs-deps docs lib $(PROGRAM_BINS)
-	sh man/check.sh $(BUILD)/examples $(LIBOUT) "$(PROGRAMS)"
+	sh man/check.sh $(BUILD)/programs $(LIBOUT) "$(PROGRAMS)"
 
 # Every page of man/ by glob, so a program's new page is installed with it.
 install-man:

@@ -1,4 +1,4 @@
-# sgad-eval (examples/sgad-eval.c): trains the feature classifier and
+# sgad-eval (programs/sgad-eval.c): trains the feature classifier and
 # judges generated images with it (docs/metrics.md). Built, installed and
 # run by the tests like the other programs.
 PROGRAMS += sgad-eval

@@ -17,11 +17,11 @@ experiments-smoke:
 	$(MAKE) --no-print-directory lib $(PROGRAM_BINS)
 	rm -rf build/experiments-smoke
 	/usr/bin/python3 experiments/ablation.py --budget smoke --threads $(EXPERIMENTS_THREADS) \
-	    --bin-dir $(BUILD)/examples --out build/experiments-smoke
+	    --bin-dir $(BUILD)/programs --out build/experiments-smoke
 	/usr/bin/python3 experiments/check_outputs.py build/experiments-smoke
 
 experiments:
 	@SGAD_DEPS_EXTRA="$(EXPERIMENTS_DEPS)" sh tools/install-deps.sh
 	$(MAKE) --no-print-directory lib $(PROGRAM_BINS)
 	/usr/bin/python3 experiments/ablation.py --budget $(BUDGET) --threads 1 \
-	    --bin-dir $(BUILD)/examples --out build/experiments-$(BUDGET)
+	    --bin-dir $(BUILD)/programs --out build/experiments-$(BUDGET)

@@ -73,7 +73,7 @@ expect() {
 new_variant added
 patch_file added include/sgad/version.h \
     '/^SGAD_API const char \*sgad_version_string(void);$/a SGAD_API int sgad_abi_guard_added(void);'
-printf '\nint sgad_abi_guard_added(void)\n{\n    return 1;\n}\n' >>"$tmp/added/src/version.c"
+printf '\nint sgad_abi_guard_added(void)\n{\n    return 1;\n}\n' >>"$tmp/added/src/core/version.c"
 printf 'SGAD_1.1 {\n    global:\n        sgad_abi_guard_added;\n} SGAD_1.0;\n' >>"$tmp/added/sgad.map"
 patch_file added include/sgad/layer.h \
     's/^\( *SGAD_OPT_SCHEDULE_PERIOD = 505\)/    SGAD_OPT_ABI_GUARD_ADDED = 506,\n\1/'
@@ -85,7 +85,7 @@ fi
 
 # A change inside an opaque struct is private.
 new_variant private
-patch_file private src/internal.h 's/^\(struct sgad_ctx {\)$/\1\n    int abi_guard_private;/'
+patch_file private src/core/internal.h 's/^\(struct sgad_ctx {\)$/\1\n    int abi_guard_private;/'
 expect private pass
 
 # sgad_version_string renamed: a removed function.
@@ -104,7 +104,7 @@ expect enum fail
 new_variant param
 patch_file param include/sgad/layer.h \
     's/sgad_layer_set(sgad_layer \*layer, sgad_option option, double value)/sgad_layer_set(sgad_layer *layer, sgad_option option, float value)/'
-patch_file param src/layer.c \
+patch_file param src/layers/layer.c \
     's/sgad_layer_set(sgad_layer \*l, sgad_option option, double value)/sgad_layer_set(sgad_layer *l, sgad_option option, float value)/'
 expect param fail
 

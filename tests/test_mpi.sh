@@ -12,7 +12,7 @@
 #    non-zero status instead of hanging (a 120 s timeout would catch that).
 set -eu
 BIN=${SGAD_TEST_BIN:-build/release/tests}
-EXAMPLES=${SGAD_TEST_EXAMPLES:-build/release/examples}
+EXAMPLES=${SGAD_TEST_EXAMPLES:-build/release/programs}
 MPI_BIN=${SGAD_MPI_BIN:-build/release/mpi/sgad-train-mpi}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 work=$(mktemp -d)
