@@ -23,9 +23,7 @@ SAN ?=
 BUILD ?= build/release
 LIBOUT ?= lib
 
-SRC_DIRS := $(sort $(dir $(wildcard src/*/*.c src/*/*.h)))
-SRC_INC := $(patsubst %/,-I%,$(SRC_DIRS))
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $(SRC_INC) -fopenmp
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc -fopenmp
 # -fno-math-errno: no libsgad code reads errno after a math call, and with
 # it sqrtf is the instruction alone, so loops using it vectorise (the
 # optimizer's). The values are the same: sqrt is exactly rounded.
@@ -50,7 +48,7 @@ TEST_BIN := $(BUILD)/tests/check_sgad
 # Programs the tests run as child processes (crash and fault tests).
 TEST_HELPERS = $(BUILD)/tests/ckpt_helper $(BUILD)/tests/libfaultio.so $(PROGRAM_BINS)
 TEST_ENV = SGAD_TEST_DIR=$(CURDIR)/tests SGAD_TEST_BIN=$(CURDIR)/$(BUILD)/tests \
-    SGAD_TEST_EXAMPLES=$(CURDIR)/$(BUILD)/programs
+    SGAD_TEST_PROGRAMS=$(CURDIR)/$(BUILD)/programs
 BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
 PROGRAMS := sgad-train sgad-sample sgad-inspect
@@ -199,7 +197,7 @@ FUZZ_JOBS ?= 2
 FUZZ_TARGETS := checkpoint idx cifar png
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-    -Iinclude -Isrc $(SRC_INC) -Itests
+    -Iinclude -Isrc -Itests
 FUZZ_OBJS := $(SRCS:src/%.c=build/fuzz/obj/%.o)
 
 FUZZ_LIBS := -lblis -llapack -ljansson -lpng -lz -lm -lpthread
@@ -239,7 +237,7 @@ MPI_BIN := $(BUILD)/mpi/sgad-train-mpi
 $(MPI_BIN): programs/sgad-train.c programs/cli.h programs/mpi/sgad_mpi.c programs/mpi/sgad_mpi.h $(SHARED)
 	@command -v $(MPICC) >/dev/null || { echo "make mpi: $(MPICC) not found; apt-get install libopenmpi-dev openmpi-bin" >&2; exit 1; }
 	@mkdir -p $(@D)
-	$(MPICC) $(ALL_CFLAGS) -Iprograms/mpi -DSGAD_WITH_MPI -o $@ programs/sgad-train.c programs/mpi/sgad_mpi.c \
+	$(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $@ programs/sgad-train.c programs/mpi/sgad_mpi.c \
 	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
 
 mpi: lib $(MPI_BIN)
@@ -276,7 +274,7 @@ install: lib sgad.pc install-man
 	        -Wl,-rpath,$(LIBDIR) || exit 1; \
 	done
 	if [ -f $(MPI_BIN) ]; then \
-	    $(MPICC) $(ALL_CFLAGS) -Iprograms/mpi -DSGAD_WITH_MPI -o $(DESTDIR)$(BINDIR)/sgad-train-mpi \
+	    $(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $(DESTDIR)$(BINDIR)/sgad-train-mpi \
 	        programs/sgad-train.c programs/mpi/sgad_mpi.c -L$(LIBOUT) -lsgad -lm -Wl,-rpath,$(LIBDIR); \
 	fi
 

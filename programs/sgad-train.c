@@ -17,7 +17,7 @@
 #include "cli.h"
 
 #ifdef SGAD_WITH_MPI /* `make mpi`: data-parallel over MPI, see docs/mpi.md */
-#include "../mpi/sgad_mpi.h"
+#include "mpi/sgad_mpi.h"
 #endif
 
 typedef struct options {

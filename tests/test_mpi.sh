@@ -12,7 +12,7 @@
 #    non-zero status instead of hanging (a 120 s timeout would catch that).
 set -eu
 BIN=${SGAD_TEST_BIN:-build/release/tests}
-EXAMPLES=${SGAD_TEST_EXAMPLES:-build/release/programs}
+PROGRAMS_DIR=${SGAD_TEST_PROGRAMS:-build/release/programs}
 MPI_BIN=${SGAD_MPI_BIN:-build/release/mpi/sgad-train-mpi}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 work=$(mktemp -d)
@@ -23,7 +23,7 @@ cd "$work"
 ARGS="--data tiny.idx --batch 8 --steps 2 --threads 1 --seed 5 --checkpoint-every 0 --sample-every 0 --log-every 1"
 run2() { mpirun --oversubscribe -np 2 "$MPI_BIN" "$@"; }
 
-"$EXAMPLES/sgad-train" $ARGS --iters 3 --out single 2>/dev/null
+"$PROGRAMS_DIR/sgad-train" $ARGS --iters 3 --out single 2>/dev/null
 run2 $ARGS --iters 3 --out multi 2>/dev/null
 "$BIN/ckpt_helper" compare multi/checkpoints/ckpt-000000000003.safetensors \
     single/checkpoints/ckpt-000000000003.safetensors 1e-3

@@ -5,7 +5,7 @@
 #ifndef SGAD_CLASSIFIER_IMPL_H
 #define SGAD_CLASSIFIER_IMPL_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Layer 12 (a reshape to [T, N, 64]) outputs the features; layer 13 (the
  * linear) the logits. */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint_impl.h"
+#include "io/checkpoint_impl.h"
 #include "classifier_impl.h"
 
 #define KIND "classifier"

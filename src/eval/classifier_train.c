@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "classifier_impl.h"
-#include "rng.h"
+#include "core/rng.h"
 
 /* Stream of the epoch order; any constant apart from the context's
  * object streams (which count up from 0) would do. */

@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/internal.h"
 #include "metrics_impl.h"
 #include "metrics_lapack.h"
 

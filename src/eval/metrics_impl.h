@@ -3,7 +3,7 @@
 #ifndef SGAD_METRICS_IMPL_H
 #define SGAD_METRICS_IMPL_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* n (the product of all but the last dimension) and d (the last) of a
  * feature tensor, checked: at least 2 dimensions, n >= 2, d in range. */

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include "core/internal.h"
 #include "metrics_impl.h"
 
 sgad_status sgad__features_shape(const sgad_tensor *t, const char *fn, int64_t *n, int64_t *d)

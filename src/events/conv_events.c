@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "conv_events.h"
-#include "divide.h"
-#include "isa.h"
-#include "layer_impl.h"
-#include "parallel.h"
+#include "kernels/divide.h"
+#include "kernels/isa.h"
+#include "layers/layer_impl.h"
+#include "core/parallel.h"
 #include "periodic.h"
 
 /* Positions [lo, hi] along one axis whose window covers input coordinate

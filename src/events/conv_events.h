@@ -8,7 +8,7 @@
 #define SGAD_CONV_EVENTS_H
 
 #include "events.h"
-#include "im2col.h"
+#include "kernels/im2col.h"
 
 /* y [B, out, OH, OW] = conv(x [B, C, H, W]) + bias (bias may be NULL) for
  * weights w [out, C, k, k]. With steps > 1 the batch is [steps, B/steps]

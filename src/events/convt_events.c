@@ -12,11 +12,11 @@
 #include <string.h>
 
 #include "convt_events.h"
-#include "divide.h"
+#include "kernels/divide.h"
 #include "events.h"
-#include "isa.h"
-#include "parallel.h"
-#include "simd.h"
+#include "kernels/isa.h"
+#include "core/parallel.h"
+#include "kernels/simd.h"
 
 /* w [in][out][k*k] -> wt [k*k][in][out], the forward's layout: the spikes
  * an output pixel gathers under one tap read rows `out` floats apart.

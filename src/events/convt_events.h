@@ -6,8 +6,8 @@
 #ifndef SGAD_CONVT_EVENTS_H
 #define SGAD_CONVT_EVENTS_H
 
-#include "im2col.h"
-#include "internal.h"
+#include "kernels/im2col.h"
+#include "core/internal.h"
 
 /* y [B, out, H, W] = convT(x [B, in, OH, OW]) + bias (bias may be NULL),
  * for weights w [in, out, k, k]. */

@@ -3,9 +3,9 @@
 
 #include "event_tiles.h"
 #include "events.h"
-#include "isa.h"
-#include "parallel.h"
-#include "simd.h"
+#include "kernels/isa.h"
+#include "core/parallel.h"
+#include "kernels/simd.h"
 
 #define BLOCK SGAD__TILE_BLOCK
 #define LINES SGAD__TILE_LINES

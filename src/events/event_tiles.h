@@ -17,7 +17,7 @@
 #ifndef SGAD_EVENT_TILES_H
 #define SGAD_EVENT_TILES_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 #define SGAD__TILE_BLOCK 256
 #define SGAD__TILE_LINES 1024

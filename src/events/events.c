@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "events.h"
-#include "isa.h"
-#include "layer_impl.h"
-#include "parallel.h"
+#include "kernels/isa.h"
+#include "layers/layer_impl.h"
+#include "core/parallel.h"
 #include "periodic.h"
-#include "simd.h"
+#include "kernels/simd.h"
 
 #define ZERO_BLOCK 8
 

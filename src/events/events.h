@@ -9,7 +9,7 @@
 #ifndef SGAD_EVENTS_H
 #define SGAD_EVENTS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Writes the positions of the nonzero values of x[0..n) (n < 2^31), in
  * order, to index and returns their count: the listing step of every

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "events.h"
-#include "isa.h"
-#include "parallel.h"
+#include "kernels/isa.h"
+#include "core/parallel.h"
 #include "periodic.h"
 
 /* The Moebius function: 0 if m has a square factor, else (-1)^(number of

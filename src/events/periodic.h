@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Most steps the split is tried on: the work per value grows with the
  * divisors of the steps, and longer runs have not been measured. Every

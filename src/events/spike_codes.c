@@ -1,8 +1,8 @@
 /* Spike-valued activations as bytes (spike_codes.h). */
 #include "spike_codes.h"
 
-#include "isa.h"
-#include "parallel.h"
+#include "kernels/isa.h"
+#include "core/parallel.h"
 
 SGAD__AVX2_CLONE
 void sgad__codes_pack(const sgad_ctx *ctx, int64_t n, int levels, const float *x,

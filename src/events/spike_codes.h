@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Largest grid a byte holds: levels steps from 0 to 1. */
 #define SGAD__CODES_MAX_LEVELS 255

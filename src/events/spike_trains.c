@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "events.h"
-#include "isa.h"
-#include "parallel.h"
-#include "simd.h"
+#include "kernels/isa.h"
+#include "core/parallel.h"
+#include "kernels/simd.h"
 #include "spike_trains.h"
 
 #define B SGAD__PANEL

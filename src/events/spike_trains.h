@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "events.h"
-#include "internal.h"
+#include "core/internal.h"
 
 /* Longest train: a step per bit of the upper half of a key. */
 #define SGAD__TRAINS_MAX_STEPS 32

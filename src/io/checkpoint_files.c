@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
+#include "core/atomic_file.h"
 #include "checkpoint_impl.h"
 
 sgad_status sgad_checkpoint_read_memory(sgad_ctx *ctx, const void *buf, size_t size,

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "atomic_file.h"
+#include "core/atomic_file.h"
 #include "checkpoint_impl.h"
 
 /* ---- the header ---------------------------------------------------------- */

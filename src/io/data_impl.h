@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 #define SGAD__DATA_MAX_FILE ((size_t)2 << 30)  /* bytes of one input file or payload */
 #define SGAD__DATA_MAX_IMAGES ((int64_t)1 << 26)

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "atomic_file.h"
+#include "core/atomic_file.h"
 #include "data_impl.h"
 
 typedef struct png_job {

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "atomic_file.h"
+#include "core/atomic_file.h"
 #include "data_impl.h"
-#include "rng.h"
+#include "core/rng.h"
 
 static const char fn_open[] = "sgad_dataset_open";
 

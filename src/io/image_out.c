@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "atomic_file.h"
+#include "core/atomic_file.h"
 #include "data_impl.h"
 
 typedef struct png_out {

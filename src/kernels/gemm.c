@@ -3,7 +3,7 @@
 #include <blis.h>
 
 #include "gemm.h"
-#include "parallel.h"
+#include "core/parallel.h"
 
 static void scale_rows(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
 {

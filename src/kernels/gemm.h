@@ -2,7 +2,7 @@
 #ifndef SGAD_GEMM_H
 #define SGAD_GEMM_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* C = alpha op(A) op(B) + beta C for row-major matrices, op(A) m x k and
  * op(B) k x n, where op transposes when trans_* is nonzero: A is then stored

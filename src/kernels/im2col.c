@@ -8,7 +8,7 @@
 
 #include "im2col.h"
 #include "isa.h"
-#include "parallel.h"
+#include "core/parallel.h"
 
 /* Column buffers are kept under 4 MiB: large enough for GEMMs that run at
  * full speed (1, 2, 4 and 8 MiB measured within noise of each other), small

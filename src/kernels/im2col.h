@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 typedef struct sgad__conv_geom {
     int64_t c, h, w;   /* image */

@@ -1,8 +1,8 @@
 /* Encoders from a static input [N, ...] to T steps [T, N, ...]. */
 #include <string.h>
 
-#include "internal.h"
-#include "rng.h"
+#include "core/internal.h"
+#include "core/rng.h"
 
 static sgad_status check_pair(sgad_ctx *ctx, const char *fn, const sgad_tensor *stat,
                               const sgad_tensor *seq)

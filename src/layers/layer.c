@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "layer_impl.h"
-#include "rng.h"
+#include "core/rng.h"
 
 sgad_status sgad__layer_alloc(sgad_ctx *ctx, const sgad__layer_ops *ops, size_t size,
                               sgad_layer **out)

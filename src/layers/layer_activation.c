@@ -4,10 +4,10 @@
  * final sigmoid had run on one while the other waited). */
 #include <math.h>
 
-#include "exp.h"
-#include "isa.h"
+#include "kernels/exp.h"
+#include "kernels/isa.h"
 #include "layer_impl.h"
-#include "parallel.h"
+#include "core/parallel.h"
 
 typedef struct activation {
     sgad_layer base;

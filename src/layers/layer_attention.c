@@ -18,10 +18,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "gemm.h"
+#include "kernels/gemm.h"
 #include "layer_impl.h"
-#include "parallel.h"
-#include "sums.h"
+#include "core/parallel.h"
+#include "kernels/sums.h"
 
 typedef struct attention {
     sgad_layer base;

@@ -2,9 +2,9 @@
  * average (PyTorch's count_include_pad=True), output size rounds down. */
 #include <string.h>
 
-#include "isa.h"
+#include "kernels/isa.h"
 #include "layer_impl.h"
-#include "parallel.h"
+#include "core/parallel.h"
 
 typedef struct avgpool {
     sgad_layer base;

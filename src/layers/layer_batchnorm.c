@@ -9,10 +9,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "isa.h"
+#include "kernels/isa.h"
 #include "layer_impl.h"
-#include "parallel.h"
-#include "sums.h"
+#include "core/parallel.h"
+#include "kernels/sums.h"
 
 typedef struct batchnorm {
     sgad_layer base;

@@ -12,15 +12,15 @@
 #include <math.h>
 #include <string.h>
 
-#include "conv_events.h"
-#include "convt_events.h"
-#include "events.h"
-#include "gemm.h"
-#include "im2col.h"
-#include "isa.h"
+#include "events/conv_events.h"
+#include "events/convt_events.h"
+#include "events/events.h"
+#include "kernels/gemm.h"
+#include "kernels/im2col.h"
+#include "kernels/isa.h"
 #include "layer_impl.h"
-#include "parallel.h"
-#include "sums.h"
+#include "core/parallel.h"
+#include "kernels/sums.h"
 
 typedef struct conv {
     sgad_layer base;

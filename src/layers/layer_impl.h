@@ -13,7 +13,7 @@
 #ifndef SGAD_LAYER_IMPL_H
 #define SGAD_LAYER_IMPL_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 typedef struct sgad__layer_ops {
     sgad_layer_kind kind;

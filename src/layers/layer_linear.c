@@ -6,11 +6,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "event_tiles.h"
-#include "events.h"
-#include "gemm.h"
+#include "events/event_tiles.h"
+#include "events/events.h"
+#include "kernels/gemm.h"
 #include "layer_impl.h"
-#include "spike_trains.h"
+#include "events/spike_trains.h"
 
 typedef struct linear {
     sgad_layer base;

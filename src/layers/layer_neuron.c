@@ -11,9 +11,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "isa.h"
+#include "kernels/isa.h"
 #include "layer_impl.h"
-#include "parallel.h"
+#include "core/parallel.h"
 #include "surrogate.h"
 
 typedef struct neuron {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "layer_impl.h"
-#include "parallel.h"
+#include "core/parallel.h"
 
 typedef struct reshape {
     sgad_layer base;

@@ -8,7 +8,7 @@
 
 #include <math.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* g(u), u = H - V_th, for the given sgad_surrogate and sharpness alpha. */
 static inline float sgad__surrogate(int kind, float alpha, float u)

@@ -54,9 +54,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "layer_impl.h"
-#include "parallel.h"
-#include "spike_codes.h"
+#include "layers/layer_impl.h"
+#include "core/parallel.h"
+#include "events/spike_codes.h"
 
 typedef struct net_buf {
     sgad__shape shape;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint_impl.h"
+#include "io/checkpoint_impl.h"
 
 static const char *const loss_names[] = {"em", "minimax"};
 static const char *const optimizer_names[] = {"rmsprop", "adam"};

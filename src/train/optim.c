@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
-#include "isa.h"
-#include "parallel.h"
+#include "core/internal.h"
+#include "kernels/isa.h"
+#include "core/parallel.h"
 
 typedef struct opt_slot {
     sgad_tensor *param, *grad; /* borrowed from the net */

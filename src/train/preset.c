@@ -1,5 +1,5 @@
 /* The paper's models, assembled from the public layer and net API only. */
-#include "internal.h"
+#include "core/internal.h"
 
 typedef struct geom {
     int64_t c, side; /* image channels and side */

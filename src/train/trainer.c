@@ -5,11 +5,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "isa.h"
-#include "layer_impl.h"
-#include "parallel.h"
-#include "rng.h"
-#include "sums.h"
+#include "kernels/isa.h"
+#include "layers/layer_impl.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "kernels/sums.h"
 #include "trainer_impl.h"
 
 /* ---- life cycle ---------------------------------------------------------- */

@@ -7,7 +7,7 @@
 #ifndef SGAD_TRAINER_IMPL_H
 #define SGAD_TRAINER_IMPL_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* A list of tensors (borrowed) with one private copy of each. */
 typedef struct sgad__copies {

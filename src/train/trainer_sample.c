@@ -3,7 +3,7 @@
  * scores read back for the paper's Fig. 5. */
 #include <string.h>
 
-#include "layer_impl.h"
+#include "layers/layer_impl.h"
 #include "trainer_impl.h"
 
 /* Index of G's last attention-scored decoder, or -1. */

@@ -298,7 +298,7 @@ END_TEST
 
 static const char *examples(void)
 {
-    const char *d = getenv("SGAD_TEST_EXAMPLES");
+    const char *d = getenv("SGAD_TEST_PROGRAMS");
     return d ? d : "build/release/examples";
 }
 

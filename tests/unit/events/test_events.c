@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "divide.h" /* src/: the walks' division by a fixed number */
+#include "kernels/divide.h" /* src/: the walks' division by a fixed number */
 #include "gradcheck.h"
 #include "test_util.h"
 

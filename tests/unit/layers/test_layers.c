@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "exp.h" /* src/: the sigmoid's e^x */
+#include "kernels/exp.h" /* src/: the sigmoid's e^x */
 #include "gradcheck.h"
 #include "test_util.h"
 

@@ -13,7 +13,7 @@
 
 static const char *examples(void)
 {
-    const char *d = getenv("SGAD_TEST_EXAMPLES");
+    const char *d = getenv("SGAD_TEST_PROGRAMS");
     return d ? d : "build/release/examples";
 }
 
