@@ -15,8 +15,8 @@ typedef struct row {
     const char *name;
     sgad_layer *layer;
     int ndim;
-    int64_t dims[5];   /* per sample (after T, N) */
-    double m, n, k;    /* the forward as one GEMM; m = 0 for element-wise layers */
+    int64_t dims[5]; /* per sample (after T, N) */
+    double m, n, k;  /* the forward as one GEMM; m = 0 for element-wise layers */
 } row;
 
 static int threads = 1, reps = 5, batch = 64, steps = 16;
@@ -149,57 +149,55 @@ int main(int argc, char **argv)
     const double R = (double)steps * batch;
     row rows[18];
     int n = 0;
-#define ROW(label, call, nd, d0, d1, d2, m_, n_, k_)                                  \
-    do {                                                                             \
-        row *r_ = &rows[n];                                                          \
-        r_->name = label;                                                            \
-        check(ctx, call, label);                                                     \
-        n++;                                                                         \
-        r_->ndim = nd;                                                               \
-        r_->dims[0] = d0;                                                            \
-        r_->dims[1] = d1;                                                            \
-        r_->dims[2] = d2;                                                            \
-        r_->m = m_;                                                                  \
-        r_->n = n_;                                                                  \
-        r_->k = k_;                                                                  \
+#define ROW(label, call, nd, d0, d1, d2, m_, n_, k_)                                               \
+    do {                                                                                           \
+        row *r_ = &rows[n];                                                                        \
+        r_->name = label;                                                                          \
+        check(ctx, call, label);                                                                   \
+        n++;                                                                                       \
+        r_->ndim = nd;                                                                             \
+        r_->dims[0] = d0;                                                                          \
+        r_->dims[1] = d1;                                                                          \
+        r_->dims[2] = d2;                                                                          \
+        r_->m = m_;                                                                                \
+        r_->n = n_;                                                                                \
+        r_->k = k_;                                                                                \
     } while (0)
-    ROW("G fc1 linear 15->1024", sgad_linear_create(ctx, 15, 1024, 1, &rows[n].layer), 1, 15, 0,
-        0, R, 1024, 15);
-    ROW("G fc2 linear 1024->6272", sgad_linear_create(ctx, 1024, 6272, 1, &rows[n].layer), 1,
-        1024, 0, 0, R, 6272, 1024);
-    ROW("G bn1d(1024)", sgad_batchnorm1d_create(ctx, 1024, &rows[n].layer), 1, 1024, 0, 0, 0, 0,
-        0);
-    ROW("G bn1d(6272)", sgad_batchnorm1d_create(ctx, 6272, &rows[n].layer), 1, 6272, 0, 0, 0, 0,
-        0);
+    ROW("G fc1 linear 15->1024", sgad_linear_create(ctx, 15, 1024, 1, &rows[n].layer), 1, 15, 0, 0,
+        R, 1024, 15);
+    ROW("G fc2 linear 1024->6272", sgad_linear_create(ctx, 1024, 6272, 1, &rows[n].layer), 1, 1024,
+        0, 0, R, 6272, 1024);
+    ROW("G bn1d(1024)", sgad_batchnorm1d_create(ctx, 1024, &rows[n].layer), 1, 1024, 0, 0, 0, 0, 0);
+    ROW("G bn1d(6272)", sgad_batchnorm1d_create(ctx, 6272, &rows[n].layer), 1, 6272, 0, 0, 0, 0, 0);
     ROW("G lif [6272]", sgad_lif_create(ctx, &rows[n].layer), 1, 6272, 0, 0, 0, 0, 0);
-    ROW("G convT1 128->64 k4s2p1 7->14", sgad_convt2d_create(ctx, 128, 64, 4, 2, 1, 1,
-        &rows[n].layer), 3, 128, 7, 7, 64 * 16, R * 49, 128);
-    ROW("G bn2d(64)@14x14", sgad_batchnorm2d_create(ctx, 64, &rows[n].layer), 3, 64, 14, 14, 0,
-        0, 0);
-    ROW("G convT2 64->1 k4s2p1 14->28", sgad_convt2d_create(ctx, 64, 1, 4, 2, 1, 1,
-        &rows[n].layer), 3, 64, 14, 14, 16, R * 196, 64);
+    ROW("G convT1 128->64 k4s2p1 7->14",
+        sgad_convt2d_create(ctx, 128, 64, 4, 2, 1, 1, &rows[n].layer), 3, 128, 7, 7, 64 * 16,
+        R * 49, 128);
+    ROW("G bn2d(64)@14x14", sgad_batchnorm2d_create(ctx, 64, &rows[n].layer), 3, 64, 14, 14, 0, 0,
+        0);
+    ROW("G convT2 64->1 k4s2p1 14->28", sgad_convt2d_create(ctx, 64, 1, 4, 2, 1, 1, &rows[n].layer),
+        3, 64, 14, 14, 16, R * 196, 64);
     ROW("G sigmoid@28x28", sgad_sigmoid_create(ctx, &rows[n].layer), 3, 1, 28, 28, 0, 0, 0);
-    ROW("G attention decoder 784", sgad_attention_decoder_create(ctx, 784, 256, 0, 0,
-        &rows[n].layer), 3, 1, 28, 28, 0, 0, 0);
-    ROW("D conv1 1->32 k5 28->24", sgad_conv2d_create(ctx, 1, 32, 5, 1, 0, 1, &rows[n].layer),
-        3, 1, 28, 28, 32, R * 576, 25);
-    ROW("D bn2d(32)@24x24", sgad_batchnorm2d_create(ctx, 32, &rows[n].layer), 3, 32, 24, 24, 0,
-        0, 0);
+    ROW("G attention decoder 784",
+        sgad_attention_decoder_create(ctx, 784, 256, 0, 0, &rows[n].layer), 3, 1, 28, 28, 0, 0, 0);
+    ROW("D conv1 1->32 k5 28->24", sgad_conv2d_create(ctx, 1, 32, 5, 1, 0, 1, &rows[n].layer), 3, 1,
+        28, 28, 32, R * 576, 25);
+    ROW("D bn2d(32)@24x24", sgad_batchnorm2d_create(ctx, 32, &rows[n].layer), 3, 32, 24, 24, 0, 0,
+        0);
     ROW("D lif [32,24,24]", sgad_lif_create(ctx, &rows[n].layer), 3, 32, 24, 24, 0, 0, 0);
-    ROW("D avgpool2 24->12", sgad_avgpool2d_create(ctx, 2, 0, 0, &rows[n].layer), 3, 32, 24, 24,
-        0, 0, 0);
-    ROW("D conv2 32->64 k5 12->8", sgad_conv2d_create(ctx, 32, 64, 5, 1, 0, 1, &rows[n].layer),
-        3, 32, 12, 12, 64, R * 64, 800);
-    ROW("D fc1 linear 1024->1024", sgad_linear_create(ctx, 1024, 1024, 1, &rows[n].layer), 1,
-        1024, 0, 0, R, 1024, 1024);
-    ROW("D fc2 linear 1024->1", sgad_linear_create(ctx, 1024, 1, 1, &rows[n].layer), 1, 1024, 0,
-        0, R, 1, 1024);
+    ROW("D avgpool2 24->12", sgad_avgpool2d_create(ctx, 2, 0, 0, &rows[n].layer), 3, 32, 24, 24, 0,
+        0, 0);
+    ROW("D conv2 32->64 k5 12->8", sgad_conv2d_create(ctx, 32, 64, 5, 1, 0, 1, &rows[n].layer), 3,
+        32, 12, 12, 64, R * 64, 800);
+    ROW("D fc1 linear 1024->1024", sgad_linear_create(ctx, 1024, 1024, 1, &rows[n].layer), 1, 1024,
+        0, 0, R, 1024, 1024);
+    ROW("D fc2 linear 1024->1", sgad_linear_create(ctx, 1024, 1, 1, &rows[n].layer), 1, 1024, 0, 0,
+        R, 1, 1024);
     ROW("D mp node [1]", sgad_mp_create(ctx, &rows[n].layer), 1, 1, 0, 0, 0, 0, 0);
 #undef ROW
     printf("libsgad %s layer bench: batch %d, T %d, %d thread(s), median of %d\n",
            sgad_version_string(), batch, steps, threads, reps);
-    printf("%-34s %9s %9s %9s %9s %8s\n", "layer", "fwd ms", "bwd ms", "GFLOP/s", "sgemm",
-           "ratio");
+    printf("%-34s %9s %9s %9s %9s %8s\n", "layer", "fwd ms", "bwd ms", "GFLOP/s", "sgemm", "ratio");
     double total = 0;
     for (int i = 0; i < n; i++) {
         bench_row(ctx, &rows[i], &total);

@@ -139,8 +139,8 @@ static int64_t numel_of(int nd, const int64_t *dims)
 
 static int is_product(sgad_layer_kind kind)
 {
-    return kind == SGAD_LAYER_LINEAR || kind == SGAD_LAYER_CONV2D ||
-           kind == SGAD_LAYER_CONVT2D || kind == SGAD_LAYER_ATTENTION;
+    return kind == SGAD_LAYER_LINEAR || kind == SGAD_LAYER_CONV2D || kind == SGAD_LAYER_CONVT2D ||
+           kind == SGAD_LAYER_ATTENTION;
 }
 
 /* Layer l's parameter called `want`, or NULL. */
@@ -283,8 +283,8 @@ static double sgemm_gflops(int threads, dim_t m, dim_t n, dim_t k)
 
 /* ---- the runs ------------------------------------------------------------ */
 
-static sgad_tensor *random_tensor(sgad_ctx *ctx, int nd, const int64_t *dims, float lo,
-                                  float hi, uint64_t *state)
+static sgad_tensor *random_tensor(sgad_ctx *ctx, int nd, const int64_t *dims, float lo, float hi,
+                                  uint64_t *state)
 {
     sgad_tensor *t;
     check(ctx, sgad_tensor_create(ctx, nd, dims, &t), "tensor");
@@ -313,11 +313,12 @@ int main(int argc, char **argv)
     check(ctx, sgad_layer_param(sgad_net_layer(g, 1), 0, NULL, &w1, NULL), "latent");
     const int latent = (int)sgad_tensor_dim(w1, 1);
     sgad_trainer *t;
-    check(ctx, sgad_trainer_create(ctx, g, d, latent,
-                                   o.model == SGAD_MODEL_SGAN || o.model == SGAD_MODEL_HYBRID
-                                       ? SGAD_LOSS_MINIMAX
-                                       : SGAD_LOSS_EM,
-                                   SGAD_OPTIMIZER_RMSPROP, &t),
+    check(ctx,
+          sgad_trainer_create(ctx, g, d, latent,
+                              o.model == SGAD_MODEL_SGAN || o.model == SGAD_MODEL_HYBRID
+                                  ? SGAD_LOSS_MINIMAX
+                                  : SGAD_LOSS_EM,
+                              SGAD_OPTIMIZER_RMSPROP, &t),
           "trainer");
     uint64_t state = 42;
     const int64_t c = sides[o.shape][0], side = sides[o.shape][1];

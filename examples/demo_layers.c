@@ -21,13 +21,13 @@
 #define TRAIN 1024
 #define TEST 256
 
-#define CHECK(ctx, call)                                                                 \
-    do {                                                                                 \
-        sgad_status s_ = (call);                                                         \
-        if (s_ != SGAD_OK) {                                                             \
-            fprintf(stderr, "demo: %s failed: %s\n", #call, sgad_ctx_last_error(ctx));   \
-            exit(1);                                                                     \
-        }                                                                                \
+#define CHECK(ctx, call)                                                                           \
+    do {                                                                                           \
+        sgad_status s_ = (call);                                                                   \
+        if (s_ != SGAD_OK) {                                                                       \
+            fprintf(stderr, "demo: %s failed: %s\n", #call, sgad_ctx_last_error(ctx));             \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 static uint64_t rng_state = 42;
@@ -121,8 +121,8 @@ static void sgd_step(sgad_ctx *ctx, sgad_net *net, float lr)
 }
 
 /* Runs one pass over n images; trains when lr > 0. Returns accuracy. */
-static double run_epoch(sgad_ctx *ctx, sgad_net *net, const float *images, const int *labels,
-                        int n, float lr, double *mean_loss)
+static double run_epoch(sgad_ctx *ctx, sgad_net *net, const float *images, const int *labels, int n,
+                        float lr, double *mean_loss)
 {
     const int64_t img_dims[4] = {BATCH, 1, SIDE, SIDE};
     const int64_t seq_dims[5] = {STEPS, BATCH, 1, SIDE, SIDE};

@@ -32,15 +32,14 @@ typedef struct options {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: sgad-eval --train-classifier OUT --train-images FILE [--train-labels FILE]\n"
-            "                 [--test-images FILE --test-labels FILE] [--epochs N] [--count N]\n"
-            "                 [--batch B] [--threads K] [--seed S]\n"
-            "       sgad-eval (--checkpoint PATH | --images FILE) --real FILE\n"
-            "                 [--real-labels FILE] --classifier PATH [--count N] [--ema]\n"
-            "                 [--seed S] [--threads K] [--batch B]\n"
-            "Image files are IDX (raw or .gz; labels IDX1) or CIFAR-10 (a data_batch .bin\n"
-            "file or a directory of them, labels included).\n");
+    fprintf(f, "usage: sgad-eval --train-classifier OUT --train-images FILE [--train-labels FILE]\n"
+               "                 [--test-images FILE --test-labels FILE] [--epochs N] [--count N]\n"
+               "                 [--batch B] [--threads K] [--seed S]\n"
+               "       sgad-eval (--checkpoint PATH | --images FILE) --real FILE\n"
+               "                 [--real-labels FILE] --classifier PATH [--count N] [--ema]\n"
+               "                 [--seed S] [--threads K] [--batch B]\n"
+               "Image files are IDX (raw or .gz; labels IDX1) or CIFAR-10 (a data_batch .bin\n"
+               "file or a directory of them, labels included).\n");
 }
 
 static int bad(const char *fmt, const char *a, const char *b)
@@ -55,11 +54,11 @@ static int bad(const char *fmt, const char *a, const char *b)
 /* The option's string slot, or NULL if it is not a string option. */
 static const char **string_slot(options *o, const char *a)
 {
-    static const char *const names[] = {"--train-classifier", "--train-images", "--train-labels",
-                                        "--test-images", "--test-labels", "--checkpoint",
-                                        "--images", "--real", "--real-labels", "--classifier"};
-    const char **slots[] = {&o->train_out, &o->train_images, &o->train_labels, &o->test_images,
-                            &o->test_labels, &o->checkpoint, &o->images, &o->real,
+    static const char *const names[] = {
+        "--train-classifier", "--train-images", "--train-labels", "--test-images", "--test-labels",
+        "--checkpoint",       "--images",       "--real",         "--real-labels", "--classifier"};
+    const char **slots[] = {&o->train_out,   &o->train_images, &o->train_labels, &o->test_images,
+                            &o->test_labels, &o->checkpoint,   &o->images,       &o->real,
                             &o->real_labels, &o->classifier};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(a, names[i]))
@@ -98,20 +97,19 @@ static int check_modes(const options *o)
         if (!o->test_images != !o->test_labels)
             return bad("--test-images and --test-labels go together%s", "", "");
         if (o->checkpoint || o->images || o->real || o->classifier || o->ema)
-            return bad("--train-classifier cannot be combined with an evaluation's options%s",
-                       "", "");
+            return bad("--train-classifier cannot be combined with an evaluation's options%s", "",
+                       "");
         return 0;
     }
     if (!o->checkpoint == !o->images)
-        return bad("give exactly one of --checkpoint and --images (or --train-classifier)%s",
-                   "", "");
+        return bad("give exactly one of --checkpoint and --images (or --train-classifier)%s", "",
+                   "");
     if (!o->real || !o->classifier)
         return bad("an evaluation needs --real and --classifier%s", "", "");
     if (o->images && o->ema)
         return bad("--ema applies to --checkpoint only%s", "", "");
     if (o->train_images || o->train_labels || o->test_images || o->test_labels)
-        return bad("--train-images/--train-labels/--test-* belong to --train-classifier%s", "",
-                   "");
+        return bad("--train-images/--train-labels/--test-* belong to --train-classifier%s", "", "");
     return 0;
 }
 
@@ -146,8 +144,8 @@ static int open_images(sgad_ctx *ctx, const char *path, const char *labels, sgad
 {
     struct stat st;
     const size_t n = strlen(path);
-    const int cifar = (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) ||
-                      (n > 4 && !strcmp(path + n - 4, ".bin"));
+    const int cifar =
+        (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) || (n > 4 && !strcmp(path + n - 4, ".bin"));
     if (sgad_dataset_open(ctx, cifar ? SGAD_DATA_CIFAR10 : SGAD_DATA_IDX, path,
                           cifar ? NULL : labels, d) != SGAD_OK)
         return fail(ctx, path);
@@ -277,8 +275,7 @@ static int open_generator(sgad_ctx *ctx, const options *o, int64_t n, source *s)
 
 /* Samples first .. first+b-1 into images [b, C, H, W]; a generator that
  * emits T steps of spikes (SGAN) gives its last step. */
-static sgad_status generate(sgad_ctx *ctx, source *s, int64_t first, int64_t b,
-                            sgad_tensor *images)
+static sgad_status generate(sgad_ctx *ctx, source *s, int64_t first, int64_t b, sgad_tensor *images)
 {
     const int64_t latent = sgad_tensor_dim(s->z, 2);
     const int64_t zd[3] = {1, b, latent};
@@ -297,8 +294,8 @@ static sgad_status generate(sgad_ctx *ctx, source *s, int64_t first, int64_t b,
         if (sgad_tensor_numel(out) % per != 0)
             st = SGAD_E_SHAPE;
         else
-            memcpy(sgad_tensor_data(images),
-                   sgad_tensor_data(out) + sgad_tensor_numel(out) - per, (size_t)per * 4);
+            memcpy(sgad_tensor_data(images), sgad_tensor_data(out) + sgad_tensor_numel(out) - per,
+                   (size_t)per * 4);
         if (st != SGAD_OK)
             fprintf(stderr, "sgad-eval: the generator's images are not the classifier's size\n");
     }
@@ -326,8 +323,7 @@ static int extract(sgad_ctx *ctx, sgad_classifier *cls, source *s, int64_t n, in
             st = s->data ? sgad_dataset_read(s->data, first, images)
                          : generate(ctx, s, first, b, images);
         if (st == SGAD_OK)
-            st = sgad_tensor_wrap(ctx, 2, bd, sgad_tensor_data(f->values) + first * fd[1],
-                                  &slice);
+            st = sgad_tensor_wrap(ctx, 2, bd, sgad_tensor_data(f->values) + first * fd[1], &slice);
         if (st == SGAD_OK)
             st = sgad_classifier_run(cls, images, slice, f->labels + first);
         sgad_tensor_free(images);
@@ -468,9 +464,11 @@ static int check_size(sgad_classifier *cls, sgad_dataset *d, const char *path)
     sgad_dataset_image_dims(d, &dc, &dh, &dw);
     if (c == dc && h == dh && w == dw)
         return 0;
-    fprintf(stderr, "sgad-eval: %s holds %lldx%lldx%lld images; the classifier takes "
-            "%lldx%lldx%lld\n", path, (long long)dh, (long long)dw, (long long)dc, (long long)h,
-            (long long)w, (long long)c);
+    fprintf(stderr,
+            "sgad-eval: %s holds %lldx%lldx%lld images; the classifier takes "
+            "%lldx%lldx%lld\n",
+            path, (long long)dh, (long long)dw, (long long)dc, (long long)h, (long long)w,
+            (long long)c);
     return 1;
 }
 

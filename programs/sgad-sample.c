@@ -162,7 +162,8 @@ static int sample(sgad_ctx *ctx, sgad_checkpoint *c, const options *o)
             m = strcmp(model, names[i]) ? m : i;
         for (int i = 0; i < 3 && sgad_checkpoint_meta(c, "image_shape"); i++)
             s = strcmp(sgad_checkpoint_meta(c, "image_shape"), shapes[i]) ? s : i;
-        if (m < 0 || s < 0 || !sgad_checkpoint_meta(c, "steps") || !sgad_checkpoint_meta(c, "latent"))
+        if (m < 0 || s < 0 || !sgad_checkpoint_meta(c, "steps") ||
+            !sgad_checkpoint_meta(c, "latent"))
             return fail(ctx, "checkpoint");
         if (sgad_preset_create(ctx, (sgad_model)m, (sgad_image_shape)s,
                                atoi(sgad_checkpoint_meta(c, "steps")),
@@ -178,20 +179,23 @@ static int sample(sgad_ctx *ctx, sgad_checkpoint *c, const options *o)
     if (!rc && sgad_layer_param(sgad_net_layer(g, 1), 0, NULL, &w, NULL) != SGAD_OK)
         rc = fail(ctx, "latent");
     const int64_t zd[3] = {1, o->n, rc ? 1 : sgad_tensor_dim(w, 1)};
-    if (!rc && (sgad_tensor_create(ctx, 3, zd, &z) != SGAD_OK ||
-                sgad_draw_latents(ctx, (uint64_t)o->seed, z) != SGAD_OK ||
-                sgad_net_output_dims(g, 3, zd, &nd, od) != SGAD_OK ||
-                sgad_tensor_create(ctx, nd, od, &images) != SGAD_OK ||
-                sgad_net_set_training(g, 0) != SGAD_OK || sgad_net_forward(g, z, images) != SGAD_OK))
+    if (!rc &&
+        (sgad_tensor_create(ctx, 3, zd, &z) != SGAD_OK ||
+         sgad_draw_latents(ctx, (uint64_t)o->seed, z) != SGAD_OK ||
+         sgad_net_output_dims(g, 3, zd, &nd, od) != SGAD_OK ||
+         sgad_tensor_create(ctx, nd, od, &images) != SGAD_OK ||
+         sgad_net_set_training(g, 0) != SGAD_OK || sgad_net_forward(g, z, images) != SGAD_OK))
         rc = fail(ctx, "sampling");
     sgad_tensor *shown = images, *last = NULL;
     if (!rc && nd == 5 && od[0] != 1) { /* SGAN: a spike train; show its last step */
-        fprintf(stderr, "sgad-sample: the generator emits %lld steps of spikes; writing the "
-                "last\n", (long long)od[0]);
+        fprintf(stderr,
+                "sgad-sample: the generator emits %lld steps of spikes; writing the "
+                "last\n",
+                (long long)od[0]);
         const int64_t per = sgad_tensor_numel(images) / od[0];
         const int64_t one[5] = {1, od[1], od[2], od[3], od[4]};
-        if (sgad_tensor_wrap(ctx, 5, one, sgad_tensor_data(images) + (od[0] - 1) * per,
-                             &last) != SGAD_OK)
+        if (sgad_tensor_wrap(ctx, 5, one, sgad_tensor_data(images) + (od[0] - 1) * per, &last) !=
+            SGAD_OK)
             rc = fail(ctx, "sampling");
         shown = last;
     }

@@ -73,10 +73,20 @@ static int parse(int argc, char **argv, options *o)
 {
     *o = (options){.model = "sgad",
                    .data = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
-                   .optimizer = "rmsprop", .schedule = "constant", .out = "sgad-out",
-                   .checkpoint_every = 500, .sample_every = 500, .log_every = 10,
-                   .batch = 64, .steps = 16, .threads = 2, .keep = 3, .lr_d = -1,
-                   .lr_g = 2e-4, .n_critic = 1, .seed = 1};
+                   .optimizer = "rmsprop",
+                   .schedule = "constant",
+                   .out = "sgad-out",
+                   .checkpoint_every = 500,
+                   .sample_every = 500,
+                   .log_every = 10,
+                   .batch = 64,
+                   .steps = 16,
+                   .threads = 2,
+                   .keep = 3,
+                   .lr_d = -1,
+                   .lr_g = 2e-4,
+                   .n_critic = 1,
+                   .seed = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long long n;
@@ -86,24 +96,40 @@ static int parse(int argc, char **argv, options *o)
             exit(0);
         }
 #define TEXT(flag, field) else if (!strcmp(a, flag)) ok = (o->field = v) != NULL
-#define INT(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = cli_integer(v, lo, hi, &n) && ((o->field = n), 1)
+#define INT(flag, field, lo, hi)                                                                   \
+    else if (!strcmp(a, flag)) ok = cli_integer(v, lo, hi, &n) && ((o->field = n), 1)
 #define REAL(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = cli_real(v, lo, hi, &o->field)
-        TEXT("--model", model); TEXT("--data", data); TEXT("--labels", labels);
-        TEXT("--format", format); TEXT("--loss", loss); TEXT("--optimizer", optimizer);
-        TEXT("--schedule", schedule); TEXT("--checkpoint-dir", checkpoint_dir);
-        TEXT("--resume", resume); TEXT("--log", log); TEXT("--out", out);
-        INT("--iters", iters, 1, 1000000000LL); INT("--epochs", epochs, 1, 100000);
-        INT("--batch", batch, 1, 4096); INT("--steps", steps, 1, 1024);
-        INT("--latent", latent, 1, 4096); INT("--threads", threads, 1, 256);
+        TEXT("--model", model);
+        TEXT("--data", data);
+        TEXT("--labels", labels);
+        TEXT("--format", format);
+        TEXT("--loss", loss);
+        TEXT("--optimizer", optimizer);
+        TEXT("--schedule", schedule);
+        TEXT("--checkpoint-dir", checkpoint_dir);
+        TEXT("--resume", resume);
+        TEXT("--log", log);
+        TEXT("--out", out);
+        INT("--iters", iters, 1, 1000000000LL);
+        INT("--epochs", epochs, 1, 100000);
+        INT("--batch", batch, 1, 4096);
+        INT("--steps", steps, 1, 1024);
+        INT("--latent", latent, 1, 4096);
+        INT("--threads", threads, 1, 256);
         INT("--checkpoint-every", checkpoint_every, 0, 1000000000LL);
         INT("--sample-every", sample_every, 0, 1000000000LL);
-        INT("--log-every", log_every, 1, 1000000000LL); INT("--keep", keep, 0, 1000);
+        INT("--log-every", log_every, 1, 1000000000LL);
+        INT("--keep", keep, 0, 1000);
         INT("--stop-at", stop_at, 1, 1000000000LL);
-        INT("--n-critic", n_critic, 1, 1000); INT("--seed", seed, 0, LLONG_MAX);
-        REAL("--lr-d", lr_d, 0, 10); REAL("--lr-g", lr_g, 0, 10);
-        REAL("--ema", ema, 0, 0.999999); REAL("--clip", clip, 0, 1000);
+        INT("--n-critic", n_critic, 1, 1000);
+        INT("--seed", seed, 0, LLONG_MAX);
+        REAL("--lr-d", lr_d, 0, 10);
+        REAL("--lr-g", lr_g, 0, 10);
+        REAL("--ema", ema, 0, 0.999999);
+        REAL("--clip", clip, 0, 1000);
         REAL("--time-limit", time_limit, 0, 1e9);
-        else {
+        else
+        {
             fprintf(stderr, "sgad-train: unknown option '%s'\n", a);
             usage(stderr);
             return 2;
@@ -168,8 +194,9 @@ static int lib_fail(run *r, const char *what)
 static sgad_data_format guess_format(const char *path, const char *format)
 {
     if (format)
-        return !strcmp(format, "idx") ? SGAD_DATA_IDX
-               : !strcmp(format, "cifar") ? SGAD_DATA_CIFAR10 : SGAD_DATA_PNG;
+        return !strcmp(format, "idx")     ? SGAD_DATA_IDX
+               : !strcmp(format, "cifar") ? SGAD_DATA_CIFAR10
+                                          : SGAD_DATA_PNG;
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         char probe[4096];
@@ -191,8 +218,10 @@ static int shape_of(run *r, sgad_image_shape *shape)
     else if (c == 3 && h == 64 && w == 64)
         *shape = SGAD_SHAPE_64X64X3;
     else {
-        fprintf(stderr, "sgad-train: %s has %lldx%lldx%lld images; the models take 28x28x1, "
-                "32x32x3 or 64x64x3\n", r->o.data, (long long)h, (long long)w, (long long)c);
+        fprintf(stderr,
+                "sgad-train: %s has %lldx%lldx%lld images; the models take 28x28x1, "
+                "32x32x3 or 64x64x3\n",
+                r->o.data, (long long)h, (long long)w, (long long)c);
         return 1;
     }
     return 0;
@@ -200,8 +229,10 @@ static int shape_of(run *r, sgad_image_shape *shape)
 
 static sgad_model model_of(const char *name)
 {
-    return !strcmp(name, "sgan") ? SGAD_MODEL_SGAN : !strcmp(name, "swgan") ? SGAD_MODEL_SWGAN
-           : !strcmp(name, "hybrid") ? SGAD_MODEL_HYBRID : SGAD_MODEL_SGAD;
+    return !strcmp(name, "sgan")     ? SGAD_MODEL_SGAN
+           : !strcmp(name, "swgan")  ? SGAD_MODEL_SWGAN
+           : !strcmp(name, "hybrid") ? SGAD_MODEL_HYBRID
+                                     : SGAD_MODEL_SGAD;
 }
 
 static int configure(run *r)
@@ -210,7 +241,7 @@ static int configure(run *r)
     sgad_trainer *t = r->t;
     const int sgan = model_of(o->model) == SGAD_MODEL_SGAN;
     const double lr_d = o->lr_d >= 0 ? o->lr_d : sgan ? 4e-4 : 2e-4;
-    const int schedule = !strcmp(o->schedule, "cosine") ? SGAD_SCHEDULE_COSINE
+    const int schedule = !strcmp(o->schedule, "cosine")  ? SGAD_SCHEDULE_COSINE
                          : !strcmp(o->schedule, "paper") ? SGAD_SCHEDULE_PAPER
                                                          : SGAD_SCHEDULE_CONSTANT;
     if (sgad_optimizer_set(sgad_trainer_optimizer(t, 0), SGAD_OPT_LR, o->lr_g) != SGAD_OK ||
@@ -220,8 +251,8 @@ static int configure(run *r)
         sgad_trainer_set(t, SGAD_OPT_EMA_DECAY, o->ema) != SGAD_OK ||
         sgad_trainer_set(t, SGAD_OPT_SCHEDULE, schedule) != SGAD_OK ||
         sgad_trainer_set(t, SGAD_OPT_SCHEDULE_LENGTH, (double)r->total) != SGAD_OK ||
-        sgad_trainer_set(t, SGAD_OPT_SCHEDULE_PERIOD,
-                         o->epochs ? (double)r->per_epoch : 1.0) != SGAD_OK ||
+        sgad_trainer_set(t, SGAD_OPT_SCHEDULE_PERIOD, o->epochs ? (double)r->per_epoch : 1.0) !=
+            SGAD_OK ||
         sgad_trainer_set_seed(t, o->seed) != SGAD_OK)
         return lib_fail(r, "settings");
     return 0;
@@ -267,8 +298,8 @@ static int setup(run *r)
         return 1;
     if (sgad_ctx_set_threads(r->ctx, o->threads) != SGAD_OK)
         return lib_fail(r, "threads");
-    if (sgad_dataset_open(r->ctx, guess_format(o->data, o->format), o->data, o->labels,
-                          &r->data) != SGAD_OK)
+    if (sgad_dataset_open(r->ctx, guess_format(o->data, o->format), o->data, o->labels, &r->data) !=
+        SGAD_OK)
         return lib_fail(r, "data");
     sgad_image_shape shape;
     if (shape_of(r, &shape))
@@ -297,8 +328,7 @@ static int setup(run *r)
     int nd;
     int64_t sd[SGAD_MAX_DIMS];
     if (sgad_tensor_create(r->ctx, 4, gd, &r->global) != SGAD_OK ||
-        sgad_tensor_wrap(r->ctx, 4, rd,
-                         sgad_tensor_data(r->global) + r->rank * rd[0] * c * h * w,
+        sgad_tensor_wrap(r->ctx, 4, rd, sgad_tensor_data(r->global) + r->rank * rd[0] * c * h * w,
                          &r->real) != SGAD_OK ||
         sgad_tensor_create(r->ctx, 3, zd, &r->z) != SGAD_OK ||
         sgad_net_output_dims(sgad_trainer_net(r->t, 0), 3, zd, &nd, sd) != SGAD_OK ||
@@ -365,9 +395,9 @@ static void log_rates(FILE *f, sgad_trainer *t, int which)
 
 static void write_log(run *r, double seconds)
 {
-    static const char *const names[] = {"d_real", "d_fake", "wasserstein", "loss_d", "loss_g",
-                                        "grad_norm_d", "grad_norm_g", "g_updated", "lr_d",
-                                        "lr_g"};
+    static const char *const names[] = {"d_real", "d_fake",      "wasserstein", "loss_d",
+                                        "loss_g", "grad_norm_d", "grad_norm_g", "g_updated",
+                                        "lr_d",   "lr_g"};
     sgad_trainer *t = r->t;
     fprintf(r->log, "{\"iteration\":%lld,\"epoch\":%lld,\"seconds\":%.3f",
             (long long)sgad_trainer_iterations(t), (long long)sgad_trainer_epoch(t), seconds);
@@ -403,9 +433,10 @@ static void progress(run *r, double seconds)
     for (int i = 0; i < 20; i++)
         bar[i] = i < fill ? '#' : '.';
     bar[20] = 0;
-    fprintf(stderr, "%s[%s] %lld/%lld  %.2f it/s  ETA %.0fs  D(real) %.4f  D(fake) %.4f  W %.4f"
-            "  loss G %.4f%s", tty ? "\r" : "", bar, it, r->total, rate, eta, dr, df, w, lg,
-            tty ? "  " : "\n");
+    fprintf(stderr,
+            "%s[%s] %lld/%lld  %.2f it/s  ETA %.0fs  D(real) %.4f  D(fake) %.4f  W %.4f"
+            "  loss G %.4f%s",
+            tty ? "\r" : "", bar, it, r->total, rate, eta, dr, df, w, lg, tty ? "  " : "\n");
     fflush(stderr);
 }
 
@@ -417,12 +448,13 @@ static int save_samples(run *r)
     if (sgad_trainer_sample_ex(r->t, r->z, r->samples, r->o.ema > 0 ? SGAD_SAMPLE_EMA : 0, NULL,
                                NULL) != SGAD_OK)
         return lib_fail(r, "sample");
-    const int64_t steps = sgad_tensor_dim(r->samples, 0), per = sgad_tensor_numel(r->samples) / steps;
+    const int64_t steps = sgad_tensor_dim(r->samples, 0),
+                  per = sgad_tensor_numel(r->samples) / steps;
     const int64_t one[5] = {1, sgad_tensor_dim(r->samples, 1), sgad_tensor_dim(r->samples, 2),
                             sgad_tensor_dim(r->samples, 3), sgad_tensor_dim(r->samples, 4)};
     sgad_tensor *last;
-    if (sgad_tensor_wrap(r->ctx, 5, one, sgad_tensor_data(r->samples) + (steps - 1) * per,
-                         &last) != SGAD_OK)
+    if (sgad_tensor_wrap(r->ctx, 5, one, sgad_tensor_data(r->samples) + (steps - 1) * per, &last) !=
+        SGAD_OK)
         return lib_fail(r, "samples");
     int rc = 0;
     snprintf(path, sizeof path, "%s/samples-%06lld.png", r->o.out,
@@ -439,8 +471,7 @@ static int save_samples(run *r)
 static int save_checkpoint(run *r)
 {
     char path[4096];
-    if (sgad_checkpoint_save_rotating(r->t, r->ckpt_dir, r->o.keep, path, sizeof path) !=
-        SGAD_OK)
+    if (sgad_checkpoint_save_rotating(r->t, r->ckpt_dir, r->o.keep, path, sizeof path) != SGAD_OK)
         return lib_fail(r, "checkpoint");
     fprintf(stderr, "%ssgad-train: saved %s\n", isatty(STDERR_FILENO) ? "\n" : "", path);
     return 0;
@@ -489,9 +520,11 @@ static int train(run *r)
             break;
     }
     if (r->rank == 0)
-        fprintf(stderr, "sgad-train: %lld iterations in %.1f s on %d rank%s; samples in "
-                "%s/samples.png\n", (long long)sgad_trainer_iterations(r->t) - r->first,
-                now() - r->started, r->ranks, r->ranks > 1 ? "s" : "", o->out);
+        fprintf(stderr,
+                "sgad-train: %lld iterations in %.1f s on %d rank%s; samples in "
+                "%s/samples.png\n",
+                (long long)sgad_trainer_iterations(r->t) - r->first, now() - r->started, r->ranks,
+                r->ranks > 1 ? "s" : "", o->out);
     return 0;
 }
 

@@ -20,10 +20,10 @@
 #include "sgad/sgad.h"
 
 typedef struct gc_opts {
-    float eps;      /* finite-difference step */
-    double rtol;    /* relative tolerance */
-    double atol;    /* absolute tolerance */
-    float x_lo;     /* inputs drawn uniform in [x_lo, x_hi) */
+    float eps;   /* finite-difference step */
+    double rtol; /* relative tolerance */
+    double atol; /* absolute tolerance */
+    float x_lo;  /* inputs drawn uniform in [x_lo, x_hi) */
     float x_hi;
     float kink;     /* > 0: inputs closer than this to 0 are pushed away (non-smooth points) */
     int max_checks; /* elements checked per tensor, a random subset; 0 = all */

@@ -8,19 +8,19 @@
 #include "sgad/sgad.h"
 
 /* Fails the test with the context's message unless the call returns OK. */
-#define ASSERT_OK(ctx, call)                                                           \
-    do {                                                                               \
-        sgad_status s_ = (call);                                                       \
-        ck_assert_msg(s_ == SGAD_OK, "%s -> %s: %s", #call, sgad_status_name(s_),      \
-                      sgad_ctx_last_error(ctx));                                       \
+#define ASSERT_OK(ctx, call)                                                                       \
+    do {                                                                                           \
+        sgad_status s_ = (call);                                                                   \
+        ck_assert_msg(s_ == SGAD_OK, "%s -> %s: %s", #call, sgad_status_name(s_),                  \
+                      sgad_ctx_last_error(ctx));                                                   \
     } while (0)
 
 /* Fails unless the call returns the given status. */
-#define ASSERT_STATUS(want, call)                                                      \
-    do {                                                                               \
-        sgad_status s_ = (call);                                                       \
-        ck_assert_msg(s_ == (want), "%s -> %s, expected %s", #call, sgad_status_name(s_), \
-                      sgad_status_name(want));                                         \
+#define ASSERT_STATUS(want, call)                                                                  \
+    do {                                                                                           \
+        sgad_status s_ = (call);                                                                   \
+        ck_assert_msg(s_ == (want), "%s -> %s, expected %s", #call, sgad_status_name(s_),          \
+                      sgad_status_name(want));                                                     \
     } while (0)
 
 /* A context with the given seed; the test frees it. */

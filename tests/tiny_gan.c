@@ -3,13 +3,13 @@
 
 #include <string.h>
 
-#define PUSH(net, make)                                                                       \
-    do {                                                                                      \
-        sgad_layer *l_ = NULL;                                                                \
-        if ((make) != SGAD_OK || sgad_net_adopt((net), l_) != SGAD_OK) {                      \
-            sgad_layer_free(l_);                                                              \
-            return 1;                                                                         \
-        }                                                                                     \
+#define PUSH(net, make)                                                                            \
+    do {                                                                                           \
+        sgad_layer *l_ = NULL;                                                                     \
+        if ((make) != SGAD_OK || sgad_net_adopt((net), l_) != SGAD_OK) {                           \
+            sgad_layer_free(l_);                                                                   \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 
 static int build(sgad_ctx *ctx, int hidden, sgad_net *g, sgad_net *d)

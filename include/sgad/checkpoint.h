@@ -78,8 +78,7 @@ SGAD_API sgad_status sgad_checkpoint_find_latest(sgad_ctx *ctx, const char *dir,
                                                  size_t cap);
 
 /** Reads and checks a checkpoint file (a regular file of at most 64 GiB). */
-SGAD_API sgad_status sgad_checkpoint_read(sgad_ctx *ctx, const char *path,
-                                          sgad_checkpoint **out);
+SGAD_API sgad_status sgad_checkpoint_read(sgad_ctx *ctx, const char *path, sgad_checkpoint **out);
 
 /** Reads and checks a checkpoint from memory (copied; buf may be freed
  *  after the call). */
@@ -95,8 +94,8 @@ SGAD_API int sgad_checkpoint_meta_count(const sgad_checkpoint *c);
 /** Reads metadata entry i (0 <= i < count): key and value, owned by the
  *  checkpoint until sgad_checkpoint_free. Either output may be NULL.
  *  SGAD_E_INVALID_ARG if i is out of range. */
-SGAD_API sgad_status sgad_checkpoint_meta_entry(const sgad_checkpoint *c, int i,
-                                                const char **key, const char **value);
+SGAD_API sgad_status sgad_checkpoint_meta_entry(const sgad_checkpoint *c, int i, const char **key,
+                                                const char **value);
 
 /** The value of a metadata key, or NULL. */
 SGAD_API const char *sgad_checkpoint_meta(const sgad_checkpoint *c, const char *key);
@@ -107,8 +106,8 @@ SGAD_API int sgad_checkpoint_tensor_count(const sgad_checkpoint *c);
 /** Reads tensor i's name (owned by the checkpoint) and shape (dims:
  *  SGAD_MAX_DIMS entries), in file order. SGAD_E_INVALID_ARG if i is out
  *  of range. */
-SGAD_API sgad_status sgad_checkpoint_tensor_info(const sgad_checkpoint *c, int i,
-                                                 const char **name, int *ndim, int64_t *dims);
+SGAD_API sgad_status sgad_checkpoint_tensor_info(const sgad_checkpoint *c, int i, const char **name,
+                                                 int *ndim, int64_t *dims);
 
 /** Copies tensor `name` into dst (same number of values). */
 SGAD_API sgad_status sgad_checkpoint_tensor_read(const sgad_checkpoint *c, const char *name,

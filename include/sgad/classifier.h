@@ -100,8 +100,7 @@ SGAD_API sgad_status sgad_cross_entropy(const sgad_tensor *logits, const int *la
  *  @param images [B, C, H, W] or [1, B, C, H, W], B >= 2 (batch norm).
  *  @param labels B labels in [0, classes). */
 SGAD_API sgad_status sgad_classifier_train_batch(sgad_classifier *c, const sgad_tensor *images,
-                                                 const int *labels, double *loss,
-                                                 int64_t *correct);
+                                                 const int *labels, double *loss, int64_t *correct);
 
 /** One pass over the first count images of a labelled dataset (count 0:
  *  all) in batches of batch, in an order that is a pure function of (seed,
@@ -111,9 +110,9 @@ SGAD_API sgad_status sgad_classifier_train_batch(sgad_classifier *c, const sgad_
  *  batches that re-estimates batch norm's running statistics (their plain
  *  average) for the final weights, which evaluation mode uses.
  *  SGAD_E_INVALID_ARG for a dataset without labels or of other images. */
-SGAD_API sgad_status sgad_classifier_train_epoch(sgad_classifier *c, sgad_dataset *d,
-                                                 int64_t count, int64_t batch, uint64_t seed,
-                                                 int64_t epoch, double *loss, double *accuracy);
+SGAD_API sgad_status sgad_classifier_train_epoch(sgad_classifier *c, sgad_dataset *d, int64_t count,
+                                                 int64_t batch, uint64_t seed, int64_t epoch,
+                                                 double *loss, double *accuracy);
 
 /** Runs the classifier in evaluation mode (batch norm's running
  *  statistics). features ([B, F] or [1, B, F], F = feature_dim) and labels
@@ -124,8 +123,8 @@ SGAD_API sgad_status sgad_classifier_run(sgad_classifier *c, const sgad_tensor *
 
 /** The share of the first count images (0: all) of a labelled dataset that
  *  the classifier labels right, in evaluation mode, batch images at a time. */
-SGAD_API sgad_status sgad_classifier_accuracy(sgad_classifier *c, sgad_dataset *d,
-                                              int64_t count, int64_t batch, double *accuracy);
+SGAD_API sgad_status sgad_classifier_accuracy(sgad_classifier *c, sgad_dataset *d, int64_t count,
+                                              int64_t batch, double *accuracy);
 
 /** Saves the classifier's parameters and batch-norm statistics to path,
  *  crash-safely (checkpoint.h); SGAD_E_NUMERIC if any value is not finite. */
@@ -134,8 +133,7 @@ SGAD_API sgad_status sgad_classifier_save(sgad_classifier *c, const char *path);
 /** Builds a classifier from a file sgad_classifier_save wrote. A damaged
  *  file (checksum), a checkpoint of something else, or tensors of the wrong
  *  names or shapes give SGAD_E_FORMAT with a message saying which. */
-SGAD_API sgad_status sgad_classifier_load(sgad_ctx *ctx, const char *path,
-                                          sgad_classifier **out);
+SGAD_API sgad_status sgad_classifier_load(sgad_ctx *ctx, const char *path, sgad_classifier **out);
 
 #ifdef __cplusplus
 }

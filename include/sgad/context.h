@@ -43,8 +43,8 @@ SGAD_API sgad_status sgad_ctx_create(sgad_ctx **out);
 /** As sgad_ctx_create, with the caller's allocator: every allocation libsgad
  *  makes for this context goes through alloc_fn/free_fn (BLIS keeps its own
  *  internal pool). Both functions must be given, or neither (NULL, NULL). */
-SGAD_API sgad_status sgad_ctx_create_ex(sgad_alloc_fn alloc_fn, sgad_free_fn free_fn,
-                                        void *opaque, sgad_ctx **out);
+SGAD_API sgad_status sgad_ctx_create_ex(sgad_alloc_fn alloc_fn, sgad_free_fn free_fn, void *opaque,
+                                        sgad_ctx **out);
 
 /** Frees the context. Free every object made from it first. NULL is a no-op. */
 SGAD_API void sgad_ctx_free(sgad_ctx *ctx);

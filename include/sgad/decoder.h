@@ -44,9 +44,9 @@ extern "C" {
  *  "query.weight" [hidden, d], "query.bias", "key.weight", "key.bias",
  *  with separate keys "key_x.weight", "key_x.bias", and with down
  *  "down.weight" [down, D], "down.bias", where d = down or D. */
-SGAD_API sgad_status sgad_attention_decoder_create(sgad_ctx *ctx, int64_t features,
-                                                   int64_t hidden, int64_t down,
-                                                   int separate_keys, sgad_layer **out);
+SGAD_API sgad_status sgad_attention_decoder_create(sgad_ctx *ctx, int64_t features, int64_t hidden,
+                                                   int64_t down, int separate_keys,
+                                                   sgad_layer **out);
 
 /** Copies the input scores s_x of the last forward, [T, N] in time-major
  *  order, into scores (count >= T*N floats). s_x at t = 0 is 1, since V_0 =

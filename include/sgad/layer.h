@@ -66,38 +66,38 @@ typedef enum sgad_layer_kind {
 /** Settings a layer may have, read and written as doubles with
  *  sgad_layer_set/get. Settings are sticky. Values are pinned. */
 typedef enum sgad_option {
-    SGAD_OPT_NEURON_TAU = 100,           /**< membrane time constant, (1, 1e6]; default 2 */
-    SGAD_OPT_NEURON_THRESHOLD = 101,     /**< firing threshold V_th, (0, 1e6]; default 1 */
-    SGAD_OPT_NEURON_V_RESET = 102,       /**< hard-reset value and initial V, [-1e6, 1e6]; default 0 */
-    SGAD_OPT_NEURON_RESET_MODE = 103,    /**< an sgad_reset_mode; default SGAD_RESET_HARD */
-    SGAD_OPT_NEURON_DETACH_RESET = 104,  /**< 1: no gradient through the reset; default 1 */
-    SGAD_OPT_NEURON_DECAY_INPUT = 105,   /**< 1: input scaled by 1/tau; default 1 */
-    SGAD_OPT_NEURON_SURROGATE = 106,     /**< an sgad_surrogate; default SGAD_SURROGATE_ATAN */
-    SGAD_OPT_NEURON_ALPHA = 107,         /**< surrogate sharpness, (0, 1e3]; default 2 */
-    SGAD_OPT_BN_MOMENTUM = 200,          /**< running-statistics momentum, [0, 1]; default 0.1 */
-    SGAD_OPT_BN_EPS = 201,               /**< variance epsilon, (0, 1]; default 1e-5 */
-    SGAD_OPT_LEAKY_SLOPE = 300,          /**< LeakyReLU negative slope, [0, 1e3]; default 0.01 */
-    SGAD_OPT_LR = 400,                   /**< optimizer learning rate, [0, 1e3]; default 2e-4 */
-    SGAD_OPT_RMSPROP_ALPHA = 401,        /**< RMSprop smoothing, [0, 1); default 0.99 */
-    SGAD_OPT_EPS = 402,                  /**< optimizer epsilon, (0, 1]; default 1e-8 */
-    SGAD_OPT_ADAM_BETA1 = 403,           /**< Adam beta1, [0, 1); default 0.9 */
-    SGAD_OPT_ADAM_BETA2 = 404,           /**< Adam beta2, [0, 1); default 0.999 */
-    SGAD_OPT_WEIGHT_DECAY = 405,         /**< L2 penalty added to gradients, [0, 1e3]; default 0 */
-    SGAD_OPT_N_CRITIC = 500,             /**< trainer: D updates per G update, [1, 1000]; default 1 */
-    SGAD_OPT_CLIP = 501,                 /**< trainer: clamp D's parameters to [-c, c] after its
+    SGAD_OPT_NEURON_TAU = 100,        /**< membrane time constant, (1, 1e6]; default 2 */
+    SGAD_OPT_NEURON_THRESHOLD = 101,  /**< firing threshold V_th, (0, 1e6]; default 1 */
+    SGAD_OPT_NEURON_V_RESET = 102,    /**< hard-reset value and initial V, [-1e6, 1e6]; default 0 */
+    SGAD_OPT_NEURON_RESET_MODE = 103, /**< an sgad_reset_mode; default SGAD_RESET_HARD */
+    SGAD_OPT_NEURON_DETACH_RESET = 104, /**< 1: no gradient through the reset; default 1 */
+    SGAD_OPT_NEURON_DECAY_INPUT = 105,  /**< 1: input scaled by 1/tau; default 1 */
+    SGAD_OPT_NEURON_SURROGATE = 106,    /**< an sgad_surrogate; default SGAD_SURROGATE_ATAN */
+    SGAD_OPT_NEURON_ALPHA = 107,        /**< surrogate sharpness, (0, 1e3]; default 2 */
+    SGAD_OPT_BN_MOMENTUM = 200,         /**< running-statistics momentum, [0, 1]; default 0.1 */
+    SGAD_OPT_BN_EPS = 201,              /**< variance epsilon, (0, 1]; default 1e-5 */
+    SGAD_OPT_LEAKY_SLOPE = 300,         /**< LeakyReLU negative slope, [0, 1e3]; default 0.01 */
+    SGAD_OPT_LR = 400,                  /**< optimizer learning rate, [0, 1e3]; default 2e-4 */
+    SGAD_OPT_RMSPROP_ALPHA = 401,       /**< RMSprop smoothing, [0, 1); default 0.99 */
+    SGAD_OPT_EPS = 402,                 /**< optimizer epsilon, (0, 1]; default 1e-8 */
+    SGAD_OPT_ADAM_BETA1 = 403,          /**< Adam beta1, [0, 1); default 0.9 */
+    SGAD_OPT_ADAM_BETA2 = 404,          /**< Adam beta2, [0, 1); default 0.999 */
+    SGAD_OPT_WEIGHT_DECAY = 405,        /**< L2 penalty added to gradients, [0, 1e3]; default 0 */
+    SGAD_OPT_N_CRITIC = 500,        /**< trainer: D updates per G update, [1, 1000]; default 1 */
+    SGAD_OPT_CLIP = 501,            /**< trainer: clamp D's parameters to [-c, c] after its
                                               update, [0, 1e3], 0 = off; default 0 */
-    SGAD_OPT_EMA_DECAY = 502,            /**< trainer: decay of G's weight average, [0, 1),
+    SGAD_OPT_EMA_DECAY = 502,       /**< trainer: decay of G's weight average, [0, 1),
                                               0 = off; default 0 */
-    SGAD_OPT_SCHEDULE = 503,             /**< trainer: an sgad_schedule; default constant */
-    SGAD_OPT_SCHEDULE_LENGTH = 504,      /**< trainer: iterations the schedule spans,
+    SGAD_OPT_SCHEDULE = 503,        /**< trainer: an sgad_schedule; default constant */
+    SGAD_OPT_SCHEDULE_LENGTH = 504, /**< trainer: iterations the schedule spans,
                                               [1, 1e15]; default 1 */
-    SGAD_OPT_SCHEDULE_PERIOD = 505,      /**< trainer: iterations between learning-rate
+    SGAD_OPT_SCHEDULE_PERIOD = 505, /**< trainer: iterations between learning-rate
                                               changes (an epoch's, to step as PyTorch does
                                               per epoch), [1, 1e15]; default 1 */
-    SGAD_OPT_INPUT_PATH = 600,           /**< linear, conv2d, convt2d: how the products read the
+    SGAD_OPT_INPUT_PATH = 600,      /**< linear, conv2d, convt2d: how the products read the
                                               input, an sgad_input_path; default
                                               SGAD_PATH_AUTO */
-    SGAD_OPT_INPUT_PATH_TAKEN = 601      /**< linear, conv2d, convt2d, read-only
+    SGAD_OPT_INPUT_PATH_TAKEN = 601 /**< linear, conv2d, convt2d, read-only
                                               (sgad_layer_get): the sgad_input_path the
                                               last forward pass took, never
                                               SGAD_PATH_AUTO after one; SGAD_PATH_AUTO
@@ -112,7 +112,7 @@ typedef enum sgad_input_path {
     /** Per call, by the measured share of nonzero inputs: event-driven when
      *  the input is sparse enough to win, as spike trains usually are. */
     SGAD_PATH_AUTO = 0,
-    SGAD_PATH_DENSE = 1,  /**< always dense matrix products (BLIS) */
+    SGAD_PATH_DENSE = 1, /**< always dense matrix products (BLIS) */
     /** Always event-driven: work only for nonzero inputs. Within it a
      *  layer takes one of the two refinements below where they do less
      *  work; SGAD_OPT_INPUT_PATH_TAKEN reports which. */
@@ -141,20 +141,20 @@ SGAD_API sgad_status sgad_layer_get(const sgad_layer *layer, sgad_option option,
 
 /** y = x W^T + b over inputs [T, N, in] -> [T, N, out]. has_bias is 0 or 1.
  *  Weights are drawn as PyTorch does: U(-1/sqrt(in), 1/sqrt(in)). */
-SGAD_API sgad_status sgad_linear_create(sgad_ctx *ctx, int64_t in_features,
-                                        int64_t out_features, int has_bias, sgad_layer **out);
+SGAD_API sgad_status sgad_linear_create(sgad_ctx *ctx, int64_t in_features, int64_t out_features,
+                                        int has_bias, sgad_layer **out);
 
 /** 2-D convolution [T, N, in, H, W] -> [T, N, out, OH, OW] with a square
  *  kernel, stride and zero padding: OH = (H + 2 padding - kernel) / stride + 1. */
-SGAD_API sgad_status sgad_conv2d_create(sgad_ctx *ctx, int64_t in_channels,
-                                        int64_t out_channels, int kernel, int stride,
-                                        int padding, int has_bias, sgad_layer **out);
+SGAD_API sgad_status sgad_conv2d_create(sgad_ctx *ctx, int64_t in_channels, int64_t out_channels,
+                                        int kernel, int stride, int padding, int has_bias,
+                                        sgad_layer **out);
 
 /** Transposed 2-D convolution [T, N, in, H, W] -> [T, N, out, OH, OW] with
  *  OH = (H - 1) stride - 2 padding + kernel (PyTorch's, output_padding 0). */
-SGAD_API sgad_status sgad_convt2d_create(sgad_ctx *ctx, int64_t in_channels,
-                                         int64_t out_channels, int kernel, int stride,
-                                         int padding, int has_bias, sgad_layer **out);
+SGAD_API sgad_status sgad_convt2d_create(sgad_ctx *ctx, int64_t in_channels, int64_t out_channels,
+                                         int kernel, int stride, int padding, int has_bias,
+                                         sgad_layer **out);
 
 /** Batch norm over [T, N, F] (1d) or [T, N, C, H, W] (2d). In training each
  *  time step is normalised with its own batch statistics, and the running

@@ -84,8 +84,8 @@ SGAD_API int sgad_net_param_count(const sgad_net *net);
 /** Reads parameter i in layer order. Any output may be NULL. name is
  *  "<layer index>.<param name>", owned by the net. value and grad are as in
  *  sgad_layer_param. */
-SGAD_API sgad_status sgad_net_param(sgad_net *net, int i, const char **name,
-                                    sgad_tensor **value, sgad_tensor **grad);
+SGAD_API sgad_status sgad_net_param(sgad_net *net, int i, const char **name, sgad_tensor **value,
+                                    sgad_tensor **grad);
 
 /** Firing rate of layer i in the last forward (see sgad_layer_firing_rate). */
 SGAD_API sgad_status sgad_net_firing_rate(const sgad_net *net, int layer, double *rate);

@@ -42,8 +42,8 @@ typedef enum sgad_optimizer_kind {
 
 /** Creates an optimizer for every trainable parameter the net has now.
  *  The net is borrowed: it must outlive the optimizer and keep its layers. */
-SGAD_API sgad_status sgad_optimizer_create(sgad_ctx *ctx, sgad_optimizer_kind kind,
-                                           sgad_net *net, sgad_optimizer **out);
+SGAD_API sgad_status sgad_optimizer_create(sgad_ctx *ctx, sgad_optimizer_kind kind, sgad_net *net,
+                                           sgad_optimizer **out);
 
 /** Frees the optimizer (not the net). NULL is a no-op. */
 SGAD_API void sgad_optimizer_free(sgad_optimizer *opt);

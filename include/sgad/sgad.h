@@ -6,21 +6,21 @@
 #ifndef SGAD_SGAD_H
 #define SGAD_SGAD_H
 
-#include "export.h"
-#include "version.h"
-#include "status.h"
+#include "checkpoint.h"
+#include "classifier.h"
 #include "context.h"
-#include "tensor.h"
-#include "layer.h"
-#include "neuron.h"
-#include "net.h"
+#include "data.h"
 #include "decoder.h"
+#include "export.h"
+#include "layer.h"
+#include "metrics.h"
+#include "net.h"
+#include "neuron.h"
 #include "optim.h"
 #include "preset.h"
+#include "status.h"
+#include "tensor.h"
 #include "trainer.h"
-#include "checkpoint.h"
-#include "data.h"
-#include "metrics.h"
-#include "classifier.h"
+#include "version.h"
 
 #endif /* SGAD_SGAD_H */

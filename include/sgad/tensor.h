@@ -44,8 +44,8 @@ SGAD_API sgad_status sgad_tensor_create(sgad_ctx *ctx, int ndim, const int64_t *
  *  buffer is borrowed: it must outlive the tensor and is never freed.
  *  @return SGAD_OK, SGAD_E_INVALID_ARG (data NULL, dims as for
  *  sgad_tensor_create) or SGAD_E_NOMEM. */
-SGAD_API sgad_status sgad_tensor_wrap(sgad_ctx *ctx, int ndim, const int64_t *dims,
-                                      float *data, sgad_tensor **out);
+SGAD_API sgad_status sgad_tensor_wrap(sgad_ctx *ctx, int ndim, const int64_t *dims, float *data,
+                                      sgad_tensor **out);
 
 /** Frees the tensor (and its data if owned). NULL is a no-op. */
 SGAD_API void sgad_tensor_free(sgad_tensor *t);

@@ -141,8 +141,7 @@ SGAD_API sgad_optimizer *sgad_trainer_optimizer(sgad_trainer *t, int which);
 SGAD_API sgad_status sgad_trainer_set(sgad_trainer *t, sgad_option option, double value);
 
 /** Reads a trainer option. */
-SGAD_API sgad_status sgad_trainer_get(const sgad_trainer *t, sgad_option option,
-                                      double *value);
+SGAD_API sgad_status sgad_trainer_get(const sgad_trainer *t, sgad_option option, double *value);
 
 /** Called once per update, after the gradients of `net` (G: which = 0, D:
  *  which = 1) are complete and before its optimizer step: the place to
@@ -163,8 +162,7 @@ typedef sgad_status (*sgad_grad_hook)(void *user, sgad_trainer *t, int which, sg
 SGAD_API sgad_status sgad_trainer_set_shard(sgad_trainer *t, int index, int count);
 
 /** Installs (or with NULL removes) the gradient hook. */
-SGAD_API sgad_status sgad_trainer_set_grad_hook(sgad_trainer *t, sgad_grad_hook hook,
-                                                void *user);
+SGAD_API sgad_status sgad_trainer_set_grad_hook(sgad_trainer *t, sgad_grad_hook hook, void *user);
 
 /** Seeds the latents drawn by sgad_trainer_step (standard normal from a
  *  counter-based generator keyed by seed and iteration). */
@@ -218,8 +216,8 @@ SGAD_API sgad_status sgad_trainer_sample(sgad_trainer *t, const sgad_tensor *z,
  *  SGAD_E_STATE if steps or scores are asked of a generator without such a
  *  decoder, or SGAD_SAMPLE_EMA while the average is off. */
 SGAD_API sgad_status sgad_trainer_sample_ex(sgad_trainer *t, const sgad_tensor *z,
-                                            sgad_tensor *images, unsigned flags,
-                                            sgad_tensor *steps, sgad_tensor *scores);
+                                            sgad_tensor *images, unsigned flags, sgad_tensor *steps,
+                                            sgad_tensor *scores);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,7 @@
 #define SGAD_VERSION_PATCH 0
 
 /** MAJOR*10000 + MINOR*100 + PATCH, e.g. 10000 for 1.0.0. */
-#define SGAD_VERSION_NUMBER \
+#define SGAD_VERSION_NUMBER                                                                        \
     (SGAD_VERSION_MAJOR * 10000 + SGAD_VERSION_MINOR * 100 + SGAD_VERSION_PATCH)
 
 #ifdef __cplusplus

@@ -64,8 +64,8 @@ static sgad_status average_gradients(void *user, sgad_trainer *t, int which, sga
 static sgad_status sum_statistics(void *user, double *values, int64_t count)
 {
     (void)user;
-    if (count > INT32_MAX || MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_DOUBLE,
-                                           MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS)
+    if (count > INT32_MAX || MPI_Allreduce(MPI_IN_PLACE, values, (int)count, MPI_DOUBLE, MPI_SUM,
+                                           MPI_COMM_WORLD) != MPI_SUCCESS)
         return SGAD_E_IO;
     return SGAD_OK;
 }

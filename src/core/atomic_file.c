@@ -24,19 +24,21 @@ sgad_status sgad__write_all(sgad_ctx *ctx, const char *fn, int fd, const void *b
     return SGAD_OK;
 }
 
-static sgad_status open_temp(sgad_ctx *ctx, const char *fn, const char *path, char *tmp,
-                             size_t cap, int *fd)
+static sgad_status open_temp(sgad_ctx *ctx, const char *fn, const char *path, char *tmp, size_t cap,
+                             int *fd)
 {
     for (uint64_t attempt = 0; attempt < 16; attempt++) {
         const uint64_t tag = sgad__rng_u64((uint64_t)getpid(), sgad__ctx_next_stream(ctx), attempt);
         const int n = snprintf(tmp, cap, "%s.tmp-%08llx", path, (unsigned long long)(tag >> 32));
-        SGAD__CHECK(ctx, n > 0 && (size_t)n < cap, SGAD_E_INVALID_ARG, "%s: path too long: "
-                    "%.64s...", fn, path);
+        SGAD__CHECK(ctx, n > 0 && (size_t)n < cap, SGAD_E_INVALID_ARG,
+                    "%s: path too long: "
+                    "%.64s...",
+                    fn, path);
         *fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (*fd >= 0)
             return SGAD_OK;
-        SGAD__CHECK(ctx, errno == EEXIST || errno == EINTR, SGAD_E_IO,
-                    "%s: cannot create %s: %s", fn, tmp, strerror(errno));
+        SGAD__CHECK(ctx, errno == EEXIST || errno == EINTR, SGAD_E_IO, "%s: cannot create %s: %s",
+                    fn, tmp, strerror(errno));
     }
     return sgad__fail(ctx, SGAD_E_IO, "%s: no free temporary name beside %s", fn, path);
 }
@@ -55,13 +57,13 @@ static sgad_status sync_dir(sgad_ctx *ctx, const char *fn, const char *path)
     else
         snprintf(dir, sizeof dir, ".");
     const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    SGAD__CHECK(ctx, fd >= 0, SGAD_E_IO, "%s: saved, but cannot open %s to flush it: %s", fn,
-                dir, strerror(errno));
+    SGAD__CHECK(ctx, fd >= 0, SGAD_E_IO, "%s: saved, but cannot open %s to flush it: %s", fn, dir,
+                strerror(errno));
     const int r = fsync(fd);
     const int e = errno;
     close(fd);
-    SGAD__CHECK(ctx, r == 0, SGAD_E_IO, "%s: saved, but flushing directory %s failed: %s", fn,
-                dir, strerror(e));
+    SGAD__CHECK(ctx, r == 0, SGAD_E_IO, "%s: saved, but flushing directory %s failed: %s", fn, dir,
+                strerror(e));
     return SGAD_OK;
 }
 
@@ -120,7 +122,8 @@ sgad_status sgad__read_file(sgad_ctx *ctx, const char *fn, const char *path, siz
         s = SGAD_E_NOMEM;
     size_t got = 0;
     while (s == SGAD_OK && got < n) {
-        const ssize_t r = read(fd, buf + got, n - got > ((size_t)1 << 30) ? (size_t)1 << 30 : n - got);
+        const ssize_t r =
+            read(fd, buf + got, n - got > ((size_t)1 << 30) ? (size_t)1 << 30 : n - got);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)

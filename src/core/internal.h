@@ -58,18 +58,18 @@ sgad_status sgad__fail(sgad_ctx *ctx, sgad_status status, const char *fmt, ...)
     ;
 
 /* Returns from the calling function with status and a message unless cond. */
-#define SGAD__CHECK(ctx, cond, status, ...)                                    \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            return sgad__fail((ctx), (status), __VA_ARGS__);                   \
+#define SGAD__CHECK(ctx, cond, status, ...)                                                        \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return sgad__fail((ctx), (status), __VA_ARGS__);                                       \
     } while (0)
 
 /* Propagates a failed status. */
-#define SGAD__TRY(expr)                                                        \
-    do {                                                                       \
-        sgad_status sgad__s = (expr);                                          \
-        if (sgad__s != SGAD_OK)                                                \
-            return sgad__s;                                                    \
+#define SGAD__TRY(expr)                                                                            \
+    do {                                                                                           \
+        sgad_status sgad__s = (expr);                                                              \
+        if (sgad__s != SGAD_OK)                                                                    \
+            return sgad__s;                                                                        \
     } while (0)
 
 /* Allocation through the context's hooks. Failures record a message. */
@@ -94,8 +94,8 @@ uint64_t sgad__ctx_next_stream(sgad_ctx *ctx);
 
 /* Checks a value against sgad_option_bounds (and wholeness for enumerated
  * options), recording a message naming fn and owner. */
-sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,
-                               sgad_option option, double value);
+sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner, sgad_option option,
+                               double value);
 
 /* One optimizer step with learning rate `rate` in place of the option (the
  * trainer's schedule); the option is left as the caller set it. */

@@ -146,8 +146,8 @@ const char *sgad__shape_str(const sgad__shape *s, char *buf, size_t len)
     size_t used = 0;
     used += (size_t)snprintf(buf, len, "[");
     for (int i = 0; i < s->ndim && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ", %lld" : "%lld",
-                                 (long long)s->dims[i]);
+        used +=
+            (size_t)snprintf(buf + used, len - used, i ? ", %lld" : "%lld", (long long)s->dims[i]);
     if (used < len)
         snprintf(buf + used, len - used, "]");
     return buf;

@@ -60,8 +60,8 @@ sgad_status sgad_classifier_create(sgad_ctx *ctx, int64_t channels, int64_t size
                 "%s: channels=%lld; the classifier takes 1 (grey) or 3 (RGB)", fn,
                 (long long)channels);
     SGAD__CHECK(ctx, size >= 8 && size <= 256 && size % 4 == 0, SGAD_E_INVALID_ARG,
-                "%s: size=%lld; square images of a multiple of 4 in [8, 256] (two 2x2 pools)",
-                fn, (long long)size);
+                "%s: size=%lld; square images of a multiple of 4 in [8, 256] (two 2x2 pools)", fn,
+                (long long)size);
     SGAD__CHECK(ctx, classes >= 2 && classes <= 1000, SGAD_E_INVALID_ARG,
                 "%s: classes=%d outside [2, 1000]", fn, classes);
     sgad_classifier *c = sgad__calloc(ctx, 1, sizeof *c);
@@ -100,8 +100,8 @@ int sgad_classifier_classes(const sgad_classifier *c)
     return c ? c->classes : 0;
 }
 
-sgad_status sgad_classifier_image_dims(const sgad_classifier *c, int64_t *channels,
-                                       int64_t *height, int64_t *width)
+sgad_status sgad_classifier_image_dims(const sgad_classifier *c, int64_t *channels, int64_t *height,
+                                       int64_t *width)
 {
     if (!c)
         return SGAD_E_INVALID_ARG;
@@ -119,9 +119,8 @@ sgad_optimizer *sgad_classifier_optimizer(sgad_classifier *c)
     return c ? c->opt : NULL;
 }
 
-sgad_status sgad__classifier_images(sgad_classifier *c, const char *fn,
-                                    const sgad_tensor *images, sgad_tensor **view,
-                                    int64_t *batch)
+sgad_status sgad__classifier_images(sgad_classifier *c, const char *fn, const sgad_tensor *images,
+                                    sgad_tensor **view, int64_t *batch)
 {
     SGAD__CHECK(c->ctx, images, SGAD_E_INVALID_ARG, "%s: images is NULL", fn);
     const int nd = images->ndim;
@@ -131,10 +130,12 @@ sgad_status sgad__classifier_images(sgad_classifier *c, const char *fn,
     char shape[SGAD__SHAPE_STR_LEN];
     sgad__shape s;
     sgad__shape_of(images, &s);
-    SGAD__CHECK(c->ctx, ok, SGAD_E_SHAPE, "%s: images %s; the classifier takes [N, %lld, %lld, "
-                "%lld] or [1, N, %lld, %lld, %lld]", fn, sgad__shape_str(&s, shape, sizeof shape),
-                (long long)c->channels, (long long)c->size, (long long)c->size,
-                (long long)c->channels, (long long)c->size, (long long)c->size);
+    SGAD__CHECK(c->ctx, ok, SGAD_E_SHAPE,
+                "%s: images %s; the classifier takes [N, %lld, %lld, "
+                "%lld] or [1, N, %lld, %lld, %lld]",
+                fn, sgad__shape_str(&s, shape, sizeof shape), (long long)c->channels,
+                (long long)c->size, (long long)c->size, (long long)c->channels, (long long)c->size,
+                (long long)c->size);
     *batch = d[nd - 4];
     const int64_t dims[5] = {1, *batch, c->channels, c->size, c->size};
     return sgad_tensor_wrap(c->ctx, 5, dims, images->data, view);
@@ -181,8 +182,8 @@ sgad_status sgad_classifier_run(sgad_classifier *c, const sgad_tensor *images,
 }
 
 /* Counts right labels among images first .. first+b-1 of d. */
-static sgad_status count_right(sgad_classifier *c, sgad_dataset *d, int64_t first,
-                               sgad_tensor *x, int *labels, int64_t *right)
+static sgad_status count_right(sgad_classifier *c, sgad_dataset *d, int64_t first, sgad_tensor *x,
+                               int *labels, int64_t *right)
 {
     SGAD__TRY(sgad_dataset_read(d, first, x));
     SGAD__TRY(sgad_classifier_run(c, x, NULL, labels));

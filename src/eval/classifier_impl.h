@@ -24,9 +24,8 @@ struct sgad_classifier {
 
 /* Images as [1, B, C, H, W] (a view of the caller's tensor), checked
  * against the classifier's image size; *batch receives B. */
-sgad_status sgad__classifier_images(sgad_classifier *c, const char *fn,
-                                    const sgad_tensor *images, sgad_tensor **view,
-                                    int64_t *batch);
+sgad_status sgad__classifier_images(sgad_classifier *c, const char *fn, const sgad_tensor *images,
+                                    sgad_tensor **view, int64_t *batch);
 
 /* Checks that d is labelled and holds the classifier's images, that batch
  * is in [1, 65536], and that *count (0: all) is within d; sets *count. */

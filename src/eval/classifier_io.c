@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/checkpoint_impl.h"
 #include "classifier_impl.h"
+#include "io/checkpoint_impl.h"
 
 #define KIND "classifier"
 
@@ -35,9 +35,10 @@ static sgad_status collect(sgad_classifier *c, const char *fn, sgad__state *s)
         s->entries[i].tensor = v;
         s->count++;
         for (int64_t j = 0; j < v->numel; j++)
-            SGAD__CHECK(c->ctx, isfinite(v->data[j]), SGAD_E_NUMERIC, "%s: C.%s[%lld] = %g; a "
-                        "checkpoint holds finite values only", fn, name, (long long)j,
-                        (double)v->data[j]);
+            SGAD__CHECK(c->ctx, isfinite(v->data[j]), SGAD_E_NUMERIC,
+                        "%s: C.%s[%lld] = %g; a "
+                        "checkpoint holds finite values only",
+                        fn, name, (long long)j, (double)v->data[j]);
     }
     snprintf(s->keys[0], sizeof s->keys[0], "format");
     snprintf(s->values[0], sizeof s->values[0], "%s", SGAD__CKPT_FORMAT);
@@ -88,8 +89,11 @@ static sgad_status check_kind(const sgad_checkpoint *c, const char *fn, const ch
     const char *kind = sgad_checkpoint_meta(c, "kind");
     SGAD__CHECK(c->ctx, kind && strcmp(kind, KIND) == 0, SGAD_E_FORMAT,
                 "%s: %s is a libsgad checkpoint but not of a classifier (kind %s); train one "
-                "with sgad-eval --train-classifier", fn, path, kind ? kind : "missing: a "
-                "training checkpoint");
+                "with sgad-eval --train-classifier",
+                fn, path,
+                kind ? kind
+                     : "missing: a "
+                       "training checkpoint");
     return SGAD_OK;
 }
 
@@ -113,12 +117,16 @@ static sgad_status fill(sgad_classifier *cls, const sgad_checkpoint *c, const ch
         int same = t->ndim == v->ndim;
         for (int d = 0; same && d < v->ndim; d++)
             same = t->dims[d] == v->dims[d];
-        SGAD__CHECK(c->ctx, same, SGAD_E_FORMAT, "%s: %s: tensor %s has another shape than this "
-                    "classifier's", fn, path, full);
+        SGAD__CHECK(c->ctx, same, SGAD_E_FORMAT,
+                    "%s: %s: tensor %s has another shape than this "
+                    "classifier's",
+                    fn, path, full);
         SGAD__TRY(sgad_checkpoint_tensor_read(c, full, v));
         for (int64_t j = 0; j < v->numel; j++)
-            SGAD__CHECK(c->ctx, isfinite(v->data[j]), SGAD_E_FORMAT, "%s: %s: %s[%lld] is not "
-                        "finite", fn, path, full, (long long)j);
+            SGAD__CHECK(c->ctx, isfinite(v->data[j]), SGAD_E_FORMAT,
+                        "%s: %s: %s[%lld] is not "
+                        "finite",
+                        fn, path, full, (long long)j);
     }
     return SGAD_OK;
 }
@@ -132,8 +140,7 @@ static sgad_status build(sgad_ctx *ctx, const sgad_checkpoint *c, const char *pa
     SGAD__TRY(meta_int(c, fn, path, "channels", 1, 3, &channels));
     SGAD__TRY(meta_int(c, fn, path, "size", 8, 256, &size));
     SGAD__TRY(meta_int(c, fn, path, "classes", 2, 1000, &classes));
-    SGAD__TRY(meta_int(c, fn, path, "features", SGAD__CLS_FEATURES, SGAD__CLS_FEATURES,
-                       &features));
+    SGAD__TRY(meta_int(c, fn, path, "features", SGAD__CLS_FEATURES, SGAD__CLS_FEATURES, &features));
     SGAD__TRY(sgad_classifier_create(ctx, channels, size, (int)classes, out));
     const sgad_status st = fill(*out, c, fn, path);
     if (st != SGAD_OK) {

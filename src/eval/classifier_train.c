@@ -27,8 +27,8 @@ static double row_loss(const float *z, int k, int label, double scale, float *g)
     return log_sum + top - z[label];
 }
 
-sgad_status sgad_cross_entropy(const sgad_tensor *logits, const int *labels,
-                               sgad_tensor *dlogits, double *loss)
+sgad_status sgad_cross_entropy(const sgad_tensor *logits, const int *labels, sgad_tensor *dlogits,
+                               double *loss)
 {
     static const char fn[] = "sgad_cross_entropy";
     if (!logits)
@@ -37,8 +37,10 @@ sgad_status sgad_cross_entropy(const sgad_tensor *logits, const int *labels,
     SGAD__CHECK(ctx, labels && loss, SGAD_E_INVALID_ARG, "%s: labels and loss must not be NULL",
                 fn);
     const int64_t k = logits->dims[logits->ndim - 1], rows = logits->numel / k;
-    SGAD__CHECK(ctx, k >= 2 && k <= 1000000, SGAD_E_INVALID_ARG, "%s: %lld classes (the last "
-                "dimension); need at least 2", fn, (long long)k);
+    SGAD__CHECK(ctx, k >= 2 && k <= 1000000, SGAD_E_INVALID_ARG,
+                "%s: %lld classes (the last "
+                "dimension); need at least 2",
+                fn, (long long)k);
     SGAD__CHECK(ctx, !dlogits || dlogits->numel == logits->numel, SGAD_E_SHAPE,
                 "%s: dlogits holds %lld values, the logits %lld", fn,
                 (long long)(dlogits ? dlogits->numel : 0), (long long)logits->numel);
@@ -47,8 +49,10 @@ sgad_status sgad_cross_entropy(const sgad_tensor *logits, const int *labels,
                     "%s: label %d of row %lld outside [0, %lld)", fn, labels[i], (long long)i,
                     (long long)k);
     for (int64_t i = 0; i < logits->numel; i++)
-        SGAD__CHECK(ctx, isfinite(logits->data[i]), SGAD_E_NUMERIC, "%s: logit %lld of row %lld "
-                    "is %g", fn, (long long)(i % k), (long long)(i / k), (double)logits->data[i]);
+        SGAD__CHECK(ctx, isfinite(logits->data[i]), SGAD_E_NUMERIC,
+                    "%s: logit %lld of row %lld "
+                    "is %g",
+                    fn, (long long)(i % k), (long long)(i / k), (double)logits->data[i]);
     double total = 0;
     for (int64_t i = 0; i < rows; i++)
         total += row_loss(logits->data + i * k, (int)k, labels[i], 1.0 / (double)rows,
@@ -111,12 +115,16 @@ sgad_status sgad_classifier_train_batch(sgad_classifier *c, const sgad_tensor *i
     int64_t b;
     SGAD__TRY(sgad__classifier_images(c, fn, images, &x, &b));
     sgad_status st = b >= 2 ? SGAD_OK
-                            : sgad__fail(c->ctx, SGAD_E_INVALID_ARG, "%s: a batch of %lld image; "
-                                         "batch norm needs at least 2", fn, (long long)b);
+                            : sgad__fail(c->ctx, SGAD_E_INVALID_ARG,
+                                         "%s: a batch of %lld image; "
+                                         "batch norm needs at least 2",
+                                         fn, (long long)b);
     for (int64_t i = 0; st == SGAD_OK && i < b; i++)
         if (labels[i] < 0 || labels[i] >= c->classes)
-            st = sgad__fail(c->ctx, SGAD_E_INVALID_ARG, "%s: label %d of image %lld outside "
-                            "[0, %d)", fn, labels[i], (long long)i, c->classes);
+            st = sgad__fail(c->ctx, SGAD_E_INVALID_ARG,
+                            "%s: label %d of image %lld outside "
+                            "[0, %d)",
+                            fn, labels[i], (long long)i, c->classes);
     if (st == SGAD_OK)
         st = step(c, x, b, labels, loss, correct);
     sgad_tensor_free(x);
@@ -131,13 +139,15 @@ sgad_status sgad__classifier_dataset(sgad_classifier *c, const char *fn, sgad_da
     int label = -1;
     SGAD__TRY(sgad_dataset_image_dims(d, &ch, &h, &w));
     SGAD__CHECK(c->ctx, ch == c->channels && h == c->size && w == c->size, SGAD_E_INVALID_ARG,
-                "%s: the dataset's images are %lldx%lldx%lld, the classifier's %lldx%lldx%lld",
-                fn, (long long)h, (long long)w, (long long)ch, (long long)c->size,
-                (long long)c->size, (long long)c->channels);
+                "%s: the dataset's images are %lldx%lldx%lld, the classifier's %lldx%lldx%lld", fn,
+                (long long)h, (long long)w, (long long)ch, (long long)c->size, (long long)c->size,
+                (long long)c->channels);
     const int64_t n = sgad_dataset_count(d);
     SGAD__TRY(sgad_dataset_label(d, 0, &label));
-    SGAD__CHECK(c->ctx, label >= 0, SGAD_E_INVALID_ARG, "%s: the dataset has no labels (give "
-                "an IDX label file)", fn);
+    SGAD__CHECK(c->ctx, label >= 0, SGAD_E_INVALID_ARG,
+                "%s: the dataset has no labels (give "
+                "an IDX label file)",
+                fn);
     SGAD__CHECK(c->ctx, *count >= 0 && *count <= n, SGAD_E_INVALID_ARG,
                 "%s: count=%lld outside [0, %lld] (0: all)", fn, (long long)*count, (long long)n);
     SGAD__CHECK(c->ctx, batch >= 1 && batch <= 65536, SGAD_E_INVALID_ARG,
@@ -259,8 +269,8 @@ sgad_status sgad_classifier_train_epoch(sgad_classifier *c, sgad_dataset *d, int
         return SGAD_E_INVALID_ARG;
     SGAD__TRY(sgad__classifier_dataset(c, fn, d, &count, batch));
     SGAD__CHECK(c->ctx, batch >= 2 && count >= 2 && epoch >= 0, SGAD_E_INVALID_ARG,
-                "%s: batch=%lld, count=%lld, epoch=%lld; batch norm needs batches of 2 or more",
-                fn, (long long)batch, (long long)count, (long long)epoch);
+                "%s: batch=%lld, count=%lld, epoch=%lld; batch norm needs batches of 2 or more", fn,
+                (long long)batch, (long long)count, (long long)epoch);
     int64_t *order = sgad__alloc(c->ctx, (size_t)count * sizeof *order);
     int *labels = sgad__alloc(c->ctx, (size_t)batch * sizeof *labels);
     epoch_sums sum = {0, 0, 0, 0};

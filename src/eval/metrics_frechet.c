@@ -25,8 +25,10 @@ static sgad_status symmetric_eigen(sgad_ctx *ctx, int d, double *a, double *w, i
     int lwork = -1, liwork = -1, info = 0, iwork_size = 0;
     double work_size = 0;
     dsyevd_(&jobz, &uplo, &d, a, &d, w, &work_size, &lwork, &iwork_size, &liwork, &info, 1, 1);
-    SGAD__CHECK(ctx, info == 0, SGAD_E_INTERNAL, "%s: LAPACK dsyevd workspace query failed "
-                "(info %d)", fn, info);
+    SGAD__CHECK(ctx, info == 0, SGAD_E_INTERNAL,
+                "%s: LAPACK dsyevd workspace query failed "
+                "(info %d)",
+                fn, info);
     lwork = (int)work_size + 1;
     liwork = iwork_size > 1 ? iwork_size : 1;
     double *work = sgad__alloc(ctx, (size_t)lwork * sizeof *work);
@@ -37,8 +39,8 @@ static sgad_status symmetric_eigen(sgad_ctx *ctx, int d, double *a, double *w, i
     sgad__free(ctx, iwork);
     if (!work || !iwork)
         return SGAD_E_NOMEM;
-    SGAD__CHECK(ctx, info == 0, SGAD_E_INTERNAL, "%s: LAPACK dsyevd did not converge (info %d)",
-                fn, info);
+    SGAD__CHECK(ctx, info == 0, SGAD_E_INTERNAL, "%s: LAPACK dsyevd did not converge (info %d)", fn,
+                info);
     return SGAD_OK;
 }
 
@@ -102,13 +104,16 @@ static sgad_status check_stats(sgad_ctx *ctx, int64_t d, const double *mean, con
                                int which)
 {
     for (int64_t i = 0; i < d; i++)
-        SGAD__CHECK(ctx, isfinite(mean[i]), SGAD_E_NUMERIC, "%s: mean%d[%lld] is %g; statistics "
-                    "must be finite", fn, which, (long long)i, mean[i]);
+        SGAD__CHECK(ctx, isfinite(mean[i]), SGAD_E_NUMERIC,
+                    "%s: mean%d[%lld] is %g; statistics "
+                    "must be finite",
+                    fn, which, (long long)i, mean[i]);
     double scale = 0;
     for (int64_t i = 0; i < d * d; i++)
-        SGAD__CHECK(ctx, isfinite(cov[i]), SGAD_E_NUMERIC, "%s: cov%d[%lld][%lld] is %g; "
-                    "statistics must be finite", fn, which, (long long)(i / d),
-                    (long long)(i % d), cov[i]);
+        SGAD__CHECK(ctx, isfinite(cov[i]), SGAD_E_NUMERIC,
+                    "%s: cov%d[%lld][%lld] is %g; "
+                    "statistics must be finite",
+                    fn, which, (long long)(i / d), (long long)(i % d), cov[i]);
     for (int64_t i = 0; i < d; i++)
         scale = fmax(scale, fabs(cov[i * d + i]));
     for (int64_t i = 0; i < d; i++)
@@ -121,8 +126,8 @@ static sgad_status check_stats(sgad_ctx *ctx, int64_t d, const double *mean, con
 }
 
 sgad_status sgad_frechet_distance_stats(sgad_ctx *ctx, int64_t d, const double *mean1,
-                                        const double *cov1, const double *mean2,
-                                        const double *cov2, double *distance)
+                                        const double *cov1, const double *mean2, const double *cov2,
+                                        double *distance)
 {
     if (!ctx)
         return SGAD_E_INVALID_ARG;
@@ -158,8 +163,10 @@ sgad_status sgad_frechet_distance(const sgad_tensor *a, const sgad_tensor *b, do
     int64_t na, da, nb, db;
     SGAD__TRY(sgad__features_shape(a, fn, &na, &da));
     SGAD__TRY(sgad__features_shape(b, fn, &nb, &db));
-    SGAD__CHECK(ctx, da == db, SGAD_E_SHAPE, "%s: the first set has %lld features per vector, "
-                "the second %lld", fn, (long long)da, (long long)db);
+    SGAD__CHECK(ctx, da == db, SGAD_E_SHAPE,
+                "%s: the first set has %lld features per vector, "
+                "the second %lld",
+                fn, (long long)da, (long long)db);
     const size_t dd = (size_t)(da * da);
     double *s = sgad__alloc(ctx, (2 * dd + 2 * (size_t)da) * sizeof *s);
     if (!s)

@@ -13,8 +13,8 @@
 /* Eigenvalues (ascending, into w) and, with jobz "V", eigenvectors
  * (overwriting a's columns) of a symmetric n x n matrix, divide and
  * conquer. lwork = -1 / liwork = -1 ask for the workspace sizes. */
-void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda,
-             double *w, double *work, const int *lwork, int *iwork, const int *liwork,
-             int *info, size_t jobz_len, size_t uplo_len);
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+             double *work, const int *lwork, int *iwork, const int *liwork, int *info,
+             size_t jobz_len, size_t uplo_len);
 
 #endif /* SGAD_METRICS_LAPACK_H */

@@ -13,10 +13,14 @@ sgad_status sgad__features_shape(const sgad_tensor *t, const char *fn, int64_t *
 {
     *d = t->dims[t->ndim - 1];
     *n = t->numel / *d;
-    SGAD__CHECK(t->ctx, t->ndim >= 2, SGAD_E_SHAPE, "%s: features must be [n, d] (or [1, n, d]); "
-                "got %d dimension(s)", fn, t->ndim);
-    SGAD__CHECK(t->ctx, *n >= 2, SGAD_E_INVALID_ARG, "%s: %lld feature vector(s); a covariance "
-                "needs at least 2", fn, (long long)*n);
+    SGAD__CHECK(t->ctx, t->ndim >= 2, SGAD_E_SHAPE,
+                "%s: features must be [n, d] (or [1, n, d]); "
+                "got %d dimension(s)",
+                fn, t->ndim);
+    SGAD__CHECK(t->ctx, *n >= 2, SGAD_E_INVALID_ARG,
+                "%s: %lld feature vector(s); a covariance "
+                "needs at least 2",
+                fn, (long long)*n);
     SGAD__CHECK(t->ctx, *d >= 1 && *d <= SGAD_FRECHET_MAX_DIM, SGAD_E_INVALID_ARG,
                 "%s: feature size %lld outside [1, %d]", fn, (long long)*d, SGAD_FRECHET_MAX_DIM);
     return SGAD_OK;
@@ -25,9 +29,10 @@ sgad_status sgad__features_shape(const sgad_tensor *t, const char *fn, int64_t *
 static sgad_status check_finite(const sgad_tensor *t, const char *fn, int64_t d)
 {
     for (int64_t i = 0; i < t->numel; i++)
-        SGAD__CHECK(t->ctx, isfinite(t->data[i]), SGAD_E_NUMERIC, "%s: feature %lld of vector "
-                    "%lld is %g; features must be finite", fn, (long long)(i % d),
-                    (long long)(i / d), (double)t->data[i]);
+        SGAD__CHECK(t->ctx, isfinite(t->data[i]), SGAD_E_NUMERIC,
+                    "%s: feature %lld of vector "
+                    "%lld is %g; features must be finite",
+                    fn, (long long)(i % d), (long long)(i / d), (double)t->data[i]);
     return SGAD_OK;
 }
 
@@ -63,8 +68,10 @@ sgad_status sgad_feature_stats(const sgad_tensor *features, int64_t d, double *m
     SGAD__CHECK(ctx, mean && cov, SGAD_E_INVALID_ARG, "%s: mean and cov must not be NULL", fn);
     int64_t n, dim;
     SGAD__TRY(sgad__features_shape(features, fn, &n, &dim));
-    SGAD__CHECK(ctx, d == dim, SGAD_E_SHAPE, "%s: the caller expects %lld features per vector, "
-                "the tensor has %lld", fn, (long long)d, (long long)dim);
+    SGAD__CHECK(ctx, d == dim, SGAD_E_SHAPE,
+                "%s: the caller expects %lld features per vector, "
+                "the tensor has %lld",
+                fn, (long long)d, (long long)dim);
     SGAD__TRY(check_finite(features, fn, d));
     double *centred = sgad__alloc(ctx, (size_t)d * sizeof *centred);
     if (!centred)

@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "conv_events.h"
+#include "core/parallel.h"
 #include "kernels/divide.h"
 #include "kernels/isa.h"
 #include "layers/layer_impl.h"
-#include "core/parallel.h"
 #include "periodic.h"
 
 /* Positions [lo, hi] along one axis whose window covers input coordinate
@@ -48,8 +48,7 @@ static cover cover_of(int64_t y, int64_t k, int64_t s, int64_t p, int64_t n)
  * sums in the same order give the same bits. A whole panel's loop has a
  * constant count, which the compiler vectorises without a remainder (27.5
  * -> 25 ms for D's conv2 forward against explicit 4-float vectors). */
-static inline void add_scaled(float *restrict dst, float v, const float *restrict src,
-                              int64_t n)
+static inline void add_scaled(float *restrict dst, float v, const float *restrict src, int64_t n)
 {
     if (n == B) {
         for (int64_t j = 0; j < B; j++)
@@ -165,8 +164,8 @@ static void outer_image(const sgad__conv_geom *g, const float *img, const float 
 /* Samples per chunk and the chunk's position-major buffer [B*P][out]. A
  * chunk's rows and periodic parts (input and output-gradient sized)
  * together take the scratch of one patch-matrix chunk (im2col.c). */
-static float *rows_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t out_ch,
-                          int64_t batch, int64_t *chunk)
+static float *rows_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t out_ch, int64_t batch,
+                          int64_t *chunk)
 {
     const int64_t P = g->oh * g->ow;
     *chunk = sgad__chunk_samples(2 * out_ch * P + g->c * g->h * g->w, 1, batch);
@@ -176,8 +175,7 @@ static float *rows_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t out_c
 /* The input of a chunk of nb samples from b0 on: x's own rows, or with
  * steps > 1 their periodic parts written to `parts`. */
 static const float *chunk_input(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps,
-                                int64_t batch, const float *x, int64_t b0, int64_t nb,
-                                float *parts)
+                                int64_t batch, const float *x, int64_t b0, int64_t nb, float *parts)
 {
     const int64_t chw = g->c * g->h * g->w;
     if (steps <= 1)
@@ -188,8 +186,8 @@ static const float *chunk_input(const sgad_ctx *ctx, const sgad__conv_geom *g, i
 
 /* Slot 0 for a chunk's periodic parts of the input and, after them, of
  * the output gradient (a weight gradient reads both at once). */
-static float *parts_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps,
-                           int64_t out_ch, int64_t chunk)
+static float *parts_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps, int64_t out_ch,
+                           int64_t chunk)
 {
     const int64_t in = g->c * g->h * g->w, out = out_ch * g->oh * g->ow;
     const int64_t len = steps > 1 ? chunk * (in + out) : 1;
@@ -197,13 +195,12 @@ static float *parts_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t step
 }
 
 sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps,
-                                      int64_t batch, int64_t out_ch, const float *x,
-                                      const float *w, const float *bias, float *y)
+                                      int64_t batch, int64_t out_ch, const float *x, const float *w,
+                                      const float *bias, float *y)
 {
     const int64_t P = g->oh * g->ow, ckk = g->c * g->k * g->k, chw = g->c * g->h * g->w;
     int64_t chunk;
-    float *panels = sgad__scratch(ctx, 4, (size_t)sgad__panels_size(ckk, out_ch) *
-                                              sizeof *panels);
+    float *panels = sgad__scratch(ctx, 4, (size_t)sgad__panels_size(ckk, out_ch) * sizeof *panels);
     float *rows = panels ? rows_buffer(ctx, g, out_ch, batch, &chunk) : NULL;
     float *parts = rows ? parts_buffer(ctx, g, steps, out_ch, chunk) : NULL;
     if (!parts)
@@ -214,8 +211,7 @@ sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, i
         const float *in = chunk_input(ctx, g, steps, batch, x, b0, nb, parts);
         memset(rows, 0, (size_t)(nb * P * out_ch) * sizeof *rows);
         /* images in turn as threads free up: their spike counts differ */
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, nb * P * out_ch)) \
-    schedule(dynamic, 1)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, nb *P *out_ch)) schedule(dynamic, 1)
         for (int64_t i = 0; i < nb; i++)
             forward_image(g, in + i * chw, panels, out_ch, rows + i * P * out_ch);
         sgad__planes_from_rows(ctx, nb, out_ch, P, rows, steps > 1 ? NULL : bias,
@@ -226,9 +222,9 @@ sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, i
     return SGAD_OK;
 }
 
-sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *g,
-                                          int64_t steps, int64_t batch, int64_t out_ch,
-                                          const float *x, const float *dy, float *dw)
+sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps,
+                                          int64_t batch, int64_t out_ch, const float *x,
+                                          const float *dy, float *dw)
 {
     const int64_t P = g->oh * g->ow, ckk = g->c * g->k * g->k, chw = g->c * g->h * g->w;
     const int64_t size = sgad__panels_size(ckk, out_ch), panel_count = size / (ckk * B);
@@ -250,8 +246,7 @@ sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *
         }
         sgad__planes_to_rows(ctx, nb, out_ch, P, out_ch, g_planes, rows);
         /* a thread per panel: each column's sum then runs in one order */
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, nb * P * out_ch)) \
-    schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, nb *P *out_ch)) schedule(static)
         for (int64_t b = 0; b < panel_count; b++)
             for (int64_t i = 0; i < nb; i++)
                 outer_image(g, in + i * chw, rows + i * P * out_ch, out_ch, b,

@@ -12,18 +12,17 @@
 #include <string.h>
 
 #include "convt_events.h"
-#include "kernels/divide.h"
-#include "events.h"
-#include "kernels/isa.h"
 #include "core/parallel.h"
+#include "events.h"
+#include "kernels/divide.h"
+#include "kernels/isa.h"
 #include "kernels/simd.h"
 
 /* w [in][out][k*k] -> wt [k*k][in][out], the forward's layout: the spikes
  * an output pixel gathers under one tap read rows `out` floats apart.
  * ([in][k*k][out] put them k*k*out apart, 4 KiB for ConvT1, so every row
  * fell into the same few L1 sets and the gather waited on L2.) */
-static void weights_by_tap(int64_t in_ch, int64_t out_ch, int64_t kk, const float *w,
-                           float *wt)
+static void weights_by_tap(int64_t in_ch, int64_t out_ch, int64_t kk, const float *w, float *wt)
 {
     for (int64_t i = 0; i < in_ch; i++)
         for (int64_t o = 0; o < out_ch; o++)
@@ -54,8 +53,7 @@ typedef struct pixel_spikes {
  * order (channel-major) into pos, then placed by a counting sort, which
  * keeps each pixel's channels ascending. A position splits into channel
  * and pixel by a multiply and shift (divide.h; in*P < 2^31, events.h). */
-static void group_by_pixel(int64_t in_ch, int64_t P, const float *x, int32_t *pos,
-                           pixel_spikes *ps)
+static void group_by_pixel(int64_t in_ch, int64_t P, const float *x, int32_t *pos, pixel_spikes *ps)
 {
     const int64_t n = sgad__nonzero_positions(x, in_ch * P, pos);
     const sgad__divider by_pixels = sgad__divider_of((uint32_t)P);
@@ -265,12 +263,12 @@ static int64_t padded_pixels(const sgad__conv_geom *g)
  * frame. Every tap of every spike then reads a row without a bounds check,
  * and a zero row adds nothing to a sum (the same bits). */
 SGAD__AVX2_CLONE
-static void padded_rows(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
-                        int64_t ld, const float *dy, float *dyl)
+static void padded_rows(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch, int64_t ld,
+                        const float *dy, float *dyl)
 {
     const int64_t out = g->c, hw = g->h * g->w, pw = padded_width(g);
     const int64_t image = padded_pixels(g) * ld;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * image)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch *image)) schedule(static)
     for (int64_t b = 0; b < batch; b++) {
         float *dst = dyl + b * image;
         memset(dst, 0, (size_t)image * sizeof *dst);
@@ -343,9 +341,9 @@ static SGAD__ALWAYS_INLINE int64_t list_spikes(const sgad__conv_geom *g, int64_t
 }
 
 SGAD__AVX2_CLONE
-sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *g,
-                                           int64_t batch, int64_t in_ch, const float *x,
-                                           const float *dy, float *dw)
+sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
+                                           int64_t in_ch, const float *x, const float *dy,
+                                           float *dw)
 {
     const int64_t out = g->c, kk = g->k * g->k, P = g->oh * g->ow;
     const int64_t ld = (out + PANEL - 1) / PANEL * PANEL, image = padded_pixels(g) * ld;
@@ -361,8 +359,8 @@ sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom 
     const int threads = sgad__par_threads(ctx, chunk * image);
     float *gl = sgad__scratch(ctx, 4, (size_t)(in_ch * kk * out) * sizeof *gl);
     float *dyl = gl ? sgad__scratch(ctx, 5, (size_t)(chunk * image) * sizeof *dyl) : NULL;
-    spike *lists = dyl ? sgad__scratch(ctx, 0, (size_t)(threads * chunk * P) * sizeof *lists)
-                       : NULL;
+    spike *lists =
+        dyl ? sgad__scratch(ctx, 0, (size_t)(threads * chunk * P) * sizeof *lists) : NULL;
     if (!lists)
         return SGAD_E_NOMEM;
     memset(gl, 0, (size_t)(in_ch * kk * out) * sizeof *gl);

@@ -6,8 +6,8 @@
 #ifndef SGAD_CONVT_EVENTS_H
 #define SGAD_CONVT_EVENTS_H
 
-#include "kernels/im2col.h"
 #include "core/internal.h"
+#include "kernels/im2col.h"
 
 /* y [B, out, H, W] = convT(x [B, in, OH, OW]) + bias (bias may be NULL),
  * for weights w [in, out, k, k]. */
@@ -16,8 +16,8 @@ sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, 
                                        const float *bias, float *y);
 
 /* dw [in, out, k, k] += the weight gradient for output gradient dy. */
-sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *g,
-                                           int64_t batch, int64_t in_ch, const float *x,
-                                           const float *dy, float *dw);
+sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
+                                           int64_t in_ch, const float *x, const float *dy,
+                                           float *dw);
 
 #endif /* SGAD_CONVT_EVENTS_H */

@@ -1,10 +1,10 @@
 /* The linear layer's event products in tiles (event_tiles.h). */
 #include <string.h>
 
+#include "core/parallel.h"
 #include "event_tiles.h"
 #include "events.h"
 #include "kernels/isa.h"
-#include "core/parallel.h"
 #include "kernels/simd.h"
 
 #define BLOCK SGAD__TILE_BLOCK
@@ -75,8 +75,8 @@ static void count_rows(const float *x, int64_t rows, int64_t cols, int64_t rb, i
     }
     for (int64_t r = rb * BLOCK; r < row_end(rows, rb); r++)
         for (int64_t k = 0; k < t->blocks; k++)
-            t->end[k * t->lines + r] = count_nonzero(x + r * cols + k * BLOCK,
-                                                     min64(BLOCK, cols - k * BLOCK));
+            t->end[k * t->lines + r] =
+                count_nonzero(x + r * cols + k * BLOCK, min64(BLOCK, cols - k * BLOCK));
 }
 
 /* Stores the events of the block of rows rb at their entries' cursors;
@@ -111,8 +111,8 @@ static int64_t lay_out(const sgad__tiles *t)
     return total;
 }
 
-sgad_status sgad__tiles_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols,
-                             const float *x, int by_column, sgad__tiles *t)
+sgad_status sgad__tiles_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols, const float *x,
+                             int by_column, sgad__tiles *t)
 {
     t->lines = by_column ? cols : rows;
     t->span = by_column ? rows : cols;
@@ -183,8 +183,8 @@ int64_t sgad__tiles_matmul_own_size(void)
 /* Rows [r0, r1) of y's panel b (its n columns from b * B): each block of
  * W^T is built in m from w [out x in] as it is needed. */
 static SGAD__ALWAYS_INLINE void matmul_chunk(const sgad__tiles *x, const float *w, int64_t out,
-                                             int64_t b, int64_t n, int64_t r0, int64_t r1,
-                                             float *m, float *partial, float *y)
+                                             int64_t b, int64_t n, int64_t r0, int64_t r1, float *m,
+                                             float *partial, float *y)
 {
     const int64_t in = x->span;
     for (int64_t k = 0; k < x->blocks; k++) {
@@ -204,8 +204,7 @@ void sgad__tiles_matmul(const sgad_ctx *ctx, const sgad__tiles *x, const float *
                         float *y, float *own)
 {
     const int64_t panels = (out + B - 1) / B;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count * out / 8 + 1)) \
-    schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count *out / 8 + 1)) schedule(static)
     for (int64_t b = 0; b < panels; b++) {
         float *m = own_block(own, sgad__tiles_matmul_own_size()), *partial = m + BLOCK * B;
         const int64_t n = min64(out - b * B, B);
@@ -237,8 +236,7 @@ void sgad__tiles_outer(const sgad_ctx *ctx, const sgad__tiles *x, const float *g
                        float *w, float *own)
 {
     const int64_t in = x->lines, rows = x->span, panels = (out + B - 1) / B;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count * out / 8 + 1)) \
-    schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, x->count *out / 8 + 1)) schedule(static)
     for (int64_t b = 0; b < panels; b++) {
         float *partial = own_block(own, sgad__tiles_outer_own_size(rows));
         float *gp = partial + LINES * B;

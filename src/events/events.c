@@ -8,12 +8,12 @@
  * order, so results do not depend on the thread count. */
 #include <string.h>
 
+#include "core/parallel.h"
 #include "events.h"
 #include "kernels/isa.h"
-#include "layers/layer_impl.h"
-#include "core/parallel.h"
-#include "periodic.h"
 #include "kernels/simd.h"
+#include "layers/layer_impl.h"
+#include "periodic.h"
 
 #define ZERO_BLOCK 8
 
@@ -84,7 +84,7 @@ static int take(sgad__input_path *p, int events, int periodic)
 {
     p->events = events;
     p->periodic = events && periodic;
-    p->taken = !events ? SGAD_PATH_DENSE
+    p->taken = !events       ? SGAD_PATH_DENSE
                : p->periodic ? SGAD_PATH_EVENTS_BY_PERIOD
                              : SGAD_PATH_EVENTS;
     return events;
@@ -95,8 +95,8 @@ int sgad__input_path_take_dense(sgad__input_path *p)
     return take(p, 0, 0);
 }
 
-int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
-                            int64_t n, double break_even)
+int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x, int64_t n,
+                            double break_even)
 {
     if (p->setting != SGAD_PATH_AUTO)
         return take(p, p->setting == SGAD_PATH_EVENTS, 0);
@@ -121,14 +121,14 @@ sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option
                                  double value)
 {
     SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
-                "sgad_layer_set: a %s layer has no option %d",
-                sgad_layer_kind_name(l->ops->kind), (int)option);
+                "sgad_layer_set: a %s layer has no option %d", sgad_layer_kind_name(l->ops->kind),
+                (int)option);
     p->setting = (int)value;
     return SGAD_OK;
 }
 
-sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p,
-                                 sgad_option option, double *value)
+sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p, sgad_option option,
+                                 double *value)
 {
     SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH || option == SGAD_OPT_INPUT_PATH_TAKEN,
                 SGAD_E_UNSUPPORTED, "sgad_layer_get: a %s layer has no option %d",
@@ -167,16 +167,16 @@ void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, cons
                               float *panels)
 {
     const int64_t blocks = (out + B - 1) / B;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, out *in)) schedule(static)
     for (int64_t b = 0; b < blocks; b++)
         panel_from_weight(out, in, w, b, panels + b * in * B);
 }
 
-void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
-                                const float *panels, float *w)
+void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *panels,
+                                float *w)
 {
     const int64_t blocks = (out + B - 1) / B;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, out * in)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, out *in)) schedule(static)
     for (int64_t b = 0; b < blocks; b++)
         panel_add_to_weight(out, in, panels + b * in * B, b, w);
 }

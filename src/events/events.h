@@ -59,8 +59,8 @@ typedef struct sgad__input_path {
  * or, under SGAD_PATH_AUTO, when the share of nonzeros is below
  * `break_even` (the share below which events win for that kind of
  * product, measured with bench/bench_events). Records and returns it. */
-int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x,
-                            int64_t n, double break_even);
+int sgad__input_path_choose(const sgad_ctx *ctx, sgad__input_path *p, const float *x, int64_t n,
+                            double break_even);
 
 /* Records the dense path whatever the setting (an input the event paths
  * cannot index) and returns 0. */
@@ -76,8 +76,8 @@ int sgad__input_path_choose_periodic(const sgad_ctx *ctx, sgad__input_path *p, i
  * SGAD_OPT_INPUT_PATH_TAKEN, for a layer that has them. */
 sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option option,
                                  double value);
-sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p,
-                                 sgad_option option, double *value);
+sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p, sgad_option option,
+                                 double *value);
 
 /* Output columns per panel: a panel's accumulators fit in the vector
  * registers, and a panel of the [in x out] operand (in x 32 floats,
@@ -93,8 +93,8 @@ void sgad__panels_from_weight(const sgad_ctx *ctx, int64_t out, int64_t in, cons
                               float *panels);
 
 /* w [out x in] += the matrix whose panels of the transpose are given. */
-void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in,
-                                const float *panels, float *w);
+void sgad__panels_add_to_weight(const sgad_ctx *ctx, int64_t out, int64_t in, const float *panels,
+                                float *w);
 
 /* The [in x out] operand of the spike-train products (spike_trains.h),
  * in panels: each thread builds the panel it works on in its own block of

@@ -2,9 +2,9 @@
  * as in the formulas; row s of a [T, N, ...] batch is step s + 1. */
 #include <string.h>
 
+#include "core/parallel.h"
 #include "events.h"
 #include "kernels/isa.h"
-#include "core/parallel.h"
 #include "periodic.h"
 
 /* The Moebius function: 0 if m has a square factor, else (-1)^(number of
@@ -94,7 +94,7 @@ void sgad__periodic_parts(const sgad_ctx *ctx, int64_t steps, int64_t samples, i
 {
     inversion inv;
     inversion_terms(steps, &inv);
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, rows * len)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, rows *len)) schedule(static)
     for (int64_t i = 0; i < rows; i++) {
         const int64_t t = (row0 + i) / samples + 1, n = (row0 + i) % samples;
         float *a = parts + i * len;
@@ -111,7 +111,7 @@ void sgad__periodic_sum(const sgad_ctx *ctx, int64_t steps, int64_t samples, int
     const int64_t plane = samples * channels * size;
     /* Each (sample, channel) block on one thread; steps from the last, so
      * the parts a step adds (its divisors' rows) are still parts. */
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, steps * plane)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, steps *plane)) schedule(static)
     for (int64_t q = 0; q < samples * channels; q++) {
         const float b = bias ? bias[q % channels] : 0.0f;
         for (int64_t t = steps; t >= 1; t--) {
@@ -129,7 +129,7 @@ SGAD__AVX2_CLONE
 void sgad__periodic_grads(const sgad_ctx *ctx, int64_t steps, int64_t samples, int64_t len,
                           const float *g, int64_t row0, int64_t rows, float *out)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, rows * len)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, rows *len)) schedule(static)
     for (int64_t i = 0; i < rows; i++) {
         const int64_t p = (row0 + i) / samples + 1, n = (row0 + i) % samples;
         float *o = out + i * len;

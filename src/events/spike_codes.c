@@ -1,12 +1,11 @@
 /* Spike-valued activations as bytes (spike_codes.h). */
 #include "spike_codes.h"
 
-#include "kernels/isa.h"
 #include "core/parallel.h"
+#include "kernels/isa.h"
 
 SGAD__AVX2_CLONE
-void sgad__codes_pack(const sgad_ctx *ctx, int64_t n, int levels, const float *x,
-                      uint8_t *codes)
+void sgad__codes_pack(const sgad_ctx *ctx, int64_t n, int levels, const float *x, uint8_t *codes)
 {
     const float scale = (float)levels;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, n)) schedule(static)
@@ -15,8 +14,7 @@ void sgad__codes_pack(const sgad_ctx *ctx, int64_t n, int levels, const float *x
 }
 
 SGAD__AVX2_CLONE
-void sgad__codes_unpack(const sgad_ctx *ctx, int64_t n, int levels, const uint8_t *codes,
-                        float *x)
+void sgad__codes_unpack(const sgad_ctx *ctx, int64_t n, int levels, const uint8_t *codes, float *x)
 {
     const float step = 1.0f / (float)levels;
 #pragma omp parallel for num_threads(sgad__par_threads(ctx, n)) schedule(static)

@@ -14,12 +14,10 @@
 #define SGAD__CODES_MAX_LEVELS 255
 
 /* codes[j] = x[j] * levels, for x[j] on the grid of 1/levels. */
-void sgad__codes_pack(const sgad_ctx *ctx, int64_t n, int levels, const float *x,
-                      uint8_t *codes);
+void sgad__codes_pack(const sgad_ctx *ctx, int64_t n, int levels, const float *x, uint8_t *codes);
 
 /* x[j] = codes[j] * (1 / levels), in float as the pooling layer scales, so
  * that packed values come back as they were. */
-void sgad__codes_unpack(const sgad_ctx *ctx, int64_t n, int levels, const uint8_t *codes,
-                        float *x);
+void sgad__codes_unpack(const sgad_ctx *ctx, int64_t n, int levels, const uint8_t *codes, float *x);
 
 #endif /* SGAD_SPIKE_CODES_H */

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "events.h"
 #include "kernels/isa.h"
-#include "core/parallel.h"
 #include "kernels/simd.h"
 #include "spike_trains.h"
 
@@ -79,8 +79,8 @@ static int binary_prefix(const float *x, int64_t n)
 }
 
 SGAD__AVX2_CLONE
-sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t samples,
-                              int64_t cols, const float *x, sgad__trains *tr)
+sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t samples, int64_t cols,
+                              const float *x, sgad__trains *tr)
 {
     memset(tr, 0, sizeof *tr);
     tr->steps = steps;
@@ -145,8 +145,7 @@ void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, const sgad
                          float *y)
 {
     const int64_t out = W->out, blocks = (out + B - 1) / B;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, tr->work * out / 8 + 1)) \
-    schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, tr->work *out / 8 + 1)) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t width = out - b * B < B ? out - b * B : B;
         const float *panel = sgad__panel_read(W, b);
@@ -186,8 +185,7 @@ void sgad__trains_outer(const sgad_ctx *ctx, const sgad__trains *tr, const float
                         const sgad__panels *G)
 {
     const int64_t out = G->out, blocks = (out + B - 1) / B;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, tr->work * out / 8 + 1)) \
-    schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, tr->work *out / 8 + 1)) schedule(static)
     for (int64_t b = 0; b < blocks; b++) {
         const int64_t width = out - b * B < B ? out - b * B : B;
         float *panel = sgad__panel_sum(G);

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/atomic_file.h"
 #include "checkpoint_impl.h"
+#include "core/atomic_file.h"
 
 sgad_status sgad_checkpoint_read_memory(sgad_ctx *ctx, const void *buf, size_t size,
                                         sgad_checkpoint **out)
@@ -117,8 +117,10 @@ static sgad_status checkpoint_path(sgad_ctx *ctx, const char *fn, const char *di
                                    char *out, size_t cap)
 {
     const int n = snprintf(out, cap, "%s/ckpt-%012lld.safetensors", dir, k);
-    SGAD__CHECK(ctx, n > 0 && (size_t)n < cap, SGAD_E_INVALID_ARG, "%s: path too long for the "
-                "buffer", fn);
+    SGAD__CHECK(ctx, n > 0 && (size_t)n < cap, SGAD_E_INVALID_ARG,
+                "%s: path too long for the "
+                "buffer",
+                fn);
     return SGAD_OK;
 }
 
@@ -147,8 +149,7 @@ sgad_status sgad_checkpoint_save_rotating(sgad_trainer *t, const char *dir, int 
     return SGAD_OK;
 }
 
-sgad_status sgad_checkpoint_find_latest(sgad_ctx *ctx, const char *dir, char *path_out,
-                                        size_t cap)
+sgad_status sgad_checkpoint_find_latest(sgad_ctx *ctx, const char *dir, char *path_out, size_t cap)
 {
     static const char fn[] = "sgad_checkpoint_find_latest";
     if (!ctx)

@@ -79,7 +79,8 @@ static sgad_status parse_metadata(sgad_checkpoint *c, json_t *meta)
         return SGAD_E_NOMEM;
     const char *key;
     json_t *value;
-    json_object_foreach(meta, key, value) {
+    json_object_foreach(meta, key, value)
+    {
         SGAD__CHECK(c->ctx, json_is_string(value), SGAD_E_FORMAT,
                     "%s: metadata entry \"%.64s\" is not a string", fn, key);
         c->keys[c->nmeta] = copy_string(c->ctx, key);
@@ -121,10 +122,11 @@ static sgad_status parse_offsets(sgad_checkpoint *c, const char *name, json_t *o
     SGAD__CHECK(c->ctx, json_is_array(off) && json_array_size(off) == 2, SGAD_E_FORMAT,
                 "%s: tensor %s: data_offsets must be [begin, end]", fn, name);
     json_t *b = json_array_get(off, 0), *e = json_array_get(off, 1);
-    SGAD__CHECK(c->ctx, json_is_integer(b) && json_is_integer(e) && json_integer_value(b) >= 0 &&
-                            json_integer_value(e) >= json_integer_value(b),
-                SGAD_E_FORMAT, "%s: tensor %s: data_offsets must be integers 0 <= begin <= end",
-                fn, name);
+    SGAD__CHECK(c->ctx,
+                json_is_integer(b) && json_is_integer(e) && json_integer_value(b) >= 0 &&
+                    json_integer_value(e) >= json_integer_value(b),
+                SGAD_E_FORMAT, "%s: tensor %s: data_offsets must be integers 0 <= begin <= end", fn,
+                name);
     t->begin = (uint64_t)json_integer_value(b);
     t->end = (uint64_t)json_integer_value(e);
     SGAD__CHECK(c->ctx, t->end - t->begin == bytes, SGAD_E_FORMAT,
@@ -137,7 +139,8 @@ static sgad_status parse_tensor(sgad_checkpoint *c, const char *name, json_t *v)
 {
     SGAD__CHECK(c->ctx, valid_name(name), SGAD_E_FORMAT,
                 "%s: tensor name \"%.64s\" is empty, longer than %d bytes or not printable "
-                "ASCII", fn, name, SGAD__CKPT_MAX_NAME);
+                "ASCII",
+                fn, name, SGAD__CKPT_MAX_NAME);
     SGAD__CHECK(c->ctx, json_is_object(v) && json_object_size(v) == 3, SGAD_E_FORMAT,
                 "%s: tensor %s must have exactly dtype, shape and data_offsets", fn, name);
     json_t *dtype = json_object_get(v, "dtype"), *shape = json_object_get(v, "shape");
@@ -145,8 +148,8 @@ static sgad_status parse_tensor(sgad_checkpoint *c, const char *name, json_t *v)
     SGAD__CHECK(c->ctx, dtype && shape && off, SGAD_E_FORMAT,
                 "%s: tensor %s must have exactly dtype, shape and data_offsets", fn, name);
     SGAD__CHECK(c->ctx, json_is_string(dtype) && strcmp(json_string_value(dtype), "F32") == 0,
-                SGAD_E_FORMAT, "%s: tensor %s: dtype %.16s; libsgad checkpoints hold F32 only",
-                fn, name, json_is_string(dtype) ? json_string_value(dtype) : "(not a string)");
+                SGAD_E_FORMAT, "%s: tensor %s: dtype %.16s; libsgad checkpoints hold F32 only", fn,
+                name, json_is_string(dtype) ? json_string_value(dtype) : "(not a string)");
     sgad__ckpt_tensor *t = &c->tensors[c->ntensors];
     uint64_t bytes = 0;
     SGAD__TRY(parse_shape(c, name, shape, t, &bytes));
@@ -173,8 +176,8 @@ static sgad_status check_tiling(sgad_checkpoint *c)
         const sgad__ckpt_tensor *t = &c->tensors[i];
         SGAD__CHECK(c->ctx, t->begin == expect, SGAD_E_FORMAT,
                     "%s: tensor %s begins at byte %llu of the data, expected %llu (a gap or an "
-                    "overlap)", fn, t->name, (unsigned long long)t->begin,
-                    (unsigned long long)expect);
+                    "overlap)",
+                    fn, t->name, (unsigned long long)t->begin, (unsigned long long)expect);
         expect = t->end;
     }
     SGAD__CHECK(c->ctx, expect == c->data_size, SGAD_E_FORMAT,
@@ -185,8 +188,10 @@ static sgad_status check_tiling(sgad_checkpoint *c)
 
 static sgad_status parse_header(sgad_checkpoint *c, json_t *root)
 {
-    SGAD__CHECK(c->ctx, json_is_object(root), SGAD_E_FORMAT, "%s: the header is not a JSON "
-                "object", fn);
+    SGAD__CHECK(c->ctx, json_is_object(root), SGAD_E_FORMAT,
+                "%s: the header is not a JSON "
+                "object",
+                fn);
     const size_t n = json_object_size(root);
     SGAD__CHECK(c->ctx, n <= SGAD__CKPT_MAX_TENSORS + 1, SGAD_E_FORMAT,
                 "%s: %zu header entries, more than %d", fn, n, SGAD__CKPT_MAX_TENSORS + 1);
@@ -194,12 +199,15 @@ static sgad_status parse_header(sgad_checkpoint *c, json_t *root)
     if (!c->tensors)
         return SGAD_E_NOMEM;
     json_t *meta = json_object_get(root, "__metadata__");
-    SGAD__CHECK(c->ctx, meta != NULL, SGAD_E_FORMAT, "%s: no __metadata__: not a libsgad "
-                "checkpoint", fn);
+    SGAD__CHECK(c->ctx, meta != NULL, SGAD_E_FORMAT,
+                "%s: no __metadata__: not a libsgad "
+                "checkpoint",
+                fn);
     SGAD__TRY(parse_metadata(c, meta));
     const char *key;
     json_t *value;
-    json_object_foreach(root, key, value) {
+    json_object_foreach(root, key, value)
+    {
         if (strcmp(key, "__metadata__") != 0)
             SGAD__TRY(parse_tensor(c, key, value));
     }
@@ -221,8 +229,10 @@ static sgad_status check_checksum(sgad_checkpoint *c, uint64_t header_len)
             at = h + i + plen;
             found++;
         }
-    SGAD__CHECK(c->ctx, found == 1, SGAD_E_FORMAT, "%s: the header must hold one checksum of "
-                "the form crc32:xxxxxxxx (found %d)", fn, found);
+    SGAD__CHECK(c->ctx, found == 1, SGAD_E_FORMAT,
+                "%s: the header must hold one checksum of "
+                "the form crc32:xxxxxxxx (found %d)",
+                fn, found);
     unsigned long want = 0;
     for (int i = 0; i < 8; i++) {
         const char d = at[i];
@@ -230,8 +240,10 @@ static sgad_status check_checksum(sgad_checkpoint *c, uint64_t header_len)
                     "%s: the checksum must be 8 lowercase hex digits", fn);
         want = want << 4 | (unsigned long)(d <= '9' ? d - '0' : d - 'a' + 10);
     }
-    SGAD__CHECK(c->ctx, at[8] == '"', SGAD_E_FORMAT, "%s: the checksum must be 8 lowercase hex "
-                "digits", fn);
+    SGAD__CHECK(c->ctx, at[8] == '"', SGAD_E_FORMAT,
+                "%s: the checksum must be 8 lowercase hex "
+                "digits",
+                fn);
     const size_t pos = (size_t)((const unsigned char *)at - c->file);
     uLong crc = crc32_z(0L, Z_NULL, 0);
     crc = crc32_z(crc, c->file, pos);
@@ -274,22 +286,25 @@ sgad_status sgad__checkpoint_parse(sgad_ctx *ctx, unsigned char *file, size_t si
     sgad_status s = SGAD_OK;
     uint64_t n = 0;
     if (size < 8)
-        s = sgad__fail(ctx, SGAD_E_FORMAT, "%s: %zu bytes, shorter than the 8-byte header "
-                       "length", fn, size);
+        s = sgad__fail(ctx, SGAD_E_FORMAT,
+                       "%s: %zu bytes, shorter than the 8-byte header "
+                       "length",
+                       fn, size);
     for (int i = 7; s == SGAD_OK && i >= 0; i--)
         n = n << 8 | file[i];
     if (s == SGAD_OK && (n < 2 || n > SGAD__CKPT_MAX_HEADER || n > size - 8))
-        s = sgad__fail(ctx, SGAD_E_FORMAT, "%s: header length %llu is not in [2, %llu] or runs "
-                       "past the end of the %zu-byte file", fn, (unsigned long long)n,
-                       (unsigned long long)SGAD__CKPT_MAX_HEADER, size);
+        s = sgad__fail(ctx, SGAD_E_FORMAT,
+                       "%s: header length %llu is not in [2, %llu] or runs "
+                       "past the end of the %zu-byte file",
+                       fn, (unsigned long long)n, (unsigned long long)SGAD__CKPT_MAX_HEADER, size);
     if (s == SGAD_OK) {
         c->data = file + 8 + n;
         c->data_size = size - 8 - n;
         json_error_t err;
         json_t *root = json_loadb((const char *)file + 8, (size_t)n, JSON_REJECT_DUPLICATES, &err);
         if (!root)
-            s = sgad__fail(ctx, SGAD_E_FORMAT, "%s: header is not valid JSON: %s (column %d)",
-                           fn, err.text, err.column);
+            s = sgad__fail(ctx, SGAD_E_FORMAT, "%s: header is not valid JSON: %s (column %d)", fn,
+                           err.text, err.column);
         else
             s = parse_header(c, root);
         json_decref(root);

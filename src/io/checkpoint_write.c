@@ -8,8 +8,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "core/atomic_file.h"
 #include "checkpoint_impl.h"
+#include "core/atomic_file.h"
 
 /* ---- the header ---------------------------------------------------------- */
 

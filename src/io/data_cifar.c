@@ -16,8 +16,7 @@ sgad_status sgad__cifar_load(sgad_dataset *d, const char *name, const unsigned c
                 "%s: %s: %zu bytes is not a whole number of %d-byte CIFAR-10 records", fn, name,
                 size, RECORD);
     const int64_t n = (int64_t)(size / RECORD), old = d->count;
-    SGAD__CHECK(d->ctx, old + n <= SGAD__DATA_MAX_IMAGES, SGAD_E_FORMAT, "%s: too many images",
-                fn);
+    SGAD__CHECK(d->ctx, old + n <= SGAD__DATA_MAX_IMAGES, SGAD_E_FORMAT, "%s: too many images", fn);
     unsigned char *px = sgad__alloc(d->ctx, (size_t)(old + n) * 3072);
     int *lab = sgad__alloc(d->ctx, (size_t)(old + n) * sizeof *lab);
     if (!px || !lab) {
@@ -33,8 +32,8 @@ sgad_status sgad__cifar_load(sgad_dataset *d, const char *name, const unsigned c
     for (int64_t i = 0; i < n && s == SGAD_OK; i++) {
         const unsigned char *r = data + (size_t)i * RECORD;
         if (r[0] > 9)
-            s = sgad__fail(d->ctx, SGAD_E_FORMAT, "%s: %s: record %lld has label %d, not 0..9",
-                           fn, name, (long long)i, r[0]);
+            s = sgad__fail(d->ctx, SGAD_E_FORMAT, "%s: %s: record %lld has label %d, not 0..9", fn,
+                           name, (long long)i, r[0]);
         lab[old + i] = r[0];
         memcpy(px + (size_t)(old + i) * 3072, r + 1, 3072);
     }

@@ -17,16 +17,20 @@ static int is_gzip(const unsigned char *p, size_t n)
 }
 
 /* Header of an IDX file with `ndim` dimensions: dims and payload bytes. */
-static sgad_status parse_header(sgad_ctx *ctx, const char *name, const unsigned char *p,
-                                size_t n, int ndim, int64_t *dims, uint64_t *payload)
+static sgad_status parse_header(sgad_ctx *ctx, const char *name, const unsigned char *p, size_t n,
+                                int ndim, int64_t *dims, uint64_t *payload)
 {
     const size_t hlen = 4 + 4 * (size_t)ndim;
-    SGAD__CHECK(ctx, n >= hlen, SGAD_E_FORMAT, "%s: %s: %zu bytes, shorter than an IDX header",
-                fn, name, n);
-    SGAD__CHECK(ctx, p[0] == 0 && p[1] == 0, SGAD_E_FORMAT, "%s: %s: not an IDX file (magic "
-                "%02x %02x)", fn, name, p[0], p[1]);
-    SGAD__CHECK(ctx, p[2] == 0x08, SGAD_E_FORMAT, "%s: %s: IDX type 0x%02x; only unsigned "
-                "bytes (0x08) are supported", fn, name, p[2]);
+    SGAD__CHECK(ctx, n >= hlen, SGAD_E_FORMAT, "%s: %s: %zu bytes, shorter than an IDX header", fn,
+                name, n);
+    SGAD__CHECK(ctx, p[0] == 0 && p[1] == 0, SGAD_E_FORMAT,
+                "%s: %s: not an IDX file (magic "
+                "%02x %02x)",
+                fn, name, p[0], p[1]);
+    SGAD__CHECK(ctx, p[2] == 0x08, SGAD_E_FORMAT,
+                "%s: %s: IDX type 0x%02x; only unsigned "
+                "bytes (0x08) are supported",
+                fn, name, p[2]);
     SGAD__CHECK(ctx, p[3] == ndim, SGAD_E_FORMAT, "%s: %s: %d dimensions, expected %d", fn, name,
                 p[3], ndim);
     uint64_t total = 1;
@@ -54,8 +58,9 @@ static sgad_status inflate_exact(sgad_ctx *ctx, const char *name, z_stream *z, u
     while (z->avail_out > 0 && r == Z_OK)
         r = inflate(z, Z_NO_FLUSH);
     SGAD__CHECK(ctx, z->avail_out == 0, SGAD_E_FORMAT, "%s: %s: the gzip stream %s", fn, name,
-                r == Z_STREAM_END ? "ends before the data it declares" :
-                r == Z_BUF_ERROR ? "is truncated" : "is corrupt");
+                r == Z_STREAM_END  ? "ends before the data it declares"
+                : r == Z_BUF_ERROR ? "is truncated"
+                                   : "is corrupt");
     if (!last)
         return SGAD_OK;
     unsigned char extra;
@@ -64,26 +69,27 @@ static sgad_status inflate_exact(sgad_ctx *ctx, const char *name, z_stream *z, u
     r = inflate(z, Z_NO_FLUSH);
     SGAD__CHECK(ctx, r == Z_STREAM_END && z->avail_out == 1, SGAD_E_FORMAT,
                 "%s: %s: the gzip stream %s", fn, name,
-                r == Z_STREAM_END || r == Z_OK ? "holds more than the data it declares" :
-                r == Z_BUF_ERROR ? "is truncated" : "is corrupt");
+                r == Z_STREAM_END || r == Z_OK ? "holds more than the data it declares"
+                : r == Z_BUF_ERROR             ? "is truncated"
+                                               : "is corrupt");
     SGAD__CHECK(ctx, z->avail_in == 0, SGAD_E_FORMAT, "%s: %s: bytes after the gzip stream", fn,
                 name);
     return SGAD_OK;
 }
 
 /* The IDX file's bytes, inflated if gzip: header in hdr, payload in *out. */
-static sgad_status read_idx(sgad_ctx *ctx, const char *name, const unsigned char *data,
-                            size_t size, int ndim, int64_t *dims, unsigned char **out,
-                            uint64_t *payload)
+static sgad_status read_idx(sgad_ctx *ctx, const char *name, const unsigned char *data, size_t size,
+                            int ndim, int64_t *dims, unsigned char **out, uint64_t *payload)
 {
     unsigned char hdr[16];
     const size_t hlen = 4 + 4 * (size_t)ndim;
     *out = NULL;
     if (!is_gzip(data, size)) {
         SGAD__TRY(parse_header(ctx, name, data, size, ndim, dims, payload));
-        SGAD__CHECK(ctx, size - hlen == *payload, SGAD_E_FORMAT, "%s: %s: %zu data bytes, the "
-                    "header declares %llu", fn, name, size - hlen,
-                    (unsigned long long)*payload);
+        SGAD__CHECK(ctx, size - hlen == *payload, SGAD_E_FORMAT,
+                    "%s: %s: %zu data bytes, the "
+                    "header declares %llu",
+                    fn, name, size - hlen, (unsigned long long)*payload);
         *out = sgad__alloc(ctx, *payload);
         if (!*out)
             return SGAD_E_NOMEM;
@@ -92,8 +98,8 @@ static sgad_status read_idx(sgad_ctx *ctx, const char *name, const unsigned char
     }
     z_stream z;
     memset(&z, 0, sizeof z);
-    SGAD__CHECK(ctx, size <= UINT32_MAX && inflateInit2(&z, 16 + MAX_WBITS) == Z_OK,
-                SGAD_E_FORMAT, "%s: %s: cannot start inflating", fn, name);
+    SGAD__CHECK(ctx, size <= UINT32_MAX && inflateInit2(&z, 16 + MAX_WBITS) == Z_OK, SGAD_E_FORMAT,
+                "%s: %s: cannot start inflating", fn, name);
     z.next_in = (Bytef *)(uintptr_t)data;
     z.avail_in = (uInt)size;
     sgad_status s = inflate_exact(ctx, name, &z, hdr, hlen, 0);
@@ -126,8 +132,10 @@ static sgad_status load_labels(sgad_dataset *d, const char *name, const unsigned
         s = SGAD_E_NOMEM;
     for (int64_t i = 0; s == SGAD_OK && i < n; i++) {
         if (raw[i] > 9)
-            s = sgad__fail(d->ctx, SGAD_E_FORMAT, "%s: %s: label %d of image %lld is not in "
-                           "0..9", fn, name, raw[i], (long long)i);
+            s = sgad__fail(d->ctx, SGAD_E_FORMAT,
+                           "%s: %s: label %d of image %lld is not in "
+                           "0..9",
+                           fn, name, raw[i], (long long)i);
         else
             d->labels[i] = raw[i];
     }
@@ -142,10 +150,11 @@ sgad_status sgad__idx_load(sgad_dataset *d, const char *name, const unsigned cha
     int64_t dims[3];
     uint64_t payload;
     SGAD__TRY(read_idx(d->ctx, name, data, size, 3, dims, &d->pixels, &payload));
-    SGAD__CHECK(d->ctx, dims[0] <= SGAD__DATA_MAX_IMAGES && dims[1] <= SGAD__DATA_MAX_SIDE &&
-                            dims[2] <= SGAD__DATA_MAX_SIDE,
-                SGAD_E_FORMAT, "%s: %s: %lld images of %lld x %lld are beyond the limits", fn,
-                name, (long long)dims[0], (long long)dims[1], (long long)dims[2]);
+    SGAD__CHECK(d->ctx,
+                dims[0] <= SGAD__DATA_MAX_IMAGES && dims[1] <= SGAD__DATA_MAX_SIDE &&
+                    dims[2] <= SGAD__DATA_MAX_SIDE,
+                SGAD_E_FORMAT, "%s: %s: %lld images of %lld x %lld are beyond the limits", fn, name,
+                (long long)dims[0], (long long)dims[1], (long long)dims[2]);
     d->count = dims[0];
     d->c = 1;
     d->h = dims[1];

@@ -12,9 +12,9 @@
 
 #include "core/internal.h"
 
-#define SGAD__DATA_MAX_FILE ((size_t)2 << 30)  /* bytes of one input file or payload */
+#define SGAD__DATA_MAX_FILE ((size_t)2 << 30) /* bytes of one input file or payload */
 #define SGAD__DATA_MAX_IMAGES ((int64_t)1 << 26)
-#define SGAD__DATA_MAX_SIDE 4096              /* pixels per side of an image */
+#define SGAD__DATA_MAX_SIDE 4096 /* pixels per side of an image */
 
 struct sgad_dataset {
     sgad_ctx *ctx;

@@ -95,8 +95,10 @@ sgad_status sgad__png_decode(sgad_ctx *ctx, const char *name, const unsigned cha
     png_read_info(png, info);
     const int64_t iw = png_get_image_width(png, info), ih = png_get_image_height(png, info);
     if ((want_w > 0 && iw != want_w) || (want_h > 0 && ih != want_h)) {
-        snprintf(job.message, sizeof job.message, "%lldx%lld pixels, the dataset's images are "
-                 "%lldx%lld", (long long)iw, (long long)ih, (long long)want_w, (long long)want_h);
+        snprintf(job.message, sizeof job.message,
+                 "%lldx%lld pixels, the dataset's images are "
+                 "%lldx%lld",
+                 (long long)iw, (long long)ih, (long long)want_w, (long long)want_h);
         png_longjmp(png, 1);
     }
     set_transforms(png, info);
@@ -126,7 +128,8 @@ sgad_status sgad__png_decode(sgad_ctx *ctx, const char *name, const unsigned cha
 static int png_name(const char *s)
 {
     const size_t n = strlen(s);
-    return s[0] != '.' && n > 4 && (strcmp(s + n - 4, ".png") == 0 || strcmp(s + n - 4, ".PNG") == 0);
+    return s[0] != '.' && n > 4 &&
+           (strcmp(s + n - 4, ".png") == 0 || strcmp(s + n - 4, ".PNG") == 0);
 }
 
 static int by_name(const void *a, const void *b)
@@ -191,10 +194,9 @@ sgad_status sgad__png_folder_image(sgad_dataset *d, int64_t i, unsigned char *ou
     unsigned char *data, *px;
     size_t size;
     int64_t w, h;
-    SGAD__TRY(sgad__read_file(d->ctx, "sgad_dataset_batch", d->files[i], 64u << 20, &data,
-                              &size));
-    const sgad_status s = sgad__png_decode(d->ctx, d->files[i], data, size, d->w, d->h, &px, &w,
-                                           &h);
+    SGAD__TRY(sgad__read_file(d->ctx, "sgad_dataset_batch", d->files[i], 64u << 20, &data, &size));
+    const sgad_status s =
+        sgad__png_decode(d->ctx, d->files[i], data, size, d->w, d->h, &px, &w, &h);
     sgad__free(d->ctx, data);
     SGAD__TRY(s);
     memcpy(out, px, (size_t)(3 * w * h));

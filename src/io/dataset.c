@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 
 #include "core/atomic_file.h"
-#include "data_impl.h"
 #include "core/rng.h"
+#include "data_impl.h"
 
 static const char fn_open[] = "sgad_dataset_open";
 
@@ -44,8 +44,11 @@ static sgad_status cifar_dir(sgad_dataset *d, const char *dir)
             names[n++] = strdup(e->d_name);
     closedir(h);
     qsort(names, (size_t)n, sizeof *names, by_name);
-    sgad_status s = n ? SGAD_OK : sgad__fail(d->ctx, SGAD_E_FORMAT, "%s: %s holds no "
-                                             "data_batch_*.bin files", fn_open, dir);
+    sgad_status s = n ? SGAD_OK
+                      : sgad__fail(d->ctx, SGAD_E_FORMAT,
+                                   "%s: %s holds no "
+                                   "data_batch_*.bin files",
+                                   fn_open, dir);
     for (int i = 0; i < n; i++) {
         char path[4096];
         unsigned char *buf = NULL;
@@ -205,8 +208,8 @@ static sgad_status make_order(sgad_dataset *d, uint64_t seed, int64_t epoch)
     for (int64_t i = 0; i < d->count; i++)
         d->order[i] = (uint32_t)i;
     for (int64_t i = d->count - 1; i > 0; i--) {
-        const int64_t j = (int64_t)(sgad__rng_u64(seed, (uint64_t)epoch, (uint64_t)i) %
-                                    (uint64_t)(i + 1));
+        const int64_t j =
+            (int64_t)(sgad__rng_u64(seed, (uint64_t)epoch, (uint64_t)i) % (uint64_t)(i + 1));
         const uint32_t k = d->order[i];
         d->order[i] = d->order[j];
         d->order[j] = k;
@@ -234,12 +237,13 @@ static sgad_status check_images(sgad_dataset *d, const char *fn, const sgad_tens
 {
     SGAD__CHECK(d->ctx, images != NULL && images->ndim == 4, SGAD_E_SHAPE,
                 "%s: images must be [B, C, H, W]", fn);
-    SGAD__CHECK(d->ctx, images->dims[1] == d->c && images->dims[2] == d->h &&
-                            images->dims[3] == d->w,
-                SGAD_E_SHAPE, "%s: the dataset's images are [%lld, %lld, %lld], the tensor's "
-                "[%lld, %lld, %lld]", fn, (long long)d->c, (long long)d->h, (long long)d->w,
-                (long long)images->dims[1], (long long)images->dims[2],
-                (long long)images->dims[3]);
+    SGAD__CHECK(d->ctx,
+                images->dims[1] == d->c && images->dims[2] == d->h && images->dims[3] == d->w,
+                SGAD_E_SHAPE,
+                "%s: the dataset's images are [%lld, %lld, %lld], the tensor's "
+                "[%lld, %lld, %lld]",
+                fn, (long long)d->c, (long long)d->h, (long long)d->w, (long long)images->dims[1],
+                (long long)images->dims[2], (long long)images->dims[3]);
     *batch = images->dims[0];
     return SGAD_OK;
 }

@@ -183,8 +183,8 @@ sgad_status sgad_image_write_strip(sgad_ctx *ctx, const char *path, const sgad_t
         /* scores span orders of magnitude (1e-2 .. 1e-7 in the paper's Fig. 5) */
         at += (size_t)snprintf(text + at, 13, "%s%.3e", t ? " " : "", (double)s);
     }
-    const sgad_status st = sgad__png_write(ctx, fn, path, (int)c, cw, chh, canvas,
-                                           scores ? "scores" : NULL, text);
+    const sgad_status st =
+        sgad__png_write(ctx, fn, path, (int)c, cw, chh, canvas, scores ? "scores" : NULL, text);
     sgad__free(ctx, canvas);
     sgad__free(ctx, text);
     return st;

@@ -34,24 +34,24 @@
  * t = x log2(e) + 1.5 * 2^23 holds n = round(x log2(e)) in its low
  * mantissa bits, and the result is poly(r) times 2^n built from those
  * bits. X is float or sgad__v8, U the matching unsigned type. */
-#define SGAD__EXP_BODY(X, U, x, result)                                                           \
-    do {                                                                                          \
-        const X t_ = (x) * SGAD__LOG2E + SGAD__EXP_MAGIC;                                          \
-        const X n_ = t_ - SGAD__EXP_MAGIC;                                                        \
-        X r_ = (x) - n_ * SGAD__LN2_HI;                                                           \
-        r_ = r_ - n_ * SGAD__LN2_LO;                                                              \
-        X p_ = r_ * 1.9875691500e-4f + 1.3981999507e-3f;                                          \
-        p_ = p_ * r_ + 8.3334519073e-3f;                                                          \
-        p_ = p_ * r_ + 4.1665795894e-2f;                                                          \
-        p_ = p_ * r_ + 1.6666665459e-1f;                                                          \
-        p_ = p_ * r_ + 5.0000001201e-1f;                                                          \
-        p_ = p_ * (r_ * r_) + r_ + 1.0f;                                                          \
-        U bits_;                                                                                  \
-        memcpy(&bits_, &t_, sizeof bits_);                                                        \
-        bits_ = (bits_ - SGAD__EXP_MAGIC_BITS + 127u) << 23; /* n + 127 in the exponent */       \
-        X scale_;                                                                                 \
-        memcpy(&scale_, &bits_, sizeof scale_);                                                   \
-        (result) = p_ * scale_;                                                                   \
+#define SGAD__EXP_BODY(X, U, x, result)                                                            \
+    do {                                                                                           \
+        const X t_ = (x)*SGAD__LOG2E + SGAD__EXP_MAGIC;                                            \
+        const X n_ = t_ - SGAD__EXP_MAGIC;                                                         \
+        X r_ = (x)-n_ * SGAD__LN2_HI;                                                              \
+        r_ = r_ - n_ * SGAD__LN2_LO;                                                               \
+        X p_ = r_ * 1.9875691500e-4f + 1.3981999507e-3f;                                           \
+        p_ = p_ * r_ + 8.3334519073e-3f;                                                           \
+        p_ = p_ * r_ + 4.1665795894e-2f;                                                           \
+        p_ = p_ * r_ + 1.6666665459e-1f;                                                           \
+        p_ = p_ * r_ + 5.0000001201e-1f;                                                           \
+        p_ = p_ * (r_ * r_) + r_ + 1.0f;                                                           \
+        U bits_;                                                                                   \
+        memcpy(&bits_, &t_, sizeof bits_);                                                         \
+        bits_ = (bits_ - SGAD__EXP_MAGIC_BITS + 127u) << 23; /* n + 127 in the exponent */         \
+        X scale_;                                                                                  \
+        memcpy(&scale_, &bits_, sizeof scale_);                                                    \
+        (result) = p_ * scale_;                                                                    \
     } while (0)
 
 static SGAD__ALWAYS_INLINE float sgad__exp(float x)

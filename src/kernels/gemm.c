@@ -2,8 +2,8 @@
  * BLIS aborts the process on bad arguments. */
 #include <blis.h>
 
-#include "gemm.h"
 #include "core/parallel.h"
+#include "gemm.h"
 
 static void scale_rows(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
 {
@@ -61,14 +61,14 @@ static void split_rows(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m,
     for (int i = 0; i < threads; i++) {
         const int64_t r0 = m * i / threads, r1 = m * (i + 1) / threads;
         const float *ai = trans_a ? a + r0 : a + r0 * lda;
-        blis_sgemm(1, trans_a, trans_b, r1 - r0, n, k, alpha, ai, lda, b, ldb, beta,
-                   c + r0 * ldc, ldc);
+        blis_sgemm(1, trans_a, trans_b, r1 - r0, n, k, alpha, ai, lda, b, ldb, beta, c + r0 * ldc,
+                   ldc);
     }
 }
 
 void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                 float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
-                 float beta, float *c, int64_t ldc)
+                 float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                 float *c, int64_t ldc)
 {
     if (m <= 0 || n <= 0)
         return;
@@ -77,10 +77,9 @@ void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64
         return;
     }
     const int alone = sgad__in_parallel() || ctx->threads == 1;
-    if (!alone && small_output(m, n) && 2 * m * n * k >= SPLIT_MIN_FLOPS &&
-        m >= 2 * ctx->threads)
+    if (!alone && small_output(m, n) && 2 * m * n * k >= SPLIT_MIN_FLOPS && m >= 2 * ctx->threads)
         split_rows(ctx, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     else
-        blis_sgemm(alone || small_output(m, n) ? 1 : ctx->threads, trans_a, trans_b, m, n, k,
-                   alpha, a, lda, b, ldb, beta, c, ldc);
+        blis_sgemm(alone || small_output(m, n) ? 1 : ctx->threads, trans_a, trans_b, m, n, k, alpha,
+                   a, lda, b, ldb, beta, c, ldc);
 }

@@ -15,7 +15,7 @@
  * BLIS may read a few bytes past an operand's last element; buffers from
  * sgad__alloc carry slack for that (ctx.c). */
 void sgad__sgemm(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                 float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
-                 float beta, float *c, int64_t ldc);
+                 float alpha, const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                 float *c, int64_t ldc);
 
 #endif /* SGAD_GEMM_H */

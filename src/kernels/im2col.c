@@ -6,9 +6,9 @@
  * (and stride 1, the common case, becomes a straight copy or add). */
 #include <string.h>
 
+#include "core/parallel.h"
 #include "im2col.h"
 #include "isa.h"
-#include "core/parallel.h"
 
 /* Column buffers are kept under 4 MiB: large enough for GEMMs that run at
  * full speed (1, 2, 4 and 8 MiB measured within noise of each other), small
@@ -116,8 +116,8 @@ static SGAD__ALWAYS_INLINE void col2im_row(const sgad__conv_geom *g, const tap *
  * patches of `img` are copied into it (im2col), otherwise those of
  * `col_in` are added into `img_out` (col2im). */
 SGAD__AVX2_CLONE
-static void patches(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
-                    const float *img, float *col, const float *col_in, float *img_out)
+static void patches(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch, const float *img,
+                    float *col, const float *col_in, float *img_out)
 {
     const int64_t P = g->oh * g->ow, cols = batch * P, hw = g->h * g->w, kk = g->k * g->k;
     tap taps[MAX_TAPS];
@@ -138,14 +138,14 @@ static void patches(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch
         }
 }
 
-void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
-                  const float *img, float *col)
+void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch, const float *img,
+                  float *col)
 {
     patches(ctx, g, batch, img, col, NULL, NULL);
 }
 
-void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
-                  const float *col, float *img)
+void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch, const float *col,
+                  float *img)
 {
     patches(ctx, g, batch, NULL, NULL, col, img);
 }
@@ -154,7 +154,7 @@ SGAD__AVX2_CLONE
 void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                             const float *src, float *dst)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * c * p)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch *c *p)) schedule(static)
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < c; i++)
             memcpy(dst + i * batch * p + b * p, src + (b * c + i) * p, (size_t)p * sizeof *dst);
@@ -164,7 +164,7 @@ SGAD__AVX2_CLONE
 void sgad__from_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                               const float *src, const float *bias, float *dst)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * c * p)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch *c *p)) schedule(static)
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < c; i++) {
             const float *restrict s = src + i * batch * p + b * p;
@@ -179,7 +179,7 @@ SGAD__AVX2_CLONE
 void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
                             const float *src, const float *bias, float *dst)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * c * p)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch *c *p)) schedule(static)
     for (int64_t b = 0; b < batch; b++)
         for (int64_t i = 0; i < c; i++) {
             const float *restrict s = src + b * p * c + i;
@@ -191,10 +191,10 @@ void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64
 }
 
 SGAD__AVX2_CLONE
-void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
-                          int64_t ld, const float *src, float *dst)
+void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p, int64_t ld,
+                          const float *src, float *dst)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * ld * p)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch *ld *p)) schedule(static)
     for (int64_t b = 0; b < batch; b++)
         for (int64_t j = 0; j < p; j++) {
             const float *restrict s = src + b * c * p + j;

@@ -13,18 +13,18 @@
 #include "core/internal.h"
 
 typedef struct sgad__conv_geom {
-    int64_t c, h, w;   /* image */
-    int64_t k, s, p;   /* kernel, stride, padding */
-    int64_t oh, ow;    /* positions */
+    int64_t c, h, w; /* image */
+    int64_t k, s, p; /* kernel, stride, padding */
+    int64_t oh, ow;  /* positions */
 } sgad__conv_geom;
 
 /* col[C*k*k, B*P] from B images of C*H*W values each. */
-void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
-                  const float *img, float *col);
+void sgad__im2col(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch, const float *img,
+                  float *col);
 
 /* Adjoint of im2col: adds col back into B images (which the caller zeroes). */
-void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch,
-                  const float *col, float *img);
+void sgad__col2im(const sgad_ctx *ctx, const sgad__conv_geom *g, int64_t batch, const float *col,
+                  float *img);
 
 /* [B][C][P] (sample-major) -> [C][B*P] (channel-major). */
 void sgad__to_channel_major(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
@@ -41,8 +41,8 @@ void sgad__planes_from_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64
 
 /* [B][C][P] -> [B][P][ld]: each row holds the C values, then zeros up to
  * ld >= C (padding for kernels that read whole vector panels). */
-void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p,
-                          int64_t ld, const float *src, float *dst);
+void sgad__planes_to_rows(const sgad_ctx *ctx, int64_t batch, int64_t c, int64_t p, int64_t ld,
+                          const float *src, float *dst);
 
 /* Samples per chunk so that a [rows, B*cols_per_sample] float buffer stays
  * under the chunk budget (at least 1). */

@@ -23,8 +23,8 @@
 #ifndef SGAD_ISA_H
 #define SGAD_ISA_H
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__) && !defined(SGAD_NO_TARGET_CLONES)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) &&       \
+    !defined(SGAD_NO_TARGET_CLONES)
 #define SGAD__AVX2_CLONE __attribute__((target_clones("avx2", "default")))
 #else
 #define SGAD__AVX2_CLONE

@@ -38,8 +38,8 @@ static void ttfs(const float *x, int64_t T, int64_t M, float *y)
     }
 }
 
-sgad_status sgad_encode(sgad_ctx *ctx, sgad_encoding encoding, uint64_t seed,
-                        const sgad_tensor *x, sgad_tensor *y)
+sgad_status sgad_encode(sgad_ctx *ctx, sgad_encoding encoding, uint64_t seed, const sgad_tensor *x,
+                        sgad_tensor *y)
 {
     static const char fn[] = "sgad_encode";
     if (!ctx)
@@ -57,9 +57,7 @@ sgad_status sgad_encode(sgad_ctx *ctx, sgad_encoding encoding, uint64_t seed,
                 y->data[t * M + j] =
                     sgad__rng_uniform(seed, 0, (uint64_t)(t * M + j)) < x->data[j] ? 1.0f : 0.0f;
         return SGAD_OK;
-    case SGAD_ENCODE_TTFS:
-        ttfs(x->data, T, M, y->data);
-        return SGAD_OK;
+    case SGAD_ENCODE_TTFS: ttfs(x->data, T, M, y->data); return SGAD_OK;
     }
     return sgad__fail(ctx, SGAD_E_INVALID_ARG, "%s: unknown encoding %d", fn, (int)encoding);
 }

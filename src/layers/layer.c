@@ -3,8 +3,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "layer_impl.h"
 #include "core/rng.h"
+#include "layer_impl.h"
 
 sgad_status sgad__layer_alloc(sgad_ctx *ctx, const sgad__layer_ops *ops, size_t size,
                               sgad_layer **out)
@@ -100,31 +100,106 @@ sgad_status sgad_option_bounds(sgad_option option, double *lo, double *hi)
 {
     double a, b;
     switch (option) {
-    case SGAD_OPT_NEURON_TAU: a = 1.0; b = 1e6; break;
-    case SGAD_OPT_NEURON_THRESHOLD: a = 1e-12; b = 1e6; break;
-    case SGAD_OPT_NEURON_V_RESET: a = -1e6; b = 1e6; break;
-    case SGAD_OPT_NEURON_RESET_MODE: a = SGAD_RESET_HARD; b = SGAD_RESET_SOFT; break;
-    case SGAD_OPT_NEURON_DETACH_RESET: a = 0; b = 1; break;
-    case SGAD_OPT_NEURON_DECAY_INPUT: a = 0; b = 1; break;
-    case SGAD_OPT_NEURON_SURROGATE: a = SGAD_SURROGATE_ATAN; b = SGAD_SURROGATE_TRIANGLE; break;
-    case SGAD_OPT_NEURON_ALPHA: a = 1e-12; b = 1e3; break;
-    case SGAD_OPT_BN_MOMENTUM: a = 0; b = 1; break;
-    case SGAD_OPT_BN_EPS: a = 1e-12; b = 1; break;
-    case SGAD_OPT_LEAKY_SLOPE: a = 0; b = 1e3; break;
-    case SGAD_OPT_LR: a = 0; b = 1e3; break;
-    case SGAD_OPT_RMSPROP_ALPHA: a = 0; b = 1 - 1e-12; break;
-    case SGAD_OPT_EPS: a = 1e-30; b = 1; break;
-    case SGAD_OPT_ADAM_BETA1: a = 0; b = 1 - 1e-12; break;
-    case SGAD_OPT_ADAM_BETA2: a = 0; b = 1 - 1e-12; break;
-    case SGAD_OPT_WEIGHT_DECAY: a = 0; b = 1e3; break;
-    case SGAD_OPT_N_CRITIC: a = 1; b = 1000; break;
-    case SGAD_OPT_CLIP: a = 0; b = 1e3; break;
-    case SGAD_OPT_EMA_DECAY: a = 0; b = 1 - 1e-12; break;
-    case SGAD_OPT_SCHEDULE: a = SGAD_SCHEDULE_CONSTANT; b = SGAD_SCHEDULE_PAPER; break;
-    case SGAD_OPT_SCHEDULE_LENGTH: a = 1; b = 1e15; break;
-    case SGAD_OPT_SCHEDULE_PERIOD: a = 1; b = 1e15; break;
-    case SGAD_OPT_INPUT_PATH: a = SGAD_PATH_AUTO; b = SGAD_PATH_EVENTS; break;
-    case SGAD_OPT_INPUT_PATH_TAKEN: a = SGAD_PATH_AUTO; b = SGAD_PATH_EVENTS_BY_PERIOD; break;
+    case SGAD_OPT_NEURON_TAU:
+        a = 1.0;
+        b = 1e6;
+        break;
+    case SGAD_OPT_NEURON_THRESHOLD:
+        a = 1e-12;
+        b = 1e6;
+        break;
+    case SGAD_OPT_NEURON_V_RESET:
+        a = -1e6;
+        b = 1e6;
+        break;
+    case SGAD_OPT_NEURON_RESET_MODE:
+        a = SGAD_RESET_HARD;
+        b = SGAD_RESET_SOFT;
+        break;
+    case SGAD_OPT_NEURON_DETACH_RESET:
+        a = 0;
+        b = 1;
+        break;
+    case SGAD_OPT_NEURON_DECAY_INPUT:
+        a = 0;
+        b = 1;
+        break;
+    case SGAD_OPT_NEURON_SURROGATE:
+        a = SGAD_SURROGATE_ATAN;
+        b = SGAD_SURROGATE_TRIANGLE;
+        break;
+    case SGAD_OPT_NEURON_ALPHA:
+        a = 1e-12;
+        b = 1e3;
+        break;
+    case SGAD_OPT_BN_MOMENTUM:
+        a = 0;
+        b = 1;
+        break;
+    case SGAD_OPT_BN_EPS:
+        a = 1e-12;
+        b = 1;
+        break;
+    case SGAD_OPT_LEAKY_SLOPE:
+        a = 0;
+        b = 1e3;
+        break;
+    case SGAD_OPT_LR:
+        a = 0;
+        b = 1e3;
+        break;
+    case SGAD_OPT_RMSPROP_ALPHA:
+        a = 0;
+        b = 1 - 1e-12;
+        break;
+    case SGAD_OPT_EPS:
+        a = 1e-30;
+        b = 1;
+        break;
+    case SGAD_OPT_ADAM_BETA1:
+        a = 0;
+        b = 1 - 1e-12;
+        break;
+    case SGAD_OPT_ADAM_BETA2:
+        a = 0;
+        b = 1 - 1e-12;
+        break;
+    case SGAD_OPT_WEIGHT_DECAY:
+        a = 0;
+        b = 1e3;
+        break;
+    case SGAD_OPT_N_CRITIC:
+        a = 1;
+        b = 1000;
+        break;
+    case SGAD_OPT_CLIP:
+        a = 0;
+        b = 1e3;
+        break;
+    case SGAD_OPT_EMA_DECAY:
+        a = 0;
+        b = 1 - 1e-12;
+        break;
+    case SGAD_OPT_SCHEDULE:
+        a = SGAD_SCHEDULE_CONSTANT;
+        b = SGAD_SCHEDULE_PAPER;
+        break;
+    case SGAD_OPT_SCHEDULE_LENGTH:
+        a = 1;
+        b = 1e15;
+        break;
+    case SGAD_OPT_SCHEDULE_PERIOD:
+        a = 1;
+        b = 1e15;
+        break;
+    case SGAD_OPT_INPUT_PATH:
+        a = SGAD_PATH_AUTO;
+        b = SGAD_PATH_EVENTS;
+        break;
+    case SGAD_OPT_INPUT_PATH_TAKEN:
+        a = SGAD_PATH_AUTO;
+        b = SGAD_PATH_EVENTS_BY_PERIOD;
+        break;
     default: return SGAD_E_INVALID_ARG;
     }
     if (lo)
@@ -144,19 +219,18 @@ static int option_is_integral(sgad_option option)
            option == SGAD_OPT_INPUT_PATH || option == SGAD_OPT_INPUT_PATH_TAKEN;
 }
 
-sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner,
-                               sgad_option option, double value)
+sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner, sgad_option option,
+                               double value)
 {
     double lo, hi;
     SGAD__CHECK(ctx, sgad_option_bounds(option, &lo, &hi) == SGAD_OK, SGAD_E_INVALID_ARG,
                 "%s: unknown option %d", fn, (int)option);
     SGAD__CHECK(ctx, option != SGAD_OPT_INPUT_PATH_TAKEN, SGAD_E_INVALID_ARG,
                 "%s: option %d is read-only (it reports the path of the last forward pass; "
-                "set SGAD_OPT_INPUT_PATH, %d, instead)", fn, (int)option,
-                (int)SGAD_OPT_INPUT_PATH);
+                "set SGAD_OPT_INPUT_PATH, %d, instead)",
+                fn, (int)option, (int)SGAD_OPT_INPUT_PATH);
     SGAD__CHECK(ctx, isfinite(value) && value >= lo && value <= hi, SGAD_E_INVALID_ARG,
-                "%s: option %d = %g on %s outside [%g, %g]", fn, (int)option, value, owner, lo,
-                hi);
+                "%s: option %d = %g on %s outside [%g, %g]", fn, (int)option, value, owner, lo, hi);
     SGAD__CHECK(ctx, !option_is_integral(option) || value == floor(value), SGAD_E_INVALID_ARG,
                 "%s: option %d takes a whole number, got %g", fn, (int)option, value);
     return SGAD_OK;
@@ -179,15 +253,15 @@ sgad_status sgad_layer_get(const sgad_layer *l, sgad_option option, double *valu
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(l->ctx, value != NULL, SGAD_E_INVALID_ARG, "sgad_layer_get: value is NULL");
     SGAD__CHECK(l->ctx, l->ops->get != NULL, SGAD_E_UNSUPPORTED,
-                "sgad_layer_get: a %s layer has no option %d",
-                sgad_layer_kind_name(l->ops->kind), (int)option);
+                "sgad_layer_get: a %s layer has no option %d", sgad_layer_kind_name(l->ops->kind),
+                (int)option);
     return l->ops->get(l, option, value);
 }
 
 /* ---- shapes ------------------------------------------------------------- */
 
-static sgad_status input_shape(const sgad_layer *l, const char *fn, int ndim,
-                               const int64_t *dims, sgad__shape *in)
+static sgad_status input_shape(const sgad_layer *l, const char *fn, int ndim, const int64_t *dims,
+                               sgad__shape *in)
 {
     SGAD__CHECK(l->ctx, dims != NULL, SGAD_E_INVALID_ARG, "%s: dims is NULL", fn);
     SGAD__CHECK(l->ctx, ndim >= 2 && ndim <= SGAD_MAX_DIMS, SGAD_E_SHAPE,
@@ -230,8 +304,7 @@ static sgad_status expect_shape(sgad_ctx *ctx, const char *fn, const char *what,
 
 /* ---- forward and backward ---------------------------------------------- */
 
-sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
-                                    float *y)
+sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     l->has_forward = 0;
     l->has_rate = 0;
@@ -244,8 +317,8 @@ sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const 
 sgad_status sgad__layer_backward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
                                      const float *y, const float *dy, float *dx)
 {
-    SGAD__CHECK(l->ctx, l->has_forward, SGAD_E_STATE,
-                "backward: the %s layer has not run forward", sgad_layer_kind_name(l->ops->kind));
+    SGAD__CHECK(l->ctx, l->has_forward, SGAD_E_STATE, "backward: the %s layer has not run forward",
+                sgad_layer_kind_name(l->ops->kind));
     char a[SGAD__SHAPE_STR_LEN], b[SGAD__SHAPE_STR_LEN];
     SGAD__CHECK(l->ctx, sgad__shape_equal(in, &l->last_in), SGAD_E_STATE,
                 "backward: input %s differs from the last forward's %s",
@@ -282,8 +355,9 @@ sgad_status sgad_layer_backward(sgad_layer *l, const sgad_tensor *x, const sgad_
     SGAD__TRY(expect_shape(l->ctx, fn, "dy", dy, &out));
     if (dx) {
         SGAD__TRY(expect_shape(l->ctx, fn, "dx", dx, &in));
-        SGAD__CHECK(l->ctx, !sgad__tensors_overlap(dx, dy) && !sgad__tensors_overlap(dx, x) &&
-                                !sgad__tensors_overlap(dx, y),
+        SGAD__CHECK(l->ctx,
+                    !sgad__tensors_overlap(dx, dy) && !sgad__tensors_overlap(dx, x) &&
+                        !sgad__tensors_overlap(dx, y),
                     SGAD_E_INVALID_ARG, "%s: dx shares memory with x, y or dy", fn);
     }
     return sgad__layer_backward_raw(l, &in, x->data, y->data, dy->data, dx ? dx->data : NULL);

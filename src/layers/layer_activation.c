@@ -4,10 +4,10 @@
  * final sigmoid had run on one while the other waited). */
 #include <math.h>
 
+#include "core/parallel.h"
 #include "kernels/exp.h"
 #include "kernels/isa.h"
 #include "layer_impl.h"
-#include "core/parallel.h"
 
 typedef struct activation {
     sgad_layer base;
@@ -22,8 +22,7 @@ static sgad_status same_shape(const sgad_layer *l, const sgad__shape *in, sgad__
 }
 
 SGAD__AVX2_CLONE
-static sgad_status sigmoid_forward(sgad_layer *l, const sgad__shape *in, const float *x,
-                                   float *y)
+static sgad_status sigmoid_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     const int64_t n = sgad__shape_numel(in), vectors = n / 8;
 #pragma omp parallel for num_threads(sgad__par_threads(l->ctx, n)) schedule(static)

@@ -18,17 +18,17 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels/gemm.h"
-#include "layer_impl.h"
 #include "core/parallel.h"
+#include "kernels/gemm.h"
 #include "kernels/sums.h"
+#include "layer_impl.h"
 
 typedef struct attention {
     sgad_layer base;
     int64_t features, hidden, down, key_in; /* key_in: width phi maps to */
     int separate_keys;
     float *wq, *bq, *wk, *bk, *wkx, *bkx, *wd, *bd; /* wkx == wk when shared */
-    int gq, gk, gkx, gd;                           /* param indices of each */
+    int gq, gk, gkx, gd;                            /* param indices of each */
     /* Caches, rows indexed t*N + n, sized for cap_rows = T*N, and the
      * per-sample buffers for cap_batch = N. */
     int64_t cap_rows, cap_batch, steps, batch;
@@ -87,16 +87,14 @@ static sgad_status grow(attention *a, int64_t rows, int64_t nb)
 {
     const int64_t D = a->features, H = a->hidden, K = a->down;
     const carving per_row = {{&a->v, &a->fv, &a->fx, &a->q, &a->kv, &a->kx, &a->dq, &a->dkv,
-                              &a->dkx, &a->sv, &a->sx, &a->dpv, &a->dfx, &a->wx, &a->wv,
-                              &a->dwx},
+                              &a->dkx, &a->sv, &a->sx, &a->dpv, &a->dfx, &a->wx, &a->wv, &a->dwx},
                              {D, K, K, H, H, H, H, H, H, 1, 1, K, K, K, K, K},
                              16};
-    const carving per_sample = {{&a->g, &a->g2, &a->df, &a->dy_now, &a->dy_prev},
-                                {D, D, a->key_in, K, K},
-                                5};
-    float *p = sgad__alloc(a->base.ctx, (size_t)(rows * carving_width(&per_row) +
-                                                 nb * carving_width(&per_sample)) *
-                                            sizeof(float));
+    const carving per_sample = {
+        {&a->g, &a->g2, &a->df, &a->dy_now, &a->dy_prev}, {D, D, a->key_in, K, K}, 5};
+    float *p = sgad__alloc(
+        a->base.ctx,
+        (size_t)(rows * carving_width(&per_row) + nb * carving_width(&per_sample)) * sizeof(float));
     if (!p)
         return SGAD_E_NOMEM;
     sgad__free(a->base.ctx, a->arena);
@@ -126,7 +124,7 @@ static sgad_status reserve(attention *a, int64_t steps, int64_t batch)
 static void relu_biased(const attention *a, int64_t rows, const float *w, float *out)
 {
     const int64_t K = a->down;
-#pragma omp parallel for num_threads(sgad__par_threads(a->base.ctx, rows * K)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(a->base.ctx, rows *K)) schedule(static)
     for (int64_t r = 0; r < rows; r++)
         for (int64_t j = 0; j < K; j++) {
             const float u = w[r * K + j] + a->bd[j];
@@ -140,8 +138,8 @@ static void key_map(const attention *a, int64_t rows, const float *in, const flo
 {
     for (int64_t r = 0; r < rows; r++)
         memcpy(out + r * a->hidden, b, (size_t)a->hidden * sizeof *out);
-    sgad__sgemm(a->base.ctx, 0, 1, rows, a->hidden, a->key_in, 1.0f, in, a->key_in, w,
-                a->key_in, 1.0f, out, a->hidden);
+    sgad__sgemm(a->base.ctx, 0, 1, rows, a->hidden, a->key_in, 1.0f, in, a->key_in, w, a->key_in,
+                1.0f, out, a->hidden);
 }
 
 /* Scores of step t for every sample, then V_t = s_v V_{t-1} + s_x X_t. */
@@ -149,7 +147,7 @@ static void mix_step(attention *a, int64_t t, const float *x)
 {
     const int64_t N = a->batch, D = a->features, H = a->hidden;
     const double scale = 1.0 / sqrt((double)H);
-#pragma omp parallel for num_threads(sgad__par_threads(a->base.ctx, N * D)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(a->base.ctx, N *D)) schedule(static)
     for (int64_t n = 0; n < N; n++) {
         const int64_t r = t * N + n;
         const double sv_logit = sgad__dot(a->q + r * H, a->kv + r * H, H) * scale;
@@ -215,7 +213,7 @@ static void unmix_step(attention *a, int64_t t, const float *x, float *dx)
 {
     const int64_t N = a->batch, D = a->features, H = a->hidden;
     const float scale = (float)(1.0 / sqrt((double)H));
-#pragma omp parallel for num_threads(sgad__par_threads(a->base.ctx, N * D)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(a->base.ctx, N *D)) schedule(static)
     for (int64_t n = 0; n < N; n++) {
         const int64_t r = t * N + n;
         const float *g = a->g + n * D, *vp = a->v + (r - N) * D, *xt = x + r * D;
@@ -290,8 +288,7 @@ static void finish_backward(attention *a, const float *x, float *dx)
     const float *fx = a->down ? a->fx + N * K : x + N * D;
     const float *dq = a->dq + N * H, *dkv = a->dkv + N * H, *dkx = a->dkx + N * H;
     sgad__sgemm(a->base.ctx, 1, 0, H, K, rows, 1.0f, dq, H, fprev, K, 1.0f, grad_of(a, a->gq), K);
-    sgad__sgemm(a->base.ctx, 1, 0, H, K, rows, 1.0f, dkv, H, fprev, K, 1.0f, grad_of(a, a->gk),
-                K);
+    sgad__sgemm(a->base.ctx, 1, 0, H, K, rows, 1.0f, dkv, H, fprev, K, 1.0f, grad_of(a, a->gk), K);
     sgad__sgemm(a->base.ctx, 1, 0, H, K, rows, 1.0f, dkx, H, fx, K, 1.0f, grad_of(a, a->gkx), K);
     add_bias_grad(grad_of(a, a->gq + 1), dq, rows, H);
     add_bias_grad(grad_of(a, a->gk + 1), dkv, rows, H);
@@ -351,13 +348,13 @@ static void attn_destroy(sgad_layer *l)
 }
 
 static const sgad__layer_ops attention_ops = {
-    SGAD_LAYER_ATTENTION, attn_out_shape, attn_forward, attn_backward, NULL, NULL, attn_destroy,
-    SGAD__SKIPS_Y,
+    SGAD_LAYER_ATTENTION, attn_out_shape, attn_forward, attn_backward, NULL, NULL,
+    attn_destroy,         SGAD__SKIPS_Y,
 };
 
 /* Adds weight [rows, cols] and bias [rows] initialised as nn.Linear does. */
-static sgad_status add_linear(sgad_layer *l, const char *wname, const char *bname,
-                              int64_t rows, int64_t cols, float **w, float **b, int *index)
+static sgad_status add_linear(sgad_layer *l, const char *wname, const char *bname, int64_t rows,
+                              int64_t cols, float **w, float **b, int *index)
 {
     const int64_t dims[2] = {rows, cols};
     *index = l->nparams;
@@ -395,8 +392,9 @@ sgad_status sgad_attention_decoder_create(sgad_ctx *ctx, int64_t features, int64
     SGAD__CHECK(ctx, out != NULL, SGAD_E_INVALID_ARG, "%s: out is NULL", fn);
     *out = NULL;
     const int64_t cap = (int64_t)1 << 24;
-    SGAD__CHECK(ctx, features >= 1 && features <= cap && hidden >= 1 && hidden <= cap &&
-                         down >= 0 && down <= cap,
+    SGAD__CHECK(ctx,
+                features >= 1 && features <= cap && hidden >= 1 && hidden <= cap && down >= 0 &&
+                    down <= cap,
                 SGAD_E_INVALID_ARG,
                 "%s: features=%lld, hidden=%lld must be in [1, 2^24] and down=%lld in [0, 2^24]",
                 fn, (long long)features, (long long)hidden, (long long)down);

@@ -2,9 +2,9 @@
  * average (PyTorch's count_include_pad=True), output size rounds down. */
 #include <string.h>
 
+#include "core/parallel.h"
 #include "kernels/isa.h"
 #include "layer_impl.h"
-#include "core/parallel.h"
 
 typedef struct avgpool {
     sgad_layer base;
@@ -99,8 +99,7 @@ static sgad_status pool_forward(sgad_layer *l, const sgad__shape *in, const floa
     const avgpool *a = (const avgpool *)l;
     const pool_geom g = geom_of(a, in);
     const float inv = 1.0f / (float)(a->k * a->k);
-#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, g.planes * g.h * g.w)) \
-    schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, g.planes *g.h *g.w)) schedule(static)
     for (int64_t pl = 0; pl < g.planes; pl++) {
         const float *src = x + pl * g.h * g.w;
         float *dst = y + pl * g.oh * g.ow;
@@ -135,8 +134,7 @@ static sgad_status pool_backward(sgad_layer *l, const sgad__shape *in, const flo
     const avgpool *a = (const avgpool *)l;
     const pool_geom g = geom_of(a, in);
     const float inv = 1.0f / (float)(a->k * a->k);
-#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, g.planes * g.h * g.w)) \
-    schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(l->ctx, g.planes *g.h *g.w)) schedule(static)
     for (int64_t pl = 0; pl < g.planes; pl++) {
         float *dst = dx + pl * g.h * g.w;
         memset(dst, 0, (size_t)(g.h * g.w) * sizeof *dst);
@@ -170,7 +168,7 @@ int64_t sgad__avgpool_window(const sgad_layer *l)
 }
 
 static const sgad__layer_ops avgpool_ops = {
-    SGAD_LAYER_AVGPOOL2D, pool_out_shape, pool_forward, pool_backward, NULL, NULL, NULL,
+    SGAD_LAYER_AVGPOOL2D,          pool_out_shape, pool_forward, pool_backward, NULL, NULL, NULL,
     SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 
@@ -185,8 +183,8 @@ sgad_status sgad_avgpool2d_create(sgad_ctx *ctx, int kernel, int stride, int pad
     if (stride == 0)
         stride = kernel;
     SGAD__CHECK(ctx, kernel >= 1 && kernel <= 1024 && stride >= 1 && stride <= 1024,
-                SGAD_E_INVALID_ARG, "%s: kernel=%d and stride=%d must be in [1, 1024]", fn,
-                kernel, stride);
+                SGAD_E_INVALID_ARG, "%s: kernel=%d and stride=%d must be in [1, 1024]", fn, kernel,
+                stride);
     /* PyTorch's rule: padding at most half the kernel. */
     SGAD__CHECK(ctx, padding >= 0 && 2 * padding <= kernel, SGAD_E_INVALID_ARG,
                 "%s: padding=%d must be in [0, kernel/2 = %d]", fn, padding, kernel / 2);

@@ -9,26 +9,26 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels/isa.h"
-#include "layer_impl.h"
 #include "core/parallel.h"
+#include "kernels/isa.h"
 #include "kernels/sums.h"
+#include "layer_impl.h"
 
 typedef struct batchnorm {
     sgad_layer base;
     int64_t channels;
-    int spatial;          /* 0: [T, N, C] (1d), 1: [T, N, C, H, W] (2d) */
+    int spatial; /* 0: [T, N, C] (1d), 1: [T, N, C, H, W] (2d) */
     double momentum, eps;
     float *weight, *bias, *running_mean, *running_var;
-    float *stats;         /* per (t, c): mean at [t*C + c], 1/std after T*C */
-    int64_t stats_cap;    /* floats allocated in stats */
-    int64_t stats_steps;  /* steps T of the last forward (0: none yet) */
-    int stats_only;       /* forward writes no output (sgad__batchnorm_set_stats_only) */
-    int fwd_training;     /* mode of the last forward */
-    double *acc;          /* per-channel accumulators, 2*C + 2 */
-    float *factors;       /* per-channel factors of a step's input gradient, 3*C */
-    double count;         /* values per channel in the last training forward's batch */
-    int64_t repeats;      /* running-statistics updates per step (sgad__batchnorm_set_repeats) */
+    float *stats;        /* per (t, c): mean at [t*C + c], 1/std after T*C */
+    int64_t stats_cap;   /* floats allocated in stats */
+    int64_t stats_steps; /* steps T of the last forward (0: none yet) */
+    int stats_only;      /* forward writes no output (sgad__batchnorm_set_stats_only) */
+    int fwd_training;    /* mode of the last forward */
+    double *acc;         /* per-channel accumulators, 2*C + 2 */
+    float *factors;      /* per-channel factors of a step's input gradient, 3*C */
+    double count;        /* values per channel in the last training forward's batch */
+    int64_t repeats;     /* running-statistics updates per step (sgad__batchnorm_set_repeats) */
     /* The last training forward's per-step means and variances (doubles,
      * [steps][2][C]) and how it updated the running statistics, so that
      * sgad__batchnorm_replay can repeat those updates exactly. */
@@ -42,9 +42,8 @@ static sgad_status bn_out_shape(const sgad_layer *l, const sgad__shape *in, sgad
     const int want_ndim = bn->spatial ? 5 : 3;
     char buf[SGAD__SHAPE_STR_LEN];
     SGAD__CHECK(l->ctx, in->ndim == want_ndim && in->dims[2] == bn->channels, SGAD_E_SHAPE,
-                "%s(%lld) expects input [T, N, %lld%s], got %s",
-                sgad_layer_kind_name(l->ops->kind), (long long)bn->channels,
-                (long long)bn->channels, bn->spatial ? ", H, W" : "",
+                "%s(%lld) expects input [T, N, %lld%s], got %s", sgad_layer_kind_name(l->ops->kind),
+                (long long)bn->channels, (long long)bn->channels, bn->spatial ? ", H, W" : "",
                 sgad__shape_str(in, buf, sizeof buf));
     *out = *in;
     return SGAD_OK;
@@ -119,8 +118,8 @@ static channel_range channel_block(const bn_geom *g, int64_t blk)
 /* Per-channel sums over one time step: of x, or with mean given, of
  * (x - mean)^2. */
 SGAD__AVX2_CLONE
-static void channel_sums(const sgad_ctx *ctx, const bn_geom *g, const float *x,
-                         const double *mean, double *out)
+static void channel_sums(const sgad_ctx *ctx, const bn_geom *g, const float *x, const double *mean,
+                         double *out)
 {
     const int threads = sgad__par_threads(ctx, g->n * g->c * g->s);
     if (g->s == 1) {
@@ -177,8 +176,8 @@ static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, const float *x,
 /* Channel c's y = (x - mean) * invstd * weight + bias as x * scale + shift.
  * Forward and sgad__batchnorm_affine both take the factors from here, so a
  * neuron that recomputes the output gets the same bits. */
-static void channel_affine(const batchnorm *bn, float mean, float invstd, int64_t c,
-                           float *scale, float *shift)
+static void channel_affine(const batchnorm *bn, float mean, float invstd, int64_t c, float *scale,
+                           float *shift)
 {
     *scale = invstd * bn->weight[c];
     *shift = bn->bias[c] - mean * *scale;
@@ -188,7 +187,7 @@ static void channel_affine(const batchnorm *bn, float mean, float invstd, int64_
 static void step_normalise(const batchnorm *bn, const bn_geom *g, const float *mean,
                            const float *invstd, const float *x, float *y)
 {
-#pragma omp parallel for collapse(2) schedule(static) \
+#pragma omp parallel for collapse(2) schedule(static)                                              \
     num_threads(sgad__par_threads(bn->base.ctx, g->n * g->c * g->s))
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t c = 0; c < g->c; c++) {
@@ -221,8 +220,7 @@ static void update_running(batchnorm *bn, const double *mean, const double *var,
     const double mom = bn->momentum;
     for (int64_t c = 0; c < bn->channels; c++) {
         bn->running_mean[c] = (float)((1 - mom) * bn->running_mean[c] + mom * mean[c]);
-        bn->running_var[c] =
-            (float)((1 - mom) * bn->running_var[c] + mom * var[c] * m / (m - 1));
+        bn->running_var[c] = (float)((1 - mom) * bn->running_var[c] + mom * var[c] * m / (m - 1));
     }
 }
 
@@ -234,8 +232,8 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
     SGAD__CHECK(l->ctx, !l->training || g.n * g.s > 1, SGAD_E_SHAPE,
                 "%s in training needs more than 1 value per channel, got batch %lld",
                 sgad_layer_kind_name(l->ops->kind), (long long)g.n);
-    SGAD__TRY(grow_buffer(l->ctx, (void **)&bn->stats, &bn->stats_cap, 2 * steps * C,
-                          sizeof *bn->stats));
+    SGAD__TRY(
+        grow_buffer(l->ctx, (void **)&bn->stats, &bn->stats_cap, 2 * steps * C, sizeof *bn->stats));
     bn->moment_steps = 0;
     if (l->training)
         SGAD__TRY(grow_buffer(l->ctx, (void **)&bn->moments, &bn->moments_cap, 2 * steps * C,
@@ -299,8 +297,7 @@ sgad_status sgad__batchnorm_replay(sgad_layer *l)
     const int64_t C = bn->channels;
     for (int64_t t = 0; t < bn->moment_steps; t++)
         for (int64_t k = 0; k < bn->moment_repeats; k++)
-            update_running(bn, bn->moments + 2 * t * C, bn->moments + (2 * t + 1) * C,
-                           bn->count);
+            update_running(bn, bn->moments + 2 * t * C, bn->moments + (2 * t + 1) * C, bn->count);
     return SGAD_OK;
 }
 
@@ -379,8 +376,8 @@ static void step_input_grad(const batchnorm *bn, const bn_geom *g, const float *
         }
 }
 
-static sgad_status bn_backward(sgad_layer *l, const sgad__shape *in, const float *x,
-                               const float *y, const float *dy, float *dx)
+static sgad_status bn_backward(sgad_layer *l, const sgad__shape *in, const float *x, const float *y,
+                               const float *dy, float *dx)
 {
     (void)y;
     batchnorm *bn = (batchnorm *)l;
@@ -416,8 +413,10 @@ static sgad_status bn_set(sgad_layer *l, sgad_option option, double value)
     else if (option == SGAD_OPT_BN_EPS)
         bn->eps = value;
     else
-        return sgad__fail(l->ctx, SGAD_E_UNSUPPORTED, "sgad_layer_set: batch norm has no "
-                          "option %d", (int)option);
+        return sgad__fail(l->ctx, SGAD_E_UNSUPPORTED,
+                          "sgad_layer_set: batch norm has no "
+                          "option %d",
+                          (int)option);
     return SGAD_OK;
 }
 
@@ -429,8 +428,10 @@ static sgad_status bn_get(const sgad_layer *l, sgad_option option, double *value
     else if (option == SGAD_OPT_BN_EPS)
         *value = bn->eps;
     else
-        return sgad__fail(l->ctx, SGAD_E_UNSUPPORTED, "sgad_layer_get: batch norm has no "
-                          "option %d", (int)option);
+        return sgad__fail(l->ctx, SGAD_E_UNSUPPORTED,
+                          "sgad_layer_get: batch norm has no "
+                          "option %d",
+                          (int)option);
     return SGAD_OK;
 }
 

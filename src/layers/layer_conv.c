@@ -12,15 +12,15 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "events/conv_events.h"
 #include "events/convt_events.h"
 #include "events/events.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/isa.h"
-#include "layer_impl.h"
-#include "core/parallel.h"
 #include "kernels/sums.h"
+#include "layer_impl.h"
 
 typedef struct conv {
     sgad_layer base;
@@ -49,7 +49,6 @@ static double break_even(const conv *c)
         return CONV_BREAK_EVEN;
     return c->out_ch >= CONVT_MIN_OUT ? CONVT_BREAK_EVEN : 0.0;
 }
-
 
 static const char *conv_name(const conv *c)
 {
@@ -88,7 +87,7 @@ static sgad_status conv_out_shape(const sgad_layer *l, const sgad__shape *in, sg
 static sgad__conv_geom geom_of(const conv *c, const sgad__shape *in)
 {
     const int64_t h = in->dims[3], w = in->dims[4];
-    sgad__conv_geom g = {c->in_ch, h, w, c->k, c->s, c->p, conv_out_size(c, h),
+    sgad__conv_geom g = {c->in_ch,           h, w, c->k, c->s, c->p, conv_out_size(c, h),
                          conv_out_size(c, w)};
     if (c->transposed) {
         g.c = c->out_ch;
@@ -131,8 +130,8 @@ static sgad_status plan_chunks(sgad_ctx *ctx, int64_t ckk, int64_t m, int64_t P,
     k->col_len = ckk * k->size * P;
     k->mat_len = m * k->size * P;
     k->col = sgad__scratch(ctx, 0, (size_t)(k->threads * k->col_len) * sizeof(float));
-    k->mat = k->col ? sgad__scratch(ctx, 1, (size_t)(k->threads * k->mat_len) * sizeof(float))
-                    : NULL;
+    k->mat =
+        k->col ? sgad__scratch(ctx, 1, (size_t)(k->threads * k->mat_len) * sizeof(float)) : NULL;
     return k->mat ? SGAD_OK : SGAD_E_NOMEM;
 }
 
@@ -152,14 +151,13 @@ static void forward_chunk(const conv *c, const sgad__conv_geom *g, int64_t b, co
     const int64_t hw = g->h * g->w;
     if (!c->transposed) {
         sgad__im2col(ctx, g, b, x, col);
-        sgad__sgemm(ctx, 0, 0, c->out_ch, cols, ckk, 1.0f, c->weight, ckk, col, cols, 0.0f,
-                    mat, cols);
+        sgad__sgemm(ctx, 0, 0, c->out_ch, cols, ckk, 1.0f, c->weight, ckk, col, cols, 0.0f, mat,
+                    cols);
         sgad__from_channel_major(ctx, b, c->out_ch, P, mat, c->bias, y);
         return;
     }
     sgad__to_channel_major(ctx, b, c->in_ch, P, x, mat);
-    sgad__sgemm(ctx, 1, 0, ckk, cols, c->in_ch, 1.0f, c->weight, ckk, mat, cols, 0.0f, col,
-                cols);
+    sgad__sgemm(ctx, 1, 0, ckk, cols, c->in_ch, 1.0f, c->weight, ckk, mat, cols, 0.0f, col, cols);
     memset(y, 0, (size_t)(b * g->c * hw) * sizeof *y);
     sgad__col2im(ctx, g, b, col, y);
     for (int64_t i = 0; c->bias && i < b * g->c; i++)
@@ -208,8 +206,8 @@ static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const floa
     const int64_t ckk = g.c * c->k * c->k;
     const int64_t m = c->transposed ? c->in_ch : c->out_ch; /* the other side's channels */
     if (choose_path(c, in, x))
-        return c->transposed ? sgad__convt_events_forward(l->ctx, &g, total, c->in_ch, x,
-                                                          c->weight, c->bias, y)
+        return c->transposed ? sgad__convt_events_forward(l->ctx, &g, total, c->in_ch, x, c->weight,
+                                                          c->bias, y)
                              : sgad__conv_events_forward(l->ctx, &g, events_steps(c, in), total,
                                                          c->out_ch, x, c->weight, c->bias, y);
     chunks k;
@@ -231,8 +229,7 @@ SGAD__AVX2_CLONE
 static void bias_grad(const sgad_ctx *ctx, int64_t batch, int64_t channels, int64_t size,
                       const float *dy, float *db)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch * channels * size)) \
-    schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, batch *channels *size)) schedule(static)
     for (int64_t o = 0; o < channels; o++) {
         double s = 0;
         for (int64_t b = 0; b < batch; b++)
@@ -242,9 +239,8 @@ static void bias_grad(const sgad_ctx *ctx, int64_t batch, int64_t channels, int6
 }
 
 /* dw += the weight gradient of one chunk of b samples (dense path). */
-static void weight_grad_chunk(const conv *c, const sgad__conv_geom *g, int64_t b,
-                              const float *x, const float *dy, float *col, float *mat,
-                              float *dw)
+static void weight_grad_chunk(const conv *c, const sgad__conv_geom *g, int64_t b, const float *x,
+                              const float *dy, float *col, float *mat, float *dw)
 {
     sgad_ctx *ctx = c->base.ctx;
     const int64_t P = g->oh * g->ow, cols = b * P, ckk = g->c * c->k * c->k;
@@ -260,15 +256,15 @@ static void weight_grad_chunk(const conv *c, const sgad__conv_geom *g, int64_t b
 }
 
 /* dx of one chunk of b samples. */
-static void input_grad_chunk(const conv *c, const sgad__conv_geom *g, int64_t b,
-                             const float *dy, float *dx, float *col, float *mat)
+static void input_grad_chunk(const conv *c, const sgad__conv_geom *g, int64_t b, const float *dy,
+                             float *dx, float *col, float *mat)
 {
     sgad_ctx *ctx = c->base.ctx;
     const int64_t P = g->oh * g->ow, cols = b * P, ckk = g->c * c->k * c->k;
     if (!c->transposed) {
         sgad__to_channel_major(ctx, b, c->out_ch, P, dy, mat);
-        sgad__sgemm(ctx, 1, 0, ckk, cols, c->out_ch, 1.0f, c->weight, ckk, mat, cols, 0.0f,
-                    col, cols);
+        sgad__sgemm(ctx, 1, 0, ckk, cols, c->out_ch, 1.0f, c->weight, ckk, mat, cols, 0.0f, col,
+                    cols);
         memset(dx, 0, (size_t)(b * g->c * g->h * g->w) * sizeof *dx);
         sgad__col2im(ctx, g, b, col, dx);
     } else {
@@ -290,19 +286,17 @@ static sgad_status param_grads(const conv *c, const sgad__shape *in, const sgad_
     const int64_t P = g->oh * g->ow, ckk = g->c * c->k * c->k;
     const int64_t total = in->dims[0] * in->dims[1];
     if (c->bias)
-        bias_grad(ctx, total, c->out_ch, output_len(c, g) / c->out_ch, dy,
-                  l->params[1].grad->data);
+        bias_grad(ctx, total, c->out_ch, output_len(c, g) / c->out_ch, dy, l->params[1].grad->data);
     if (c->path.events)
-        return c->transposed
-                   ? sgad__convt_events_weight_grad(ctx, g, total, c->in_ch, x, dy, dw)
-                   : sgad__conv_events_weight_grad(ctx, g, events_steps(c, in), total,
-                                                   c->out_ch, x, dy, dw);
+        return c->transposed ? sgad__convt_events_weight_grad(ctx, g, total, c->in_ch, x, dy, dw)
+                             : sgad__conv_events_weight_grad(ctx, g, events_steps(c, in), total,
+                                                             c->out_ch, x, dy, dw);
     chunks k;
     SGAD__TRY(plan_chunks(ctx, ckk, c->transposed ? c->in_ch : c->out_ch, P, total, 0, &k));
     const int64_t xl = input_len(c, g), yl = output_len(c, g);
     for (int64_t i = 0; i < k.count; i++)
-        weight_grad_chunk(c, g, chunk_len(&k, i, total), x + i * k.size * xl,
-                          dy + i * k.size * yl, k.col, k.mat, dw);
+        weight_grad_chunk(c, g, chunk_len(&k, i, total), x + i * k.size * xl, dy + i * k.size * yl,
+                          k.col, k.mat, dw);
     return SGAD_OK;
 }
 
@@ -324,8 +318,8 @@ static sgad_status conv_backward(sgad_layer *l, const sgad__shape *in, const flo
 #pragma omp parallel for num_threads(k.threads) schedule(static)
     for (int64_t i = 0; i < k.count; i++) {
         const int t = sgad__thread_index();
-        input_grad_chunk(c, &g, chunk_len(&k, i, total), dy + i * k.size * yl,
-                         dx + i * k.size * xl, k.col + t * k.col_len, k.mat + t * k.mat_len);
+        input_grad_chunk(c, &g, chunk_len(&k, i, total), dy + i * k.size * yl, dx + i * k.size * xl,
+                         k.col + t * k.col_len, k.mat + t * k.mat_len);
     }
     return SGAD_OK;
 }
@@ -341,12 +335,12 @@ static sgad_status conv_get(const sgad_layer *l, sgad_option option, double *val
 }
 
 static const sgad__layer_ops conv2d_ops = {
-    SGAD_LAYER_CONV2D, conv_out_shape, conv_forward, conv_backward, conv_set, conv_get, NULL,
-    SGAD__SKIPS_Y,
+    SGAD_LAYER_CONV2D, conv_out_shape, conv_forward, conv_backward,
+    conv_set,          conv_get,       NULL,         SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops convt2d_ops = {
-    SGAD_LAYER_CONVT2D, conv_out_shape, conv_forward, conv_backward, conv_set, conv_get, NULL,
-    SGAD__SKIPS_Y,
+    SGAD_LAYER_CONVT2D, conv_out_shape, conv_forward, conv_backward,
+    conv_set,           conv_get,       NULL,         SGAD__SKIPS_Y,
 };
 
 static sgad_status conv_create(sgad_ctx *ctx, const char *fn, int transposed, int64_t in_ch,
@@ -358,13 +352,17 @@ static sgad_status conv_create(sgad_ctx *ctx, const char *fn, int transposed, in
     SGAD__CHECK(ctx, out != NULL, SGAD_E_INVALID_ARG, "%s: out is NULL", fn);
     *out = NULL;
     const int64_t cap = (int64_t)1 << 20;
-    SGAD__CHECK(ctx, in_ch >= 1 && in_ch <= cap && out_ch >= 1 && out_ch <= cap,
-                SGAD_E_INVALID_ARG, "%s: in_channels=%lld, out_channels=%lld must be in "
-                "[1, 2^20]", fn, (long long)in_ch, (long long)out_ch);
-    SGAD__CHECK(ctx, kernel >= 1 && kernel <= 1024 && stride >= 1 && stride <= 1024 &&
-                         padding >= 0 && padding <= 1024,
-                SGAD_E_INVALID_ARG, "%s: kernel=%d, stride=%d must be in [1, 1024] and "
-                "padding=%d in [0, 1024]", fn, kernel, stride, padding);
+    SGAD__CHECK(ctx, in_ch >= 1 && in_ch <= cap && out_ch >= 1 && out_ch <= cap, SGAD_E_INVALID_ARG,
+                "%s: in_channels=%lld, out_channels=%lld must be in "
+                "[1, 2^20]",
+                fn, (long long)in_ch, (long long)out_ch);
+    SGAD__CHECK(ctx,
+                kernel >= 1 && kernel <= 1024 && stride >= 1 && stride <= 1024 && padding >= 0 &&
+                    padding <= 1024,
+                SGAD_E_INVALID_ARG,
+                "%s: kernel=%d, stride=%d must be in [1, 1024] and "
+                "padding=%d in [0, 1024]",
+                fn, kernel, stride, padding);
     SGAD__CHECK(ctx, has_bias == 0 || has_bias == 1, SGAD_E_INVALID_ARG,
                 "%s: has_bias=%d must be 0 or 1", fn, has_bias);
     sgad_layer *l;
@@ -395,17 +393,15 @@ static sgad_status conv_create(sgad_ctx *ctx, const char *fn, int transposed, in
     return SGAD_OK;
 }
 
-sgad_status sgad_conv2d_create(sgad_ctx *ctx, int64_t in_channels, int64_t out_channels,
-                               int kernel, int stride, int padding, int has_bias,
-                               sgad_layer **out)
+sgad_status sgad_conv2d_create(sgad_ctx *ctx, int64_t in_channels, int64_t out_channels, int kernel,
+                               int stride, int padding, int has_bias, sgad_layer **out)
 {
     return conv_create(ctx, "sgad_conv2d_create", 0, in_channels, out_channels, kernel, stride,
                        padding, has_bias, out);
 }
 
 sgad_status sgad_convt2d_create(sgad_ctx *ctx, int64_t in_channels, int64_t out_channels,
-                                int kernel, int stride, int padding, int has_bias,
-                                sgad_layer **out)
+                                int kernel, int stride, int padding, int has_bias, sgad_layer **out)
 {
     return conv_create(ctx, "sgad_convt2d_create", 1, in_channels, out_channels, kernel, stride,
                        padding, has_bias, out);

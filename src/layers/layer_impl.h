@@ -42,9 +42,9 @@ typedef struct sgad__layer_ops {
 #define SGAD__MAX_PARAMS 8
 
 typedef struct sgad__param {
-    const char *name;   /* static text */
+    const char *name; /* static text */
     sgad_tensor *value;
-    sgad_tensor *grad;  /* NULL for buffers that are not trained */
+    sgad_tensor *grad; /* NULL for buffers that are not trained */
 } sgad__param;
 
 struct sgad_layer {
@@ -54,10 +54,10 @@ struct sgad_layer {
     int owned_by_net;
     int nparams;
     sgad__param params[SGAD__MAX_PARAMS];
-    int has_forward;       /* backward is allowed for last_in */
+    int has_forward; /* backward is allowed for last_in */
     sgad__shape last_in;
-    int has_rate;          /* set by spiking neurons in forward */
-    int input_grad_only;   /* backward skips the parameter gradients (a net
+    int has_rate;        /* set by spiking neurons in forward */
+    int input_grad_only; /* backward skips the parameter gradients (a net
                               sets it for one call: sgad__net_backward_input) */
     double firing_rate;
 };
@@ -78,8 +78,7 @@ void sgad__init_uniform(sgad_ctx *ctx, float *p, int64_t n, float bound);
 
 /* Runs forward/backward with the bookkeeping of the public calls but none
  * of their argument checks; the net uses these on shapes it has checked. */
-sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
-                                    float *y);
+sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const float *x, float *y);
 sgad_status sgad__layer_backward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
                                      const float *y, const float *dy, float *dx);
 

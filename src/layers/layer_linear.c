@@ -8,9 +8,9 @@
 
 #include "events/event_tiles.h"
 #include "events/events.h"
+#include "events/spike_trains.h"
 #include "kernels/gemm.h"
 #include "layer_impl.h"
-#include "events/spike_trains.h"
 
 typedef struct linear {
     sgad_layer base;
@@ -71,8 +71,8 @@ static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float
 static sgad_status weight_panels(const linear *lin, float *w, sgad__panels *p)
 {
     sgad_ctx *ctx = lin->base.ctx;
-    float *own = sgad__scratch(ctx, 4, (size_t)(ctx->threads * sgad__panels_own_size(lin->in)) *
-                                           sizeof *own);
+    float *own = sgad__scratch(
+        ctx, 4, (size_t)(ctx->threads * sgad__panels_own_size(lin->in)) * sizeof *own);
     if (!own)
         return SGAD_E_NOMEM;
     *p = sgad__panels_of_weight(lin->out, lin->in, w, own);
@@ -94,8 +94,8 @@ static sgad_status forward_events(linear *lin, const sgad__shape *in, const floa
     }
     sgad__tiles xs;
     SGAD__TRY(sgad__tiles_list(ctx, 5, in->dims[0] * in->dims[1], lin->in, x, 0, &xs));
-    float *own = sgad__scratch(
-        ctx, 4, (size_t)(ctx->threads * sgad__tiles_matmul_own_size()) * sizeof *own);
+    float *own =
+        sgad__scratch(ctx, 4, (size_t)(ctx->threads * sgad__tiles_matmul_own_size()) * sizeof *own);
     if (!own)
         return SGAD_E_NOMEM;
     sgad__tiles_matmul(ctx, &xs, lin->weight, lin->out, y, own);
@@ -121,8 +121,8 @@ static sgad_status linear_forward(sgad_layer *l, const sgad__shape *in, const fl
             memset(y, 0, (size_t)(rows * lin->out) * sizeof *y);
         return forward_events(lin, in, x, y);
     }
-    sgad__sgemm(l->ctx, 0, 1, rows, lin->out, lin->in, 1.0f, x, lin->in, lin->weight, lin->in,
-                beta, y, lin->out);
+    sgad__sgemm(l->ctx, 0, 1, rows, lin->out, lin->in, 1.0f, x, lin->in, lin->weight, lin->in, beta,
+                y, lin->out);
     return SGAD_OK;
 }
 
@@ -165,8 +165,8 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
     } else if (lin->path.events) {
         SGAD__TRY(weight_grad_events(lin, in, x, dy, dw));
     } else {
-        sgad__sgemm(l->ctx, 1, 0, lin->out, lin->in, rows, 1.0f, dy, lin->out, x, lin->in, 1.0f,
-                    dw, lin->in);
+        sgad__sgemm(l->ctx, 1, 0, lin->out, lin->in, rows, 1.0f, dy, lin->out, x, lin->in, 1.0f, dw,
+                    lin->in);
     }
     if (lin->bias && !l->input_grad_only) {
         float *db = l->params[1].grad->data;
@@ -175,8 +175,8 @@ static sgad_status linear_backward(sgad_layer *l, const sgad__shape *in, const f
                 db[o] += dy[r * lin->out + o];
     }
     if (dx)
-        sgad__sgemm(l->ctx, 0, 0, rows, lin->in, lin->out, 1.0f, dy, lin->out, lin->weight,
-                    lin->in, 0.0f, dx, lin->in);
+        sgad__sgemm(l->ctx, 0, 0, rows, lin->in, lin->out, 1.0f, dy, lin->out, lin->weight, lin->in,
+                    0.0f, dx, lin->in);
     return SGAD_OK;
 }
 
@@ -191,8 +191,8 @@ static sgad_status linear_get(const sgad_layer *l, sgad_option option, double *v
 }
 
 static const sgad__layer_ops linear_ops = {
-    SGAD_LAYER_LINEAR, linear_out_shape, linear_forward, linear_backward, linear_set, linear_get,
-    NULL, SGAD__SKIPS_Y,
+    SGAD_LAYER_LINEAR, linear_out_shape, linear_forward, linear_backward,
+    linear_set,        linear_get,       NULL,           SGAD__SKIPS_Y,
 };
 
 sgad_status sgad_linear_create(sgad_ctx *ctx, int64_t in_features, int64_t out_features,
@@ -202,11 +202,12 @@ sgad_status sgad_linear_create(sgad_ctx *ctx, int64_t in_features, int64_t out_f
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(ctx, out != NULL, SGAD_E_INVALID_ARG, "sgad_linear_create: out is NULL");
     *out = NULL;
-    SGAD__CHECK(ctx, in_features >= 1 && out_features >= 1 &&
-                         in_features <= SGAD__MAX_NUMEL / out_features,
-                SGAD_E_INVALID_ARG, "sgad_linear_create: in_features=%lld, out_features=%lld "
-                "must be at least 1 and their product below 2^40",
-                (long long)in_features, (long long)out_features);
+    SGAD__CHECK(
+        ctx, in_features >= 1 && out_features >= 1 && in_features <= SGAD__MAX_NUMEL / out_features,
+        SGAD_E_INVALID_ARG,
+        "sgad_linear_create: in_features=%lld, out_features=%lld "
+        "must be at least 1 and their product below 2^40",
+        (long long)in_features, (long long)out_features);
     SGAD__CHECK(ctx, has_bias == 0 || has_bias == 1, SGAD_E_INVALID_ARG,
                 "sgad_linear_create: has_bias=%d must be 0 or 1", has_bias);
     sgad_layer *l;

@@ -11,18 +11,18 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/parallel.h"
 #include "kernels/isa.h"
 #include "layer_impl.h"
-#include "core/parallel.h"
 #include "surrogate.h"
 
 typedef struct neuron {
     sgad_layer base;
     float tau, v_th, v_reset, alpha;
     int reset_mode, detach_reset, decay_input, surrogate;
-    int shared_input; /* the input holds one step, read at every step */
+    int shared_input;             /* the input holds one step, read at every step */
     const sgad_layer *input_norm; /* x is this batch norm's input (forward and backward) */
-    int64_t pool_k;   /* > 0: output averaged over k x k windows, stride k */
+    int64_t pool_k;               /* > 0: output averaged over k x k windows, stride k */
 } neuron;
 
 static sgad_status same_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -178,8 +178,8 @@ static int64_t spiking_forward_range(const neuron *n, int64_t T, const fwd_io *i
         return mapped_forward_range(n, T, io, j0, j1, v);
     int64_t spikes = 0;
     for (int64_t t = 0; t < T; t++)
-        spikes += fire_step(n, j0, j1, io->x + t * io->x_step, v,
-                            io->y + t * io->y_step - io->y_base);
+        spikes +=
+            fire_step(n, j0, j1, io->x + t * io->x_step, v, io->y + t * io->y_step - io->y_base);
     return spikes;
 }
 
@@ -193,9 +193,9 @@ static int64_t spiking_forward_range(const neuron *n, int64_t T, const fwd_io *i
  * conv net, nor their gradient. Work goes by bands of k image rows, which
  * no window crosses. */
 typedef struct pool_map {
-    int64_t k, w;  /* window and image width */
-    int64_t step;  /* pooled values per step */
-    float inv;     /* 1 / k^2, as the pooling layer scales */
+    int64_t k, w; /* window and image width */
+    int64_t step; /* pooled values per step */
+    float inv;    /* 1 / k^2, as the pooling layer scales */
 } pool_map;
 
 static pool_map pool_map_of(const neuron *n, const sgad__shape *in)
@@ -223,8 +223,7 @@ static SGAD__ALWAYS_INLINE int64_t row_stretches(const pool_map *p, int64_t j0, 
     int64_t row = j0 / p->w, x = j0 % p->w, count = 0;
     for (int64_t at = 0; at < len; row++, x = 0) {
         const int64_t n = p->w - x < len - at ? p->w - x : len - at;
-        s[count++] = (row_stretch){(int32_t)at, (int32_t)n, (int32_t)x,
-                                   (int32_t)(row / p->k * ow)};
+        s[count++] = (row_stretch){(int32_t)at, (int32_t)n, (int32_t)x, (int32_t)(row / p->k * ow)};
         at += n;
     }
     return count;
@@ -308,13 +307,13 @@ static int64_t norm_table_len(const sgad__shape *in)
 
 /* The input_norm's factors for input shape [T, N, C, ...], written into
  * tab (norm_table_len floats). */
-static sgad_status norm_map_of(const neuron *n, const sgad__shape *in, float *tab,
-                               norm_map *map)
+static sgad_status norm_map_of(const neuron *n, const sgad__shape *in, float *tab, norm_map *map)
 {
     sgad_ctx *ctx = n->base.ctx;
     const int64_t T = in->dims[0], C = in->ndim > 2 ? in->dims[2] : 0;
     SGAD__CHECK(ctx, C > 0 && sgad__batchnorm_affine(n->input_norm, T, C, tab, tab + T * C),
-                SGAD_E_STATE, "%s: the batch norm before it has not run forward on this "
+                SGAD_E_STATE,
+                "%s: the batch norm before it has not run forward on this "
                 "input, so its output cannot be computed",
                 sgad_layer_kind_name(n->base.ops->kind));
     map->scale = tab;
@@ -327,8 +326,7 @@ static sgad_status norm_map_of(const neuron *n, const sgad__shape *in, float *ta
 }
 
 SGAD__AVX2_CLONE
-static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const float *x,
-                                  float *y)
+static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     const neuron *n = (const neuron *)l;
     const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T;
@@ -354,11 +352,12 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
     const int64_t blocks = (M + FWD_BLOCK - 1) / FWD_BLOCK;
     int64_t spikes = 0;
     if (n->pool_k) {
-        SGAD__CHECK(l->ctx, in->ndim == 5 && in->dims[3] % n->pool_k == 0 &&
-                                in->dims[4] % n->pool_k == 0,
-                    SGAD_E_SHAPE, "%s: pooling inside the neuron needs [T, N, C, H, W] with "
-                    "H and W multiples of %lld", sgad_layer_kind_name(l->ops->kind),
-                    (long long)n->pool_k);
+        SGAD__CHECK(l->ctx,
+                    in->ndim == 5 && in->dims[3] % n->pool_k == 0 && in->dims[4] % n->pool_k == 0,
+                    SGAD_E_SHAPE,
+                    "%s: pooling inside the neuron needs [T, N, C, H, W] with "
+                    "H and W multiples of %lld",
+                    sgad_layer_kind_name(l->ops->kind), (long long)n->pool_k);
         SGAD__TRY(pooled_forward(n, in, x, map, v, y, &spikes));
     } else {
         const fwd_io io = {x, n->shared_input ? 0 : M, y, M, 0, map};
@@ -455,22 +454,19 @@ static SGAD__ALWAYS_INLINE void spiking_block_backward(const neuron *n, int surr
 }
 
 SGAD__AVX2_CLONE
-static void spiking_backward_block(const neuron *n, int64_t T, int64_t M, int64_t j0,
-                                   int64_t len, const norm_map *map, const pool_map *pool,
-                                   const float *x, const float *dy, float *dx, float *h)
+static void spiking_backward_block(const neuron *n, int64_t T, int64_t M, int64_t j0, int64_t len,
+                                   const norm_map *map, const pool_map *pool, const float *x,
+                                   const float *dy, float *dx, float *h)
 {
     switch (n->surrogate) {
     case SGAD_SURROGATE_SIGMOID:
-        spiking_block_backward(n, SGAD_SURROGATE_SIGMOID, T, M, j0, len, map, pool, x, dy, dx,
-                               h);
+        spiking_block_backward(n, SGAD_SURROGATE_SIGMOID, T, M, j0, len, map, pool, x, dy, dx, h);
         break;
     case SGAD_SURROGATE_TRIANGLE:
-        spiking_block_backward(n, SGAD_SURROGATE_TRIANGLE, T, M, j0, len, map, pool, x, dy, dx,
-                               h);
+        spiking_block_backward(n, SGAD_SURROGATE_TRIANGLE, T, M, j0, len, map, pool, x, dy, dx, h);
         break;
     default:
-        spiking_block_backward(n, SGAD_SURROGATE_ATAN, T, M, j0, len, map, pool, x, dy, dx,
-                               h);
+        spiking_block_backward(n, SGAD_SURROGATE_ATAN, T, M, j0, len, map, pool, x, dy, dx, h);
         break;
     }
 }
@@ -514,8 +510,8 @@ static int accepts(const sgad_layer *l, sgad_option option)
 {
     if (l->ops->kind == SGAD_LAYER_MP)
         return option == SGAD_OPT_NEURON_TAU;
-    if (l->ops->kind == SGAD_LAYER_IF && (option == SGAD_OPT_NEURON_TAU ||
-                                          option == SGAD_OPT_NEURON_DECAY_INPUT))
+    if (l->ops->kind == SGAD_LAYER_IF &&
+        (option == SGAD_OPT_NEURON_TAU || option == SGAD_OPT_NEURON_DECAY_INPUT))
         return 0;
     return option >= SGAD_OPT_NEURON_TAU && option <= SGAD_OPT_NEURON_ALPHA;
 }
@@ -542,8 +538,8 @@ static sgad_status neuron_set(sgad_layer *l, sgad_option option, double value)
 {
     neuron *n = (neuron *)l;
     SGAD__CHECK(l->ctx, accepts(l, option), SGAD_E_UNSUPPORTED,
-                "sgad_layer_set: a %s neuron has no option %d",
-                sgad_layer_kind_name(l->ops->kind), (int)option);
+                "sgad_layer_set: a %s neuron has no option %d", sgad_layer_kind_name(l->ops->kind),
+                (int)option);
     switch (option) {
     case SGAD_OPT_NEURON_TAU: n->tau = (float)value; break;
     case SGAD_OPT_NEURON_THRESHOLD: n->v_th = (float)value; break;
@@ -561,8 +557,8 @@ static sgad_status neuron_get(const sgad_layer *l, sgad_option option, double *v
 {
     const neuron *n = (const neuron *)l;
     SGAD__CHECK(l->ctx, accepts(l, option), SGAD_E_UNSUPPORTED,
-                "sgad_layer_get: a %s neuron has no option %d",
-                sgad_layer_kind_name(l->ops->kind), (int)option);
+                "sgad_layer_get: a %s neuron has no option %d", sgad_layer_kind_name(l->ops->kind),
+                (int)option);
     switch (option) {
     case SGAD_OPT_NEURON_TAU: *value = n->tau; break;
     case SGAD_OPT_NEURON_THRESHOLD: *value = n->v_th; break;
@@ -577,16 +573,16 @@ static sgad_status neuron_get(const sgad_layer *l, sgad_option option, double *v
 }
 
 static const sgad__layer_ops lif_ops = {
-    SGAD_LAYER_LIF, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
-    SGAD__SKIPS_Y,
+    SGAD_LAYER_LIF, same_shape, neuron_forward, neuron_backward,
+    neuron_set,     neuron_get, NULL,           SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops if_ops = {
-    SGAD_LAYER_IF, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
-    SGAD__SKIPS_Y,
+    SGAD_LAYER_IF, same_shape, neuron_forward, neuron_backward,
+    neuron_set,    neuron_get, NULL,           SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops mp_ops = {
-    SGAD_LAYER_MP, same_shape, neuron_forward, neuron_backward, neuron_set, neuron_get, NULL,
-    SGAD__SKIPS_Y,
+    SGAD_LAYER_MP, same_shape, neuron_forward, neuron_backward,
+    neuron_set,    neuron_get, NULL,           SGAD__SKIPS_Y,
 };
 
 static sgad_status neuron_create(sgad_ctx *ctx, const char *fn, const sgad__layer_ops *ops,

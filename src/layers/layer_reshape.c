@@ -3,24 +3,22 @@
  * (layers never share buffers). */
 #include <string.h>
 
-#include "layer_impl.h"
 #include "core/parallel.h"
+#include "layer_impl.h"
 
 typedef struct reshape {
     sgad_layer base;
     sgad__shape sample; /* per-sample dims, without T and N */
 } reshape;
 
-static sgad_status reshape_out_shape(const sgad_layer *l, const sgad__shape *in,
-                                     sgad__shape *out)
+static sgad_status reshape_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
 {
     const reshape *r = (const reshape *)l;
     char a[SGAD__SHAPE_STR_LEN], b[SGAD__SHAPE_STR_LEN];
     SGAD__CHECK(l->ctx, sgad__sample_numel(in) == sgad__shape_numel(&r->sample), SGAD_E_SHAPE,
                 "reshape to %s per sample needs %lld values per sample, input %s has %lld",
-                sgad__shape_str(&r->sample, a, sizeof a),
-                (long long)sgad__shape_numel(&r->sample), sgad__shape_str(in, b, sizeof b),
-                (long long)sgad__sample_numel(in));
+                sgad__shape_str(&r->sample, a, sizeof a), (long long)sgad__shape_numel(&r->sample),
+                sgad__shape_str(in, b, sizeof b), (long long)sgad__sample_numel(in));
     out->ndim = 2 + r->sample.ndim;
     out->dims[0] = in->dims[0];
     out->dims[1] = in->dims[1];
@@ -28,8 +26,7 @@ static sgad_status reshape_out_shape(const sgad_layer *l, const sgad__shape *in,
     return SGAD_OK;
 }
 
-static sgad_status reshape_forward(sgad_layer *l, const sgad__shape *in, const float *x,
-                                   float *y)
+static sgad_status reshape_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     sgad__par_copy(l->ctx, y, x, sgad__shape_numel(in));
     return SGAD_OK;
@@ -46,7 +43,13 @@ static sgad_status reshape_backward(sgad_layer *l, const sgad__shape *in, const 
 }
 
 static const sgad__layer_ops reshape_ops = {
-    SGAD_LAYER_RESHAPE, reshape_out_shape, reshape_forward, reshape_backward, NULL, NULL, NULL,
+    SGAD_LAYER_RESHAPE,
+    reshape_out_shape,
+    reshape_forward,
+    reshape_backward,
+    NULL,
+    NULL,
+    NULL,
     SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 
@@ -64,8 +67,10 @@ sgad_status sgad_reshape_create(sgad_ctx *ctx, int ndim, const int64_t *sample_d
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
         SGAD__CHECK(ctx, sample_dims[i] >= 1 && sample_dims[i] <= SGAD__MAX_NUMEL / n,
-                    SGAD_E_INVALID_ARG, "%s: sample_dims[%d]=%lld must be at least 1 (and "
-                    "the product below 2^40)", fn, i, (long long)sample_dims[i]);
+                    SGAD_E_INVALID_ARG,
+                    "%s: sample_dims[%d]=%lld must be at least 1 (and "
+                    "the product below 2^40)",
+                    fn, i, (long long)sample_dims[i]);
         n *= sample_dims[i];
     }
     SGAD__TRY(sgad__layer_alloc(ctx, &reshape_ops, sizeof(reshape), out));

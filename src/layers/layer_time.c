@@ -108,22 +108,28 @@ static sgad_status mean_backward(sgad_layer *l, const sgad__shape *in, const flo
 }
 
 static const sgad__layer_ops repeat_ops = {
-    SGAD_LAYER_REPEAT, repeat_out_shape, repeat_forward, repeat_backward, NULL, NULL, NULL,
+    SGAD_LAYER_REPEAT,
+    repeat_out_shape,
+    repeat_forward,
+    repeat_backward,
+    NULL,
+    NULL,
+    NULL,
     SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops last_ops = {
-    SGAD_LAYER_LAST_STEP, to_one_step, last_forward, last_backward, NULL, NULL, NULL,
+    SGAD_LAYER_LAST_STEP,          to_one_step, last_forward, last_backward, NULL, NULL, NULL,
     SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops mean_ops = {
-    SGAD_LAYER_TIME_MEAN, to_one_step, mean_forward, mean_backward, NULL, NULL, NULL,
+    SGAD_LAYER_TIME_MEAN,          to_one_step, mean_forward, mean_backward, NULL, NULL, NULL,
     SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 
 /* Allocates the layer after its arguments were found valid (valid = 1),
  * else records `why`; *out is NULL on failure. */
-static sgad_status time_create(sgad_ctx *ctx, const char *fn, const sgad__layer_ops *ops,
-                               int valid, const char *why, sgad_layer **out)
+static sgad_status time_create(sgad_ctx *ctx, const char *fn, const sgad__layer_ops *ops, int valid,
+                               const char *why, sgad_layer **out)
 {
     if (!ctx)
         return SGAD_E_INVALID_ARG;

@@ -54,17 +54,17 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "layers/layer_impl.h"
 #include "core/parallel.h"
 #include "events/spike_codes.h"
+#include "layers/layer_impl.h"
 
 typedef struct net_buf {
     sgad__shape shape;
-    float *data; /* owned, or a gradient buffer when shared */
-    int64_t cap; /* floats allocated; 0 when shared */
-    int shared;  /* data is a gradient buffer, overwritten later */
-    int compact; /* data holds one time step of `shape` (inside a run) */
-    int run_end; /* last layer of a run: computed on one step, then repeated */
+    float *data;    /* owned, or a gradient buffer when shared */
+    int64_t cap;    /* floats allocated; 0 when shared */
+    int shared;     /* data is a gradient buffer, overwritten later */
+    int compact;    /* data holds one time step of `shape` (inside a run) */
+    int run_end;    /* last layer of a run: computed on one step, then repeated */
     int recomputed; /* a batch norm's output not kept: the neuron after it
                        recomputes it from the batch norm's input */
     int fused_pool; /* a neuron's output never written: the neuron pools it
@@ -87,15 +87,15 @@ struct sgad_net {
     sgad_ctx *ctx;
     int nlayers, cap;
     sgad_layer **layers;
-    net_buf *acts;          /* acts[i]: output of layer i */
-    net_buf input;          /* copy of the last forward's input */
-    float *grad[2];         /* gradient ping-pong buffers, the context's */
+    net_buf *acts;  /* acts[i]: output of layer i */
+    net_buf input;  /* copy of the last forward's input */
+    float *grad[2]; /* gradient ping-pong buffers, the context's */
     int nparams, param_cap;
     net_param_ref *params;
     int has_forward;
-    int keep_from;          /* > 0: a lean forward keeps only the outputs
+    int keep_from;        /* > 0: a lean forward keeps only the outputs
                                from this layer on (sgad__net_forward_lean) */
-    sgad_tensor out_view;   /* borrowed view of the last output */
+    sgad_tensor out_view; /* borrowed view of the last output */
 };
 
 sgad_status sgad_net_create(sgad_ctx *ctx, sgad_net **out)
@@ -210,8 +210,10 @@ static sgad_status input_shape(sgad_net *net, const char *fn, int ndim, const in
                 "%s: input needs [T, N, ...] with 2..%d dims, got %d", fn, SGAD_MAX_DIMS, ndim);
     in->ndim = ndim;
     for (int i = 0; i < ndim; i++) {
-        SGAD__CHECK(net->ctx, dims[i] >= 1, SGAD_E_SHAPE, "%s: input dims[%d]=%lld must be "
-                    "at least 1", fn, i, (long long)dims[i]);
+        SGAD__CHECK(net->ctx, dims[i] >= 1, SGAD_E_SHAPE,
+                    "%s: input dims[%d]=%lld must be "
+                    "at least 1",
+                    fn, i, (long long)dims[i]);
         in->dims[i] = dims[i];
     }
     return SGAD_OK;
@@ -239,8 +241,10 @@ sgad_status sgad_net_output_dims(const sgad_net *cnet, int ndim, const int64_t *
     if (!cnet)
         return SGAD_E_INVALID_ARG;
     sgad_net *net = (sgad_net *)cnet; /* only the context's error text changes */
-    SGAD__CHECK(net->ctx, out_ndim && out_dims, SGAD_E_INVALID_ARG, "%s: output pointer is "
-                "NULL", fn);
+    SGAD__CHECK(net->ctx, out_ndim && out_dims, SGAD_E_INVALID_ARG,
+                "%s: output pointer is "
+                "NULL",
+                fn);
     sgad__shape in;
     SGAD__TRY(input_shape(net, fn, ndim, in_dims, &in));
     sgad__shape *shapes = sgad__calloc(net->ctx, (size_t)net->nlayers, sizeof *shapes);
@@ -284,8 +288,8 @@ static sgad_status check_tensor_shape(sgad_ctx *ctx, const char *fn, const char 
     sgad__shape got;
     sgad__shape_of(t, &got);
     char a[SGAD__SHAPE_STR_LEN], b[SGAD__SHAPE_STR_LEN];
-    SGAD__CHECK(ctx, sgad__shape_equal(&got, want), SGAD_E_SHAPE, "%s: %s is %s, expected %s",
-                fn, what, sgad__shape_str(&got, a, sizeof a), sgad__shape_str(want, b, sizeof b));
+    SGAD__CHECK(ctx, sgad__shape_equal(&got, want), SGAD_E_SHAPE, "%s: %s is %s, expected %s", fn,
+                what, sgad__shape_str(&got, a, sizeof a), sgad__shape_str(want, b, sizeof b));
     return SGAD_OK;
 }
 
@@ -311,10 +315,8 @@ static int steps_alike(const sgad_layer *l)
     case SGAD_LAYER_AVGPOOL2D:
     case SGAD_LAYER_SIGMOID:
     case SGAD_LAYER_LEAKY_RELU:
-    case SGAD_LAYER_RESHAPE:
-        return 1;
-    default:
-        return 0;
+    case SGAD_LAYER_RESHAPE: return 1;
+    default: return 0;
     }
 }
 
@@ -522,8 +524,8 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
         SGAD__TRY(reserve_grads(net)); /* sized from the shapes just set */
     for (int i = 0; i < net->nlayers; i++) {
         net_buf *b = &net->acts[i];
-        b->recomputed = (training || (net->keep_from > 0 && i < net->keep_from)) &&
-                        norm_recomputable(net, i);
+        b->recomputed =
+            (training || (net->keep_from > 0 && i < net->keep_from)) && norm_recomputable(net, i);
         b->fused_pool = training && pool_fusable(net, i);
         b->levels = output_levels(net, i);
         b->packed = 0;
@@ -578,9 +580,8 @@ static void set_modes(sgad_net *net, int i, int on)
     }
     sgad__batchnorm_set_stats_only(l, on && out->recomputed);
     sgad__neuron_set_input_norm(l, on && in->recomputed ? net->layers[i - 1] : NULL);
-    sgad__neuron_set_output_pool(l, on && out->fused_pool
-                                        ? sgad__avgpool_window(net->layers[i + 1])
-                                        : 0);
+    sgad__neuron_set_output_pool(l, on && out->fused_pool ? sgad__avgpool_window(net->layers[i + 1])
+                                                          : 0);
 }
 
 /* The x layer i reads: its input, or for a neuron that applies the batch
@@ -622,8 +623,7 @@ static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
     return SGAD_OK;
 }
 
-static sgad_status run_forward(sgad_net *net, const char *fn, const sgad_tensor *x,
-                               sgad_tensor *y)
+static sgad_status run_forward(sgad_net *net, const char *fn, const sgad_tensor *x, sgad_tensor *y)
 {
     sgad__shape in, *shapes = NULL;
     SGAD__TRY(input_shape(net, fn, x->ndim, x->dims, &in));
@@ -747,10 +747,9 @@ static int other_buffer(int held)
 }
 
 /* dst[j] = the sum over the steps of src[t][j], in step order. */
-static void sum_steps(const sgad_ctx *ctx, int64_t steps, int64_t n, const float *src,
-                      float *dst)
+static void sum_steps(const sgad_ctx *ctx, int64_t steps, int64_t n, const float *src, float *dst)
 {
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, steps * n)) schedule(static)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, steps *n)) schedule(static)
     for (int64_t j = 0; j < n; j++) {
         float sum = src[j];
         for (int64_t t = 1; t < steps; t++)
@@ -838,8 +837,7 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
     if (!net)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(net->ctx, dy != NULL, SGAD_E_INVALID_ARG, "%s: dy is NULL", fn);
-    SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE, "%s: no forward to go back through",
-                fn);
+    SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE, "%s: no forward to go back through", fn);
     SGAD__TRY(check_tensor_shape(net->ctx, fn, "dy", dy, &net->acts[net->nlayers - 1].shape));
     if (dx) {
         SGAD__TRY(check_tensor_shape(net->ctx, fn, "dx", dx, &net->input.shape));

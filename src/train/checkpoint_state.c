@@ -17,11 +17,11 @@ static const char *const model_names[] = {"sgan", "swgan", "sgad", "hybrid"};
 static const char *const shape_names[] = {"28x28x1", "32x32x3", "64x64x3"};
 
 /* Optimizer settings in the order they are saved. */
-static const sgad_option optimizer_options[] = {SGAD_OPT_LR, SGAD_OPT_RMSPROP_ALPHA, SGAD_OPT_EPS,
-                                                SGAD_OPT_ADAM_BETA1, SGAD_OPT_ADAM_BETA2,
-                                                SGAD_OPT_WEIGHT_DECAY};
-static const char *const optimizer_keys[] = {"lr", "alpha", "eps", "beta1", "beta2",
-                                             "weight_decay"};
+static const sgad_option optimizer_options[] = {SGAD_OPT_LR,         SGAD_OPT_RMSPROP_ALPHA,
+                                                SGAD_OPT_EPS,        SGAD_OPT_ADAM_BETA1,
+                                                SGAD_OPT_ADAM_BETA2, SGAD_OPT_WEIGHT_DECAY};
+static const char *const optimizer_keys[] = {"lr",    "alpha", "eps",
+                                             "beta1", "beta2", "weight_decay"};
 #define N_OPT_KEYS 6
 
 /* ---- collecting --------------------------------------------------------- */
@@ -180,7 +180,8 @@ static sgad_status check_finite(sgad_ctx *ctx, const sgad__state *s)
         for (int64_t j = 0; j < v->numel; j++)
             SGAD__CHECK(ctx, isfinite(v->data[j]), SGAD_E_NUMERIC,
                         "sgad_checkpoint_save: %s[%lld] = %g; a checkpoint holds finite values "
-                        "only", s->entries[i].name, (long long)j, (double)v->data[j]);
+                        "only",
+                        s->entries[i].name, (long long)j, (double)v->data[j]);
     }
     return SGAD_OK;
 }
@@ -216,8 +217,10 @@ sgad_status sgad_checkpoint_save_memory(sgad_trainer *t, void *buf, size_t cap, 
     SGAD__TRY(collect_checked(t, &s));
     sgad_status st = sgad__checkpoint_size(t->ctx, &s, size);
     if (st == SGAD_OK && (!buf || cap < *size))
-        st = sgad__fail(t->ctx, SGAD_E_SHAPE, "%s: the checkpoint needs %zu bytes, the buffer "
-                        "has %zu", fn, *size, buf ? cap : 0);
+        st = sgad__fail(t->ctx, SGAD_E_SHAPE,
+                        "%s: the checkpoint needs %zu bytes, the buffer "
+                        "has %zu",
+                        fn, *size, buf ? cap : 0);
     if (st == SGAD_OK) {
         sgad__sink sink = {t->ctx, -1, buf, cap, 0};
         st = sgad__checkpoint_emit(t->ctx, &s, &sink);
@@ -236,8 +239,8 @@ static const char *need(const sgad_checkpoint *c, const char *fn, const char *ke
     return v;
 }
 
-static sgad_status meta_int(const sgad_checkpoint *c, const char *fn, const char *key,
-                            long long lo, long long hi, long long *out)
+static sgad_status meta_int(const sgad_checkpoint *c, const char *fn, const char *key, long long lo,
+                            long long hi, long long *out)
 {
     const char *v = need(c, fn, key);
     if (!v)
@@ -246,8 +249,8 @@ static sgad_status meta_int(const sgad_checkpoint *c, const char *fn, const char
     errno = 0;
     const long long x = strtoll(v, &end, 10);
     SGAD__CHECK(c->ctx, *v && !*end && errno == 0 && x >= lo && x <= hi, SGAD_E_FORMAT,
-                "%s: metadata %s = \"%.32s\" is not a whole number in [%lld, %lld]", fn, key, v,
-                lo, hi);
+                "%s: metadata %s = \"%.32s\" is not a whole number in [%lld, %lld]", fn, key, v, lo,
+                hi);
     *out = x;
     return SGAD_OK;
 }
@@ -361,13 +364,17 @@ static sgad_status check_tensor(const sgad_checkpoint *c, const char *fn, const 
                                 const sgad_tensor *like)
 {
     const sgad__ckpt_tensor *k = sgad__checkpoint_find(c, name);
-    SGAD__CHECK(c->ctx, k != NULL, SGAD_E_SHAPE, "%s: the checkpoint has no %s: it is of a "
-                "different model", fn, name);
+    SGAD__CHECK(c->ctx, k != NULL, SGAD_E_SHAPE,
+                "%s: the checkpoint has no %s: it is of a "
+                "different model",
+                fn, name);
     int same = k->ndim == like->ndim;
     for (int d = 0; same && d < k->ndim; d++)
         same = k->dims[d] == like->dims[d];
-    SGAD__CHECK(c->ctx, same, SGAD_E_SHAPE, "%s: %s has another shape in the checkpoint than "
-                "in this model", fn, name);
+    SGAD__CHECK(c->ctx, same, SGAD_E_SHAPE,
+                "%s: %s has another shape in the checkpoint than "
+                "in this model",
+                fn, name);
     const int nonneg = ends_with(name, ".running_var") || ends_with(name, ".square_avg") ||
                        ends_with(name, ".exp_avg_sq");
     for (uint64_t j = 0; j < (k->end - k->begin) / 4; j++) {
@@ -395,17 +402,20 @@ static sgad_status check_config(const sgad_checkpoint *c, const char *fn, sgad_t
     long long steps;
     SGAD__TRY(read_preset(c, fn, &model, &shape, &steps));
     if (t->owns_nets)
-        SGAD__CHECK(c->ctx, model == (int)t->model && shape == (int)t->shape &&
-                                steps == t->steps,
-                    SGAD_E_SHAPE, "%s: the checkpoint is of %s %s T=%s; the trainer is %s %s "
-                    "T=%d", fn, sgad_checkpoint_meta(c, "model"),
-                    sgad_checkpoint_meta(c, "image_shape"), sgad_checkpoint_meta(c, "steps"),
-                    sgad_model_name(t->model), sgad_image_shape_name(t->shape), t->steps);
-    SGAD__CHECK(c->ctx, st->latent == t->latent && st->loss == (int)t->loss &&
-                            st->optimizer == (int)sgad_optimizer_get_kind(t->opt_g),
-                SGAD_E_SHAPE, "%s: the checkpoint has latent %lld, loss %s, optimizer %s; the "
-                "trainer latent %d, loss %s, optimizer %s", fn, st->latent,
-                loss_names[st->loss], optimizer_names[st->optimizer], t->latent,
+        SGAD__CHECK(c->ctx, model == (int)t->model && shape == (int)t->shape && steps == t->steps,
+                    SGAD_E_SHAPE,
+                    "%s: the checkpoint is of %s %s T=%s; the trainer is %s %s "
+                    "T=%d",
+                    fn, sgad_checkpoint_meta(c, "model"), sgad_checkpoint_meta(c, "image_shape"),
+                    sgad_checkpoint_meta(c, "steps"), sgad_model_name(t->model),
+                    sgad_image_shape_name(t->shape), t->steps);
+    SGAD__CHECK(c->ctx,
+                st->latent == t->latent && st->loss == (int)t->loss &&
+                    st->optimizer == (int)sgad_optimizer_get_kind(t->opt_g),
+                SGAD_E_SHAPE,
+                "%s: the checkpoint has latent %lld, loss %s, optimizer %s; the "
+                "trainer latent %d, loss %s, optimizer %s",
+                fn, st->latent, loss_names[st->loss], optimizer_names[st->optimizer], t->latent,
                 loss_names[t->loss], optimizer_names[sgad_optimizer_get_kind(t->opt_g)]);
     return SGAD_OK;
 }
@@ -504,8 +514,10 @@ sgad_status sgad_checkpoint_create_trainer(const sgad_checkpoint *c, sgad_ctx *c
     long long steps;
     settings st;
     SGAD__TRY(read_preset(c, fn, &model, &shape, &steps));
-    SGAD__CHECK(ctx, model >= 0, SGAD_E_UNSUPPORTED, "%s: the checkpoint is of nets its "
-                "program built; build them the same way and call sgad_checkpoint_restore", fn);
+    SGAD__CHECK(ctx, model >= 0, SGAD_E_UNSUPPORTED,
+                "%s: the checkpoint is of nets its "
+                "program built; build them the same way and call sgad_checkpoint_restore",
+                fn);
     SGAD__TRY(read_settings(c, fn, &st));
     sgad_trainer *t;
     SGAD__TRY(sgad_trainer_create_preset(ctx, (sgad_model)model, (sgad_image_shape)shape,

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "core/internal.h"
-#include "kernels/isa.h"
 #include "core/parallel.h"
+#include "kernels/isa.h"
 
 typedef struct opt_slot {
     sgad_tensor *param, *grad; /* borrowed from the net */
@@ -77,8 +77,8 @@ sgad_status sgad_optimizer_create(sgad_ctx *ctx, sgad_optimizer_kind kind, sgad_
     sgad_optimizer *o = sgad__calloc(ctx, 1, sizeof *o);
     if (!o)
         return SGAD_E_NOMEM;
-    *o = (sgad_optimizer){ctx, kind, net, sgad_net_param_count(net), 0, NULL, 0,
-                          2e-4, 0.99, 1e-8, 0.9, 0.999, 0.0};
+    *o = (sgad_optimizer){ctx, kind,  net, sgad_net_param_count(net), 0, NULL, 0, 2e-4, 0.99, 1e-8,
+                          0.9, 0.999, 0.0};
     sgad_status s = collect(o);
     if (s != SGAD_OK) {
         sgad_optimizer_free(o);
@@ -149,8 +149,7 @@ sgad_status sgad_optimizer_get(const sgad_optimizer *o, sgad_option option, doub
 static int any_not_finite(const sgad_ctx *ctx, const float *x, int64_t n)
 {
     uint32_t bad = 0;
-#pragma omp parallel for num_threads(sgad__par_threads(ctx, n)) schedule(static) \
-    reduction(| : bad)
+#pragma omp parallel for num_threads(sgad__par_threads(ctx, n)) schedule(static) reduction(| : bad)
     for (int64_t j = 0; j < n; j++) {
         uint32_t bits;
         memcpy(&bits, x + j, sizeof bits);
@@ -247,8 +246,7 @@ int sgad_optimizer_state_count(const sgad_optimizer *o)
     return o ? o->nslots * states_per_slot(o) : 0;
 }
 
-sgad_status sgad_optimizer_state(sgad_optimizer *o, int i, const char **name,
-                                 sgad_tensor **value)
+sgad_status sgad_optimizer_state(sgad_optimizer *o, int i, const char **name, sgad_tensor **value)
 {
     if (!o)
         return SGAD_E_INVALID_ARG;

@@ -29,15 +29,14 @@ static sgad_status push(sgad_net *net, sgad_status made, sgad_layer **l)
     return s;
 }
 
-
 static sgad_status add_lif(sgad_ctx *ctx, sgad_net *net)
 {
     sgad_layer *l = NULL;
     return push(net, sgad_lif_create(ctx, &l), &l);
 }
 
-static sgad_status build_generator(sgad_ctx *ctx, sgad_net *g, sgad_model model,
-                                   const geom *gm, int steps, int latent)
+static sgad_status build_generator(sgad_ctx *ctx, sgad_net *g, sgad_model model, const geom *gm,
+                                   int steps, int latent)
 {
     sgad_layer *l = NULL;
     const int64_t feat = 128 * gm->base * gm->base, map[3] = {128, gm->base, gm->base};
@@ -59,10 +58,11 @@ static sgad_status build_generator(sgad_ctx *ctx, sgad_net *g, sgad_model model,
     switch (model) {
     case SGAD_MODEL_SGAD:
         SGAD__TRY(push(g, sgad_sigmoid_create(ctx, &l), &l));
-        return push(g, sgad_attention_decoder_create(ctx, gm->c * gm->side * gm->side, 256,
-                                                     gm->c == 3 ? 1024 : 0, 0, &l), &l);
-    case SGAD_MODEL_SGAN:
-        return add_lif(ctx, g);
+        return push(g,
+                    sgad_attention_decoder_create(ctx, gm->c * gm->side * gm->side, 256,
+                                                  gm->c == 3 ? 1024 : 0, 0, &l),
+                    &l);
+    case SGAD_MODEL_SGAN: return add_lif(ctx, g);
     default: /* SWGAN and the hybrid's generator: sigmoid(final membrane / T) */
         SGAD__TRY(push(g, sgad_mp_create(ctx, &l), &l));
         SGAD__TRY(push(g, sgad_last_step_create(ctx, 1.0 / steps, &l), &l));
@@ -79,8 +79,8 @@ static sgad_status add_act(sgad_ctx *ctx, sgad_net *d, int ann)
     return add_lif(ctx, d);
 }
 
-static sgad_status build_conv_discriminator(sgad_ctx *ctx, sgad_net *d, const geom *gm,
-                                            int steps, int ann)
+static sgad_status build_conv_discriminator(sgad_ctx *ctx, sgad_net *d, const geom *gm, int steps,
+                                            int ann)
 {
     sgad_layer *l = NULL;
     const int64_t flat[1] = {64 * gm->d_side * gm->d_side};
@@ -118,8 +118,8 @@ static sgad_status build_mlp_discriminator(sgad_ctx *ctx, sgad_net *d, const geo
     return push(d, sgad_sigmoid_create(ctx, &l), &l);
 }
 
-static sgad_status build_discriminator(sgad_ctx *ctx, sgad_net *d, sgad_model model,
-                                       const geom *gm, int steps)
+static sgad_status build_discriminator(sgad_ctx *ctx, sgad_net *d, sgad_model model, const geom *gm,
+                                       int steps)
 {
     if (model == SGAD_MODEL_SGAN)
         return build_mlp_discriminator(ctx, d, gm, steps);
@@ -154,9 +154,8 @@ static int default_latent(sgad_model model, sgad_image_shape shape)
     return shape == SGAD_SHAPE_64X64X3 ? 20 : 15;
 }
 
-sgad_status sgad_preset_create(sgad_ctx *ctx, sgad_model model, sgad_image_shape shape,
-                               int steps, int latent, sgad_net **generator,
-                               sgad_net **discriminator)
+sgad_status sgad_preset_create(sgad_ctx *ctx, sgad_model model, sgad_image_shape shape, int steps,
+                               int latent, sgad_net **generator, sgad_net **discriminator)
 {
     static const char fn[] = "sgad_preset_create";
     if (!ctx)
@@ -165,11 +164,13 @@ sgad_status sgad_preset_create(sgad_ctx *ctx, sgad_model model, sgad_image_shape
     *generator = *discriminator = NULL;
     SGAD__CHECK(ctx, model >= SGAD_MODEL_SGAN && model <= SGAD_MODEL_HYBRID, SGAD_E_INVALID_ARG,
                 "%s: unknown model %d", fn, (int)model);
-    SGAD__CHECK(ctx, shape >= SGAD_SHAPE_28X28X1 && shape <= SGAD_SHAPE_64X64X3,
-                SGAD_E_INVALID_ARG, "%s: unknown image shape %d", fn, (int)shape);
+    SGAD__CHECK(ctx, shape >= SGAD_SHAPE_28X28X1 && shape <= SGAD_SHAPE_64X64X3, SGAD_E_INVALID_ARG,
+                "%s: unknown image shape %d", fn, (int)shape);
     SGAD__CHECK(ctx, steps >= 0 && steps <= 1024 && latent >= 0 && latent <= 4096,
-                SGAD_E_INVALID_ARG, "%s: steps=%d must be in [0, 1024] and latent=%d in "
-                "[0, 4096] (0 = the paper's)", fn, steps, latent);
+                SGAD_E_INVALID_ARG,
+                "%s: steps=%d must be in [0, 1024] and latent=%d in "
+                "[0, 4096] (0 = the paper's)",
+                fn, steps, latent);
     steps = steps ? steps : 16;
     latent = latent ? latent : default_latent(model, shape);
     const geom gm = geom_of(shape);

@@ -5,11 +5,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels/isa.h"
-#include "layers/layer_impl.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "kernels/isa.h"
 #include "kernels/sums.h"
+#include "layers/layer_impl.h"
 #include "trainer_impl.h"
 
 /* ---- life cycle ---------------------------------------------------------- */
@@ -251,8 +251,10 @@ sgad_status sgad_trainer_set(sgad_trainer *t, sgad_option option, double value)
     case SGAD_OPT_SCHEDULE_PERIOD: t->schedule_period = (int64_t)value; return SGAD_OK;
     default: break;
     }
-    SGAD__CHECK(t->ctx, 0, SGAD_E_UNSUPPORTED, "%s: option %d is not a trainer's; set it on "
-                "a layer or on sgad_trainer_optimizer", fn, (int)option);
+    SGAD__CHECK(t->ctx, 0, SGAD_E_UNSUPPORTED,
+                "%s: option %d is not a trainer's; set it on "
+                "a layer or on sgad_trainer_optimizer",
+                fn, (int)option);
     return SGAD_E_UNSUPPORTED;
 }
 
@@ -271,8 +273,7 @@ sgad_status sgad_trainer_get(const sgad_trainer *t, sgad_option option, double *
     case SGAD_OPT_SCHEDULE_PERIOD: *value = (double)t->schedule_period; return SGAD_OK;
     default: break;
     }
-    SGAD__CHECK(t->ctx, 0, SGAD_E_UNSUPPORTED, "%s: option %d is not a trainer's", fn,
-                (int)option);
+    SGAD__CHECK(t->ctx, 0, SGAD_E_UNSUPPORTED, "%s: option %d is not a trainer's", fn, (int)option);
     return SGAD_E_UNSUPPORTED;
 }
 
@@ -283,8 +284,8 @@ sgad_status sgad_trainer_stat(const sgad_trainer *t, sgad_stat stat, double *val
     if (!t)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(t->ctx, value != NULL, SGAD_E_INVALID_ARG, "sgad_trainer_stat: value is NULL");
-    SGAD__CHECK(t->ctx, stat >= SGAD_STAT_D_REAL && stat <= SGAD_STAT_LR_G,
-                SGAD_E_INVALID_ARG, "sgad_trainer_stat: unknown figure %d", (int)stat);
+    SGAD__CHECK(t->ctx, stat >= SGAD_STAT_D_REAL && stat <= SGAD_STAT_LR_G, SGAD_E_INVALID_ARG,
+                "sgad_trainer_stat: unknown figure %d", (int)stat);
     SGAD__CHECK(t->ctx, t->iterations > 0, SGAD_E_STATE,
                 "sgad_trainer_stat: no iteration has completed");
     *value = t->stats[stat];
@@ -299,12 +300,12 @@ sgad_status sgad_trainer_firing_rate(const sgad_trainer *t, int which, int layer
     SGAD__CHECK(t->ctx, rate != NULL && (which == 0 || which == 1), SGAD_E_INVALID_ARG,
                 "%s: rate is NULL or which=%d is not 0 (G) or 1 (D)", fn, which);
     const int n = sgad_net_layer_count(which ? t->d : t->g);
-    SGAD__CHECK(t->ctx, layer >= 0 && layer < n, SGAD_E_INVALID_ARG,
-                "%s: layer %d outside [0, %d)", fn, layer, n);
+    SGAD__CHECK(t->ctx, layer >= 0 && layer < n, SGAD_E_INVALID_ARG, "%s: layer %d outside [0, %d)",
+                fn, layer, n);
     SGAD__CHECK(t->ctx, t->iterations > 0, SGAD_E_STATE, "%s: no iteration has completed", fn);
     const double r = t->rates[which][layer];
-    SGAD__CHECK(t->ctx, !isnan(r), SGAD_E_UNSUPPORTED, "%s: layer %d of %s does not spike",
-                fn, layer, which ? "D" : "G");
+    SGAD__CHECK(t->ctx, !isnan(r), SGAD_E_UNSUPPORTED, "%s: layer %d of %s does not spike", fn,
+                layer, which ? "D" : "G");
     *rate = r;
     return SGAD_OK;
 }
@@ -337,12 +338,14 @@ static sgad_status prepare(sgad_trainer *t, const sgad_tensor *real)
     int nd;
     int64_t od[SGAD_MAX_DIMS];
     SGAD__TRY(sgad_net_output_dims(t->g, 3, zd, &nd, od));
-    SGAD__CHECK(t->ctx, nd == 5 && od[2] == real->dims[1] && od[3] == real->dims[2] &&
-                            od[4] == real->dims[3],
-                SGAD_E_SHAPE, "%s: the generator makes [%lld, %lld, %lld] images, the real "
-                "batch is [%lld, %lld, %lld]", fn, (long long)od[2], (long long)od[3],
-                (long long)od[4], (long long)real->dims[1], (long long)real->dims[2],
-                (long long)real->dims[3]);
+    SGAD__CHECK(t->ctx,
+                nd == 5 && od[2] == real->dims[1] && od[3] == real->dims[2] &&
+                    od[4] == real->dims[3],
+                SGAD_E_SHAPE,
+                "%s: the generator makes [%lld, %lld, %lld] images, the real "
+                "batch is [%lld, %lld, %lld]",
+                fn, (long long)od[2], (long long)od[3], (long long)od[4], (long long)real->dims[1],
+                (long long)real->dims[2], (long long)real->dims[3]);
     if (t->fake && memcmp(t->fake->dims, od, 5 * sizeof *od) == 0)
         return SGAD_OK; /* same batch shape as before */
     free_work(t);
@@ -424,16 +427,18 @@ static sgad_status call_hook(sgad_trainer *t, int which, sgad_net *net)
     if (!t->hook)
         return SGAD_OK;
     const sgad_status s = t->hook(t->hook_user, t, which, net);
-    SGAD__CHECK(t->ctx, s == SGAD_OK, s, "sgad_trainer_step: the gradient hook of %s returned "
-                "%s", which ? "D" : "G", sgad_status_name(s));
+    SGAD__CHECK(t->ctx, s == SGAD_OK, s,
+                "sgad_trainer_step: the gradient hook of %s returned "
+                "%s",
+                which ? "D" : "G", sgad_status_name(s));
     return SGAD_OK;
 }
 
 /* One optimizer step at the caller's learning rate scaled by the schedule. */
 static sgad_status scheduled_step(sgad_trainer *t, sgad_optimizer *opt, sgad_stat lr_stat)
 {
-    const double factor = sgad__schedule_factor(t->schedule, t->schedule_length,
-                                                t->schedule_period, t->iterations);
+    const double factor =
+        sgad__schedule_factor(t->schedule, t->schedule_length, t->schedule_period, t->iterations);
     double lr;
     SGAD__TRY(sgad_optimizer_get(opt, SGAD_OPT_LR, &lr));
     t->stats[lr_stat] = lr * factor;

@@ -61,7 +61,6 @@ void sgad__copies_swap(sgad__copies *c);    /* tensors <-> copies */
 void sgad__copies_average(sgad__copies *c, double decay);
 
 /* The schedule's factor on the learning rates at this iteration. */
-double sgad__schedule_factor(sgad_schedule kind, int64_t length, int64_t period,
-                             int64_t iteration);
+double sgad__schedule_factor(sgad_schedule kind, int64_t length, int64_t period, int64_t iteration);
 
 #endif /* SGAD_TRAINER_IMPL_H */

@@ -15,17 +15,18 @@ static int find_decoder(const sgad_net *g)
     return -1;
 }
 
-static sgad_status check_request(sgad_trainer *t, const char *fn, unsigned flags,
-                                 int want_steps)
+static sgad_status check_request(sgad_trainer *t, const char *fn, unsigned flags, int want_steps)
 {
     SGAD__CHECK(t->ctx, (flags & ~(unsigned)SGAD_SAMPLE_EMA) == 0, SGAD_E_INVALID_ARG,
                 "%s: unknown flags 0x%x", fn, flags);
     SGAD__CHECK(t->ctx, !(flags & SGAD_SAMPLE_EMA) || t->ema.count > 0, SGAD_E_STATE,
                 "%s: SGAD_SAMPLE_EMA asked but the moving average is off (set "
-                "SGAD_OPT_EMA_DECAY before training)", fn);
+                "SGAD_OPT_EMA_DECAY before training)",
+                fn);
     SGAD__CHECK(t->ctx, !want_steps || find_decoder(t->g) >= 0, SGAD_E_STATE,
                 "%s: per-step inputs and scores need a generator with an attention-scored "
-                "decoder", fn);
+                "decoder",
+                fn);
     return SGAD_OK;
 }
 
@@ -62,8 +63,7 @@ sgad_status sgad_trainer_sample_ex(sgad_trainer *t, const sgad_tensor *z, sgad_t
         sgad__copies_swap(&t->ema);
     /* only the decoder's input is read back (read_steps), so the rest
      * need no buffers of their own */
-    const int keep_from =
-        steps || scores ? find_decoder(t->g) - 1 : sgad_net_layer_count(t->g) - 1;
+    const int keep_from = steps || scores ? find_decoder(t->g) - 1 : sgad_net_layer_count(t->g) - 1;
     sgad_status s = sgad__net_forward_lean(t->g, z, images, keep_from);
     if (s == SGAD_OK && (steps || scores))
         s = read_steps(t, fn, steps, scores);

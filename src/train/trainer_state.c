@@ -38,8 +38,7 @@ static sgad_status add(sgad_ctx *ctx, sgad__copies *c, sgad_tensor *v)
     return SGAD_OK;
 }
 
-sgad_status sgad__copies_add_net(sgad_ctx *ctx, sgad__copies *c, sgad_net *net,
-                                 sgad_optimizer *opt)
+sgad_status sgad__copies_add_net(sgad_ctx *ctx, sgad__copies *c, sgad_net *net, sgad_optimizer *opt)
 {
     for (int i = 0; i < sgad_net_param_count(net); i++) {
         sgad_tensor *v;

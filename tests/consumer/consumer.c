@@ -27,7 +27,8 @@ static void fill_batch(sgad_tensor *real)
     for (int n = 0; n < BATCH; n++)
         for (int y = 0; y < 28; y++)
             for (int x = 0; x < 28; x++)
-                p[(n * 28 + y) * 28 + x] = (x > 4 + 3 * n && x < 20 && y > 6 && y < 22) ? 1.0f : 0.0f;
+                p[(n * 28 + y) * 28 + x] =
+                    (x > 4 + 3 * n && x < 20 && y > 6 && y < 22) ? 1.0f : 0.0f;
 }
 
 /* Trains one iteration and checks that it counted and moved G's weights. */
@@ -36,8 +37,9 @@ static int train_once(sgad_ctx *ctx)
     sgad_trainer *t = NULL;
     sgad_tensor *real = NULL;
     int64_t dims[4] = {BATCH, 1, 28, 28};
-    int bad = failed(ctx, sgad_trainer_create_preset(ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 0, 0,
-                                                     SGAD_LOSS_EM, SGAD_OPTIMIZER_RMSPROP, &t),
+    int bad = failed(ctx,
+                     sgad_trainer_create_preset(ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 0, 0,
+                                                SGAD_LOSS_EM, SGAD_OPTIMIZER_RMSPROP, &t),
                      "sgad_trainer_create_preset") ||
               failed(ctx, sgad_trainer_set_seed(t, 7), "sgad_trainer_set_seed") ||
               failed(ctx, sgad_tensor_create(ctx, 4, dims, &real), "sgad_tensor_create");
@@ -55,8 +57,8 @@ static int train_once(sgad_ctx *ctx)
     double wdist = NAN;
     if (!bad)
         bad = failed(ctx, sgad_trainer_stat(t, SGAD_STAT_WASSERSTEIN, &wdist), "sgad_trainer_stat");
-    if (!bad && (sgad_trainer_iterations(t) != 1 || !isfinite(wdist) ||
-                 sgad_tensor_data(w)[0] == before)) {
+    if (!bad &&
+        (sgad_trainer_iterations(t) != 1 || !isfinite(wdist) || sgad_tensor_data(w)[0] == before)) {
         fprintf(stderr, "consumer-c: after one step: iterations %lld, W %g, G weight %g -> %g\n",
                 (long long)sgad_trainer_iterations(t), wdist, before, sgad_tensor_data(w)[0]);
         bad = 1;

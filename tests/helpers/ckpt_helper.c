@@ -128,7 +128,8 @@ static int write_idx(const char *path, int n)
     FILE *f = fopen(path, "wb");
     if (!f)
         return 1;
-    const unsigned char head[16] = {0, 0, 8, 3, 0, 0, 0, (unsigned char)n, 0, 0, 0, 28, 0, 0, 0, 28};
+    const unsigned char head[16] = {0, 0, 8, 3,  0, 0, 0, (unsigned char)n,
+                                    0, 0, 0, 28, 0, 0, 0, 28};
     fwrite(head, 1, 16, f);
     for (int i = 0; i < n; i++)
         for (int p = 0; p < 784; p++)
@@ -170,7 +171,8 @@ static int is_noise(sgad_ctx *ctx, const sgad_checkpoint *c, const char *name)
     const char *base = strncmp(name, "opt.", 4) == 0 ? name + 4 : name;
     snprintf(state, sizeof state, "opt.%.*s.square_avg",
              (int)(strstr(base, ".square_avg") ? strstr(base, ".square_avg") - base
-                                               : (long)strlen(base)), base);
+                                               : (long)strlen(base)),
+             base);
     const double m = peak(ctx, c, state);
     return m >= 0 && m < 1e-12;
 }
@@ -225,7 +227,8 @@ static int compare(const char *a, const char *b, double tol)
         sgad_tensor_free(tb);
     }
     printf("compare: %lld of %lld compared values differ; worst %.3g of the tolerance's unit "
-           "(%s), tolerance %g\n", differing, total, worst, worst_name, tol);
+           "(%s), tolerance %g\n",
+           differing, total, worst, worst_name, tol);
     return worst > tol;
 }
 

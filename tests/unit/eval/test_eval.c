@@ -33,8 +33,8 @@ static void make_image(unsigned char *p, int size, int classes, int k, uint64_t 
     for (int y = 0; y < size; y++)
         for (int x = 0; x < size; x++) {
             const int band = y * classes / size == k;
-            p[y * size + x] = (unsigned char)(band ? 200 + tu_uniform(rng) * 55
-                                                   : tu_uniform(rng) * 60);
+            p[y * size + x] =
+                (unsigned char)(band ? 200 + tu_uniform(rng) * 55 : tu_uniform(rng) * 60);
         }
 }
 
@@ -151,8 +151,10 @@ START_TEST(cross_entropy_gradient)
         const double step = (double)(keep + 1e-3f) - (double)(keep - 1e-3f);
         v[i] = keep;
         const double fd = (up - down) / step;
-        ck_assert_msg(fabs(fd - sgad_tensor_data(g)[i]) < 1e-5, "dlogit %d: analytic %.9g, "
-                      "finite difference %.9g", i, (double)sgad_tensor_data(g)[i], fd);
+        ck_assert_msg(fabs(fd - sgad_tensor_data(g)[i]) < 1e-5,
+                      "dlogit %d: analytic %.9g, "
+                      "finite difference %.9g",
+                      i, (double)sgad_tensor_data(g)[i], fd);
     }
     sgad_tensor_free(z);
     sgad_tensor_free(g);
@@ -203,8 +205,8 @@ START_TEST(learns_separable_task)
     ck_assert_int_eq(sgad_classifier_feature_dim(c), 64);
     double loss0 = 0, loss = 0, acc = 0;
     for (int e = 0; e < (slow_ok ? 6 : 1); e++)
-        ASSERT_OK(ctx, sgad_classifier_train_epoch(c, dtrain, 0, 16, 7, e, e ? &loss : &loss0,
-                                                   NULL));
+        ASSERT_OK(ctx,
+                  sgad_classifier_train_epoch(c, dtrain, 0, 16, 7, e, e ? &loss : &loss0, NULL));
     ASSERT_OK(ctx, sgad_classifier_accuracy(c, dtest, 0, 50, &acc));
     if (slow_ok) {
         ck_assert_msg(loss < loss0 / 4, "loss %g after 6 epochs, %g in the first", loss, loss0);
@@ -212,8 +214,8 @@ START_TEST(learns_separable_task)
     }
     /* --count: only the first images, and refusals of bad arguments */
     ASSERT_OK(ctx, sgad_classifier_train_epoch(c, dtrain, 40, 16, 7, 6, NULL, NULL));
-    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_classifier_train_epoch(c, dtrain, 257, 16, 7, 0, NULL,
-                                                                  NULL));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG,
+                  sgad_classifier_train_epoch(c, dtrain, 257, 16, 7, 0, NULL, NULL));
     sgad_dataset *unlabelled;
     ASSERT_OK(ctx, sgad_dataset_open_memory(ctx, SGAD_DATA_IDX, train.images, train.images_size,
                                             NULL, 0, &unlabelled));
@@ -234,8 +236,7 @@ END_TEST
 
 /* Features of 12 images from a classifier after a few steps (so batch-norm
  * statistics are no longer their initial values). */
-static sgad_tensor *features_of(sgad_ctx *ctx, sgad_classifier *c, sgad_tensor *images,
-                                int *labels)
+static sgad_tensor *features_of(sgad_ctx *ctx, sgad_classifier *c, sgad_tensor *images, int *labels)
 {
     sgad_tensor *f = tu_tensor(ctx, 12, 64, 0);
     ASSERT_OK(ctx, sgad_classifier_run(c, images, f, labels));
@@ -306,8 +307,8 @@ static const char *examples(void)
 static int run(const char *args, const char *out)
 {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && ASAN_OPTIONS=detect_leaks=0 %s > %s 2>%s.err",
-             examples(), args, out, out);
+    snprintf(cmd, sizeof cmd, "cd %s && ASAN_OPTIONS=detect_leaks=0 %s > %s 2>%s.err", examples(),
+             args, out, out);
     const int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -379,14 +380,17 @@ START_TEST(program_judges_sets)
     paths p;
     make_files(&p);
     char args[2048];
-    snprintf(args, sizeof args, "./sgad-eval --train-classifier %s --train-images %s "
-             "--train-labels %s --count 80 --epochs 10 --batch 16 --threads 1", p.cls, p.images,
-             p.labels);
+    snprintf(args, sizeof args,
+             "./sgad-eval --train-classifier %s --train-images %s "
+             "--train-labels %s --count 80 --epochs 10 --batch 16 --threads 1",
+             p.cls, p.images, p.labels);
     ck_assert_int_eq(run(args, p.out), 0);
     ck_assert_ptr_nonnull(strstr(last_line(p.out), "saved the classifier"));
     /* the real set against itself: distance ~0, the classifier's accuracy */
-    snprintf(args, sizeof args, "./sgad-eval --images %s --real %s --real-labels %s "
-             "--classifier %s --count 64", p.images, p.images, p.labels, p.cls);
+    snprintf(args, sizeof args,
+             "./sgad-eval --images %s --real %s --real-labels %s "
+             "--classifier %s --count 64",
+             p.images, p.images, p.labels, p.cls);
     ck_assert_int_eq(run(args, p.out), 0);
     const char *json = last_line(p.out);
     /* 64 images of 64 features: the covariance is singular, so the zero
@@ -430,15 +434,20 @@ START_TEST(program_samples_a_checkpoint)
     paths p;
     make_files(&p);
     char args[2048];
-    snprintf(args, sizeof args, "./sgad-eval --train-classifier %s --train-images %s "
-             "--train-labels %s --count 32 --epochs 1 --batch 16", p.cls, p.images, p.labels);
+    snprintf(args, sizeof args,
+             "./sgad-eval --train-classifier %s --train-images %s "
+             "--train-labels %s --count 32 --epochs 1 --batch 16",
+             p.cls, p.images, p.labels);
     ck_assert_int_eq(run(args, p.out), 0);
-    snprintf(args, sizeof args, "./sgad-train --data %s --iters 2 --batch 4 --steps 2 "
-             "--threads 1 --checkpoint-every 2 --sample-every 0 --out %s/run", p.images, p.dir);
+    snprintf(args, sizeof args,
+             "./sgad-train --data %s --iters 2 --batch 4 --steps 2 "
+             "--threads 1 --checkpoint-every 2 --sample-every 0 --out %s/run",
+             p.images, p.dir);
     ck_assert_int_eq(run(args, p.out), 0);
-    snprintf(args, sizeof args, "./sgad-eval --checkpoint %s/run/checkpoints --real %s "
-             "--real-labels %s --classifier %s --count 24 --batch 10 --seed 5", p.dir, p.images,
-             p.labels, p.cls);
+    snprintf(args, sizeof args,
+             "./sgad-eval --checkpoint %s/run/checkpoints --real %s "
+             "--real-labels %s --classifier %s --count 24 --batch 10 --seed 5",
+             p.dir, p.images, p.labels, p.cls);
     ck_assert_int_eq(run(args, p.out), 0);
     const char *json = last_line(p.out);
     ck_assert_int_eq((int)field(json, "samples"), 24);
@@ -450,17 +459,18 @@ START_TEST(program_samples_a_checkpoint)
     snprintf(first, sizeof first, "%s", json);
     double a[16], b[16];
     const int classes = shares(first, a, 16);
-    snprintf(args, sizeof args, "./sgad-eval --checkpoint %s/run/checkpoints --real %s "
-             "--real-labels %s --classifier %s --count 24 --batch 7 --seed 5", p.dir, p.images,
-             p.labels, p.cls);
+    snprintf(args, sizeof args,
+             "./sgad-eval --checkpoint %s/run/checkpoints --real %s "
+             "--real-labels %s --classifier %s --count 24 --batch 7 --seed 5",
+             p.dir, p.images, p.labels, p.cls);
     ck_assert_int_eq(run(args, p.out), 0);
     json = last_line(p.out);
     ck_assert_msg(fabs(field(json, "frechet") - fd) <= 1e-6 * fd, "%s against %s", json, first);
     ck_assert_int_eq(shares(json, b, 16), classes);
     ck_assert(memcmp(a, b, (size_t)classes * sizeof *a) == 0);
     /* wrong arguments: 2; a runtime failure: 1 with the library's message */
-    ck_assert_int_eq(run("./sgad-eval --images a.idx --checkpoint b --real c --classifier d",
-                         p.out), 2);
+    ck_assert_int_eq(
+        run("./sgad-eval --images a.idx --checkpoint b --real c --classifier d", p.out), 2);
     ck_assert_int_eq(run("./sgad-eval --count 1x", p.out), 2);
     snprintf(args, sizeof args, "./sgad-eval --images %s --real %s --classifier %s", p.images,
              p.images, p.images);
@@ -496,8 +506,10 @@ START_TEST(program_reads_cifar)
     }
     write_file(bin, rec, (size_t)n * 3073);
     free(rec);
-    snprintf(args, sizeof args, "./sgad-eval --train-classifier %s --train-images %s "
-             "--epochs 1 --batch 8", p.cls, bin);
+    snprintf(args, sizeof args,
+             "./sgad-eval --train-classifier %s --train-images %s "
+             "--epochs 1 --batch 8",
+             p.cls, bin);
     ck_assert_int_eq(run(args, p.out), 0);
     snprintf(args, sizeof args, "./sgad-eval --images %s --real %s --classifier %s", bin, bin,
              p.cls);
@@ -506,8 +518,10 @@ START_TEST(program_reads_cifar)
     ck_assert_int_eq((int)field(json, "samples"), n);
     ck_assert_msg(field(json, "real_accuracy") >= 0, "%s", json); /* labels from the file */
     /* a grey classifier refuses RGB images with the library's message */
-    snprintf(args, sizeof args, "./sgad-eval --train-classifier %s --train-images %s "
-             "--train-labels %s --count 16 --epochs 1 --batch 8", p.cls, p.images, p.labels);
+    snprintf(args, sizeof args,
+             "./sgad-eval --train-classifier %s --train-images %s "
+             "--train-labels %s --count 16 --epochs 1 --batch 8",
+             p.cls, p.images, p.labels);
     ck_assert_int_eq(run(args, p.out), 0);
     snprintf(args, sizeof args, "./sgad-eval --images %s --real %s --classifier %s", bin, bin,
              p.cls);

@@ -73,10 +73,14 @@ START_TEST(matches_numpy_and_scipy)
     while (fscanf(fp, "%63s %lf %lf %lf", name, &scipy_fd, &eigh_fd, &scale) == 4) {
         const double fd = fixture_distance(ctx, name);
         const double tol = strstr(name, "rank_deficient") ? 1e-7 : 1e-10;
-        ck_assert_msg(fabs(fd - eigh_fd) <= tol * scale, "%s: FD %.17g, numpy eigh %.17g "
-                      "(scale %g)", name, fd, eigh_fd, scale);
-        ck_assert_msg(fabs(fd - scipy_fd) <= 1e-7 * scale, "%s: FD %.17g, scipy sqrtm %.17g "
-                      "(scale %g)", name, fd, scipy_fd, scale);
+        ck_assert_msg(fabs(fd - eigh_fd) <= tol * scale,
+                      "%s: FD %.17g, numpy eigh %.17g "
+                      "(scale %g)",
+                      name, fd, eigh_fd, scale);
+        ck_assert_msg(fabs(fd - scipy_fd) <= 1e-7 * scale,
+                      "%s: FD %.17g, scipy sqrtm %.17g "
+                      "(scale %g)",
+                      name, fd, scipy_fd, scale);
         cases++;
     }
     fclose(fp);
@@ -198,8 +202,8 @@ START_TEST(refuses_bad_input)
     expect_error(ctx, SGAD_E_INVALID_ARG,
                  sgad_frechet_distance_stats(ctx, 0, mean, cov, mean, cov, &fd), "outside");
     ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_frechet_distance(NULL, one, &fd));
-    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_frechet_distance_stats(NULL, 4, mean, cov, mean, cov,
-                                                                  &fd));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG,
+                  sgad_frechet_distance_stats(NULL, 4, mean, cov, mean, cov, &fd));
     sgad_tensor_free(one);
     sgad_tensor_free(three_by_four);
     sgad_tensor_free(four_by_three);

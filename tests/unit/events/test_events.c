@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/divide.h" /* src/: the walks' division by a fixed number */
 #include "gradcheck.h"
+#include "kernels/divide.h" /* src/: the walks' division by a fixed number */
 #include "test_util.h"
 
 /* A layer under test: linear (in -> out), convt2d or conv2d with its
@@ -22,8 +22,8 @@ enum { LIN, CONVT, CONV };
 typedef struct ev_case {
     int kind, in, out, k, s, p, bias;
     int t, n, h, w;
-    double rate;   /* share of nonzero inputs */
-    int binary;    /* 1: spikes; 0: sparse values in (0, 1] as after pooling */
+    double rate; /* share of nonzero inputs */
+    int binary;  /* 1: spikes; 0: sparse values in (0, 1] as after pooling */
 } ev_case;
 
 static sgad_layer *make(sgad_ctx *ctx, const ev_case *c)
@@ -210,8 +210,8 @@ static void compare_paths(const ev_case *c)
     const run *expected = c->kind == CONVT && c->out < 16 ? &dense : &events;
     ck_assert_msg(same_bits(autosel.y, expected->y, expected->ny) &&
                       same_bits(autosel.dw, expected->dw, expected->nw),
-                  "%s rate %.2f, %d outputs: the automatic path did not take %s", what,
-                  c->rate, c->out, expected == &events ? "events" : "the dense path");
+                  "%s rate %.2f, %d outputs: the automatic path did not take %s", what, c->rate,
+                  c->out, expected == &events ? "events" : "the dense path");
 
     expect_same_at_two_threads(ctx, l, x, dy, &events, label);
     run_free(&dense);
@@ -330,8 +330,7 @@ START_TEST(repeating_spike_trains_go_by_train)
         run events = run_path(ctx, l, SGAD_PATH_EVENTS, x, dy);
         expect_close(&events, &dense, label);
         const int want = spike == 1.0f ? SGAD_PATH_EVENTS_BY_TRAIN : SGAD_PATH_EVENTS;
-        ck_assert_msg(events.taken == want, "%s: path taken %d, not %d", label, events.taken,
-                      want);
+        ck_assert_msg(events.taken == want, "%s: path taken %d, not %d", label, events.taken, want);
         expect_same_at_two_threads(ctx, l, x, dy, &events, label);
         run_free(&dense);
         run_free(&events);
@@ -512,16 +511,16 @@ END_TEST
  * each quotient and at the largest divisors. */
 START_TEST(divider_matches_division)
 {
-    static const uint32_t big[] = {65535, 65536, 65537, 1u << 30, (1u << 30) + 1,
-                                   2147483646u, 2147483647u};
+    static const uint32_t big[] = {65535,          65536,       65537,      1u << 30,
+                                   (1u << 30) + 1, 2147483646u, 2147483647u};
     uint32_t seed = 12345;
     for (int i = 0; i < 3000 + (int)(sizeof big / sizeof *big); i++) {
         const uint32_t d = i < 3000 ? (uint32_t)i + 1 : big[i - 3000];
         const sgad__divider v = sgad__divider_of(d);
         const uint32_t top = 2147483647u;
         const uint32_t q_top = top / d;
-        const uint32_t edges[] = {0, 1, d - 1, d, d + 1 <= top ? d + 1 : top,
-                                  q_top * d - 1, q_top * d, top - 1, top};
+        const uint32_t edges[] = {
+            0, 1, d - 1, d, d + 1 <= top ? d + 1 : top, q_top * d - 1, q_top * d, top - 1, top};
         for (size_t e = 0; e < sizeof edges / sizeof *edges; e++)
             ck_assert_uint_eq(sgad__divide(edges[e], v), edges[e] / d);
         for (int r = 0; r < 64; r++) {

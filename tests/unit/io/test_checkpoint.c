@@ -218,8 +218,9 @@ static bytes craft(const char *header_fmt, const void *data, size_t data_len,
     return b;
 }
 
-#define META "\"__metadata__\":{\"format\":\"libsgad-checkpoint\",\"format_version\":\"1\"," \
-             "\"checksum\":\"%CRC%\"}"
+#define META                                                                                       \
+    "\"__metadata__\":{\"format\":\"libsgad-checkpoint\",\"format_version\":\"1\","                \
+    "\"checksum\":\"%CRC%\"}"
 
 static void expect_read(sgad_status want, bytes b, const char *message_part)
 {
@@ -242,8 +243,11 @@ START_TEST(each_rule_rejects_its_file)
 {
     const float two[2] = {1.0f, 2.0f}, four[4] = {1, 2, 3, 4};
     /* the valid base case */
-    expect_read(SGAD_OK, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                               "\"data_offsets\":[0,8]}}", two, 8, NULL), "");
+    expect_read(SGAD_OK,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,8]}}",
+                      two, 8, NULL),
+                "");
     bytes tiny = {malloc(4), 4};
     memset(tiny.p, 0, 4);
     expect_read(SGAD_E_FORMAT, tiny, "shorter than the 8-byte");
@@ -252,54 +256,95 @@ START_TEST(each_rule_rejects_its_file)
     expect_read(SGAD_E_FORMAT, huge, "header length");
     expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":", NULL, 0, NULL), "not valid JSON");
     expect_read(SGAD_E_FORMAT, craft("[1,2]", NULL, 0, NULL), "not a JSON object");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
-                                     "\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\","
-                                     "\"shape\":[1],\"data_offsets\":[4,8]}}", two, 8, NULL),
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[1],"
+                      "\"data_offsets\":[0,4]},\"a\":{\"dtype\":\"F32\","
+                      "\"shape\":[1],\"data_offsets\":[4,8]}}",
+                      two, 8, NULL),
                 "not valid JSON"); /* duplicate key, rejected by the parser */
-    expect_read(SGAD_E_FORMAT, craft("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[0,8]}}", two, 8, NULL), "no __metadata__");
+    expect_read(SGAD_E_FORMAT,
+                craft("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,8]}}",
+                      two, 8, NULL),
+                "no __metadata__");
     expect_read(SGAD_E_FORMAT, craft("{\"__metadata__\":{\"format\":\"other\"}}", NULL, 0, NULL),
                 "not a libsgad checkpoint");
-    expect_read(SGAD_E_FORMAT, craft("{\"__metadata__\":{\"format\":\"libsgad-checkpoint\","
-                                     "\"format_version\":\"2\",\"checksum\":\"%CRC%\"}}", NULL, 0,
-                                     NULL), "format version 2");
-    expect_read(SGAD_E_FORMAT, craft("{\"__metadata__\":{\"format\":\"libsgad-checkpoint\","
-                                     "\"format_version\":\"1\",\"checksum\":7}}", NULL, 0, NULL),
+    expect_read(SGAD_E_FORMAT,
+                craft("{\"__metadata__\":{\"format\":\"libsgad-checkpoint\","
+                      "\"format_version\":\"2\",\"checksum\":\"%CRC%\"}}",
+                      NULL, 0, NULL),
+                "format version 2");
+    expect_read(SGAD_E_FORMAT,
+                craft("{\"__metadata__\":{\"format\":\"libsgad-checkpoint\","
+                      "\"format_version\":\"1\",\"checksum\":7}}",
+                      NULL, 0, NULL),
                 "is not a string");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F16\",\"shape\":[4],"
-                                     "\"data_offsets\":[0,8]}}", two, 8, NULL), "dtype F16");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[0,8],\"x\":1}}", two, 8, NULL),
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F16\",\"shape\":[4],"
+                      "\"data_offsets\":[0,8]}}",
+                      two, 8, NULL),
+                "dtype F16");
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,8],\"x\":1}}",
+                      two, 8, NULL),
                 "exactly dtype");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[0,8]}}", two, 8, NULL), "tensor name");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[],"
-                                     "\"data_offsets\":[0,0]}}", NULL, 0, NULL), "shape must");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[0],"
-                                     "\"data_offsets\":[0,0]}}", NULL, 0, NULL), "dimension 0");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,"
-                                     "2147483647,4],\"data_offsets\":[0,8]}}", two, 8, NULL),
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,8]}}",
+                      two, 8, NULL),
+                "tensor name");
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[],"
+                      "\"data_offsets\":[0,0]}}",
+                      NULL, 0, NULL),
+                "shape must");
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[0],"
+                      "\"data_offsets\":[0,0]}}",
+                      NULL, 0, NULL),
+                "dimension 0");
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2147483647,"
+                      "2147483647,4],\"data_offsets\":[0,8]}}",
+                      two, 8, NULL),
                 "more than 2^40");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[-8,0]}}", two, 8, NULL), "0 <= begin");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[0,12]}}", four, 12, NULL), "its shape "
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[-8,0]}}",
+                      two, 8, NULL),
+                "0 <= begin");
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,12]}}",
+                      four, 12, NULL),
+                "its shape "
                 "needs 8");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":"
-                                     "[2],\"data_offsets\":[4,12]}}", four, 12, NULL),
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":"
+                      "[2],\"data_offsets\":[4,12]}}",
+                      four, 12, NULL),
                 "a gap or an overlap");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[8,16]}}", four, 16, NULL),
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[8,16]}}",
+                      four, 16, NULL),
                 "a gap or an overlap");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[0,8]}}", four, 16, NULL),
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,8]}}",
+                      four, 16, NULL),
                 "the file has 16"); /* trailing bytes: a polyglot */
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[0,8]}}", two, 8, "crc32:00000000"),
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,8]}}",
+                      two, 8, "crc32:00000000"),
                 "damaged");
-    expect_read(SGAD_E_FORMAT, craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
-                                     "\"data_offsets\":[0,8]}}", two, 8, "crc32:zz"),
+    expect_read(SGAD_E_FORMAT,
+                craft("{" META ",\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
+                      "\"data_offsets\":[0,8]}}",
+                      two, 8, "crc32:zz"),
                 "8 lowercase hex digits");
 }
 END_TEST
@@ -320,7 +365,6 @@ static void patch_header(bytes *b, const char *from, const char *to)
     ck_assert_msg(at != NULL, "no %s in the header", from);
     memcpy(at, to, strlen(to));
 }
-
 
 static float *tensor_bytes(bytes *b, sgad_ctx *ctx, const char *name)
 {

@@ -32,9 +32,10 @@ static const char *bin_dir(void)
 static int run(const char *env, const char *args, const char *err_file)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 "
-             "%s/ckpt_helper %s 2>%s", env ? env : "", bin_dir(), args,
-             err_file ? err_file : "/dev/null");
+    snprintf(cmd, sizeof cmd,
+             "%s ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 "
+             "%s/ckpt_helper %s 2>%s",
+             env ? env : "", bin_dir(), args, err_file ? err_file : "/dev/null");
     const int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -83,8 +84,10 @@ START_TEST(injected_failures_keep_the_previous_file)
             ck_assert_int_eq(run(NULL, args, NULL), 0); /* the previous checkpoint */
             size_t old_n, new_n;
             unsigned char *old = tu_read_file(path, &old_n);
-            snprintf(env, sizeof env, "LD_PRELOAD=%s/libfaultio.so SGAD_FAULT_OP=%s "
-                     "SGAD_FAULT_AT=%d", bin_dir(), ops[o], k);
+            snprintf(env, sizeof env,
+                     "LD_PRELOAD=%s/libfaultio.so SGAD_FAULT_OP=%s "
+                     "SGAD_FAULT_AT=%d",
+                     bin_dir(), ops[o], k);
             snprintf(args, sizeof args, "save %s 16 2", path);
             const int rc = run(env, args, err);
             size_t en;
@@ -169,8 +172,8 @@ START_TEST(killed_saver_leaves_loadable_checkpoints)
         }
     }
     printf("kill test: %d SIGKILLs, %d while a save was in flight, %d checkpoint files checked, "
-           "all load (%d trials killed before the first save)\n", trials, mid_save, checked,
-           empty);
+           "all load (%d trials killed before the first save)\n",
+           trials, mid_save, checked, empty);
     /* The kills did land inside saves: about one in ten does, so with 100
      * or more trials none landing would mean the test stopped testing. */
     if (trials >= 100)

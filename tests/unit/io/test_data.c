@@ -72,14 +72,14 @@ static void expect_open(sgad_status want, sgad_data_format f, buf data, buf labe
 {
     sgad_ctx *ctx = tu_ctx(1);
     sgad_dataset *d = (sgad_dataset *)1;
-    const sgad_status got = sgad_dataset_open_memory(ctx, f, data.p, data.n, labels.p,
-                                                     labels.n, &d);
+    const sgad_status got =
+        sgad_dataset_open_memory(ctx, f, data.p, data.n, labels.p, labels.n, &d);
     ck_assert_msg(got == want, "got %s (%s), expected %s", sgad_status_name(got),
                   sgad_ctx_last_error(ctx), sgad_status_name(want));
     if (want != SGAD_OK) {
         ck_assert_ptr_null(d);
-        ck_assert_msg(strstr(sgad_ctx_last_error(ctx), part) != NULL,
-                      "message \"%s\" lacks \"%s\"", sgad_ctx_last_error(ctx), part);
+        ck_assert_msg(strstr(sgad_ctx_last_error(ctx), part) != NULL, "message \"%s\" lacks \"%s\"",
+                      sgad_ctx_last_error(ctx), part);
     }
     sgad_dataset_free(want == SGAD_OK ? d : NULL);
     free(data.p);

@@ -138,8 +138,8 @@ static void expect_close(const char *what, const float *got, const double *want,
 {
     for (int64_t i = 0; i < n; i++)
         ck_assert_msg(fabs(got[i] - want[i]) <= rtol * (1.0 + fabs(want[i])),
-                      "%s[%lld]: got %.9g, direct loops %.9g", what, (long long)i,
-                      (double)got[i], want[i]);
+                      "%s[%lld]: got %.9g, direct loops %.9g", what, (long long)i, (double)got[i],
+                      want[i]);
 }
 
 static void check_against_loops(sgad_ctx *ctx, const conv_case *c)
@@ -162,8 +162,7 @@ static void check_against_loops(sgad_ctx *ctx, const conv_case *c)
         naive_convt2d(c, sgad_tensor_data(x), w, b, want);
     else
         naive_avgpool(c, sgad_tensor_data(x), want);
-    expect_close(sgad_layer_kind_name(sgad_layer_get_kind(l)), sgad_tensor_data(y), want, ny,
-                 1e-5);
+    expect_close(sgad_layer_kind_name(sgad_layer_get_kind(l)), sgad_tensor_data(y), want, ny, 1e-5);
     free(want);
     sgad_tensor_free(x);
     sgad_tensor_free(y);
@@ -192,13 +191,13 @@ START_TEST(convt2d_matches_direct_loops)
 {
     sgad_ctx *ctx = tu_ctx(3);
     const conv_case cases[] = {
-        {CONVT, 3, 2, 4, 2, 1, 1, 2, 3, 7, 5},  /* the SGAD up-sampling step, non-square */
-        {CONVT, 1, 3, 3, 1, 0, 1, 1, 1, 4, 6},  /* kernel 3, one input channel */
-        {CONVT, 2, 1, 5, 3, 2, 0, 3, 1, 3, 2},  /* kernel 5, stride 3, no bias */
-        {CONVT, 4, 2, 1, 1, 0, 1, 1, 2, 3, 5},  /* kernel 1 */
-        {CONVT, 2, 2, 3, 2, 1, 1, 1, 1, 1, 1},  /* one pixel in */
-        {CONVT, 2, 3, 2, 4, 0, 1, 1, 2, 3, 2},  /* stride beyond the kernel: gaps */
-        {CONVT, 2, 2, 9, 2, 3, 1, 1, 2, 4, 3},  /* 81 taps: more than col2im keeps */
+        {CONVT, 3, 2, 4, 2, 1, 1, 2, 3, 7, 5}, /* the SGAD up-sampling step, non-square */
+        {CONVT, 1, 3, 3, 1, 0, 1, 1, 1, 4, 6}, /* kernel 3, one input channel */
+        {CONVT, 2, 1, 5, 3, 2, 0, 3, 1, 3, 2}, /* kernel 5, stride 3, no bias */
+        {CONVT, 4, 2, 1, 1, 0, 1, 1, 2, 3, 5}, /* kernel 1 */
+        {CONVT, 2, 2, 3, 2, 1, 1, 1, 1, 1, 1}, /* one pixel in */
+        {CONVT, 2, 3, 2, 4, 0, 1, 1, 2, 3, 2}, /* stride beyond the kernel: gaps */
+        {CONVT, 2, 2, 9, 2, 3, 1, 1, 2, 4, 3}, /* 81 taps: more than col2im keeps */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_against_loops(ctx, &cases[i]);
@@ -210,11 +209,10 @@ START_TEST(avgpool_matches_direct_loops_and_hand_values)
 {
     sgad_ctx *ctx = tu_ctx(1);
     const conv_case cases[] = {
-        {POOL, 3, 0, 2, 0, 0, 0, 2, 2, 6, 4},   /* the SGAD pool: k2, stride = kernel */
-        {POOL, 2, 0, 2, 2, 0, 0, 2, 3, 7, 5},   /* the same with an odd last row, column */
-        {POOL, 2, 0, 3, 2, 1, 0, 1, 3, 7, 5},   /* padded, odd sizes rounded down */
-        {POOL, 1, 0, 3, 1, 1, 0, 2, 1, 4, 5},
-        {POOL, 2, 0, 1, 1, 0, 0, 1, 1, 3, 2},
+        {POOL, 3, 0, 2, 0, 0, 0, 2, 2, 6, 4}, /* the SGAD pool: k2, stride = kernel */
+        {POOL, 2, 0, 2, 2, 0, 0, 2, 3, 7, 5}, /* the same with an odd last row, column */
+        {POOL, 2, 0, 3, 2, 1, 0, 1, 3, 7, 5}, /* padded, odd sizes rounded down */
+        {POOL, 1, 0, 3, 1, 1, 0, 2, 1, 4, 5}, {POOL, 2, 0, 1, 1, 0, 0, 1, 1, 3, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         check_against_loops(ctx, &cases[i]);
@@ -223,8 +221,8 @@ START_TEST(avgpool_matches_direct_loops_and_hand_values)
     sgad_layer *l = NULL;
     ASSERT_OK(ctx, sgad_avgpool2d_create(ctx, 2, 1, 1, &l));
     sgad_tensor *x = tu_tensor(ctx, 1, 1, 1, 2, 2, 0), *y = tu_tensor(ctx, 1, 1, 1, 3, 3, 0);
-    const float xs[4] = {1, 2, 3, 4}, ys[9] = {0.25f, 0.75f, 0.5f, 1.0f, 2.5f, 1.5f, 0.75f,
-                                               1.75f, 1.0f};
+    const float xs[4] = {1, 2, 3, 4},
+                ys[9] = {0.25f, 0.75f, 0.5f, 1.0f, 2.5f, 1.5f, 0.75f, 1.75f, 1.0f};
     memcpy(sgad_tensor_data(x), xs, sizeof xs);
     ASSERT_OK(ctx, sgad_layer_forward(l, x, y));
     for (int i = 0; i < 9; i++)
@@ -273,8 +271,7 @@ END_TEST
 
 /* ---- shapes --------------------------------------------------------------- */
 
-static void expect_out_dims(sgad_ctx *ctx, sgad_layer *l, const int64_t in[5], int c, int h,
-                            int w)
+static void expect_out_dims(sgad_ctx *ctx, sgad_layer *l, const int64_t in[5], int c, int h, int w)
 {
     int nd = 0;
     int64_t od[SGAD_MAX_DIMS];
@@ -335,8 +332,8 @@ static void expect_param(sgad_ctx *ctx, sgad_layer *l, int i, const char *name, 
     double peak = 0;
     for (int64_t j = 0; j < sgad_tensor_numel(v); j++)
         peak = fmax(peak, fabs(sgad_tensor_data(v)[j]));
-    ck_assert_msg(peak <= bound && peak > 0.9 * bound, "%s: max |value| %g, bound %g", name,
-                  peak, bound);
+    ck_assert_msg(peak <= bound && peak > 0.9 * bound, "%s: max |value| %g, bound %g", name, peak,
+                  bound);
 }
 
 START_TEST(parameters_use_pytorch_layouts_and_bounds)
@@ -382,14 +379,14 @@ START_TEST(gradients_match_finite_differences)
 {
     sgad_ctx *ctx = tu_ctx(4);
     const conv_case cases[] = {
-        {CONV, 1, 2, 3, 1, 0, 1, 1, 1, 5, 4},   {CONV, 2, 3, 3, 2, 1, 1, 2, 3, 7, 5},
-        {CONV, 3, 2, 1, 1, 0, 0, 3, 2, 3, 4},   {CONV, 2, 2, 5, 1, 2, 1, 1, 2, 6, 6},
-        {CONV, 1, 3, 4, 2, 1, 1, 2, 1, 6, 9},   {CONV, 2, 1, 5, 1, 0, 1, 1, 1, 7, 5},
-        {CONVT, 2, 1, 4, 2, 1, 1, 1, 1, 3, 4},  {CONVT, 3, 2, 3, 1, 0, 1, 2, 3, 4, 3},
-        {CONVT, 2, 3, 4, 2, 1, 0, 3, 2, 2, 3},  {CONVT, 1, 2, 1, 1, 0, 1, 1, 2, 3, 3},
-        {CONVT, 2, 2, 5, 2, 2, 1, 2, 1, 3, 2},  {CONVT, 1, 1, 3, 3, 1, 1, 1, 1, 2, 3},
-        {POOL, 2, 0, 2, 0, 0, 0, 2, 3, 4, 6},   {POOL, 2, 0, 3, 2, 1, 0, 2, 3, 4, 6},
-        {POOL, 1, 0, 3, 2, 1, 0, 1, 1, 5, 7},   {POOL, 3, 0, 1, 1, 0, 0, 1, 2, 2, 3},
+        {CONV, 1, 2, 3, 1, 0, 1, 1, 1, 5, 4},  {CONV, 2, 3, 3, 2, 1, 1, 2, 3, 7, 5},
+        {CONV, 3, 2, 1, 1, 0, 0, 3, 2, 3, 4},  {CONV, 2, 2, 5, 1, 2, 1, 1, 2, 6, 6},
+        {CONV, 1, 3, 4, 2, 1, 1, 2, 1, 6, 9},  {CONV, 2, 1, 5, 1, 0, 1, 1, 1, 7, 5},
+        {CONVT, 2, 1, 4, 2, 1, 1, 1, 1, 3, 4}, {CONVT, 3, 2, 3, 1, 0, 1, 2, 3, 4, 3},
+        {CONVT, 2, 3, 4, 2, 1, 0, 3, 2, 2, 3}, {CONVT, 1, 2, 1, 1, 0, 1, 1, 2, 3, 3},
+        {CONVT, 2, 2, 5, 2, 2, 1, 2, 1, 3, 2}, {CONVT, 1, 1, 3, 3, 1, 1, 1, 1, 2, 3},
+        {POOL, 2, 0, 2, 0, 0, 0, 2, 3, 4, 6},  {POOL, 2, 0, 3, 2, 1, 0, 2, 3, 4, 6},
+        {POOL, 1, 0, 3, 2, 1, 0, 1, 1, 5, 7},  {POOL, 3, 0, 1, 1, 0, 0, 1, 2, 2, 3},
     };
     double worst = 0;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
@@ -458,8 +455,8 @@ static void copy_sample(const sgad_tensor *from, sgad_tensor *to, int64_t from_n
 
 /* Runs every sample alone (one chunk each) and collects y, dx and the
  * summed parameter gradients into `into`'s tensors and the layer. */
-static void run_sample_by_sample(sgad_ctx *ctx, sgad_layer *l, const conv_case *c,
-                                 const run *whole, run *into)
+static void run_sample_by_sample(sgad_ctx *ctx, sgad_layer *l, const conv_case *c, const run *whole,
+                                 run *into)
 {
     run one = run_new(ctx, c, 1);
     sgad_layer_zero_grad(l);
@@ -553,8 +550,8 @@ END_TEST
 static void expect_message(sgad_ctx *ctx, const char *part)
 {
     const char *msg = sgad_ctx_last_error(ctx);
-    ck_assert_msg(msg[0] != '\0' && strstr(msg, part) != NULL, "message \"%s\" lacks \"%s\"",
-                  msg, part);
+    ck_assert_msg(msg[0] != '\0' && strstr(msg, part) != NULL, "message \"%s\" lacks \"%s\"", msg,
+                  part);
     sgad_ctx_clear_error(ctx);
 }
 

@@ -61,9 +61,8 @@ static void expect_close(const char *fixture_name, const char *what, const float
     const double atol = 1e-6 * peak;
     for (int64_t i = 0; i < n; i++) {
         const double err = fabs((double)got[i] - ref->data[i]);
-        ck_assert_msg(err <= 1e-5 * fabs(ref->data[i]) + atol,
-                      "%s: %s[%lld] = %.8g, PyTorch %.8g", fixture_name, what, (long long)i,
-                      (double)got[i], (double)ref->data[i]);
+        ck_assert_msg(err <= 1e-5 * fabs(ref->data[i]) + atol, "%s: %s[%lld] = %.8g, PyTorch %.8g",
+                      fixture_name, what, (long long)i, (double)got[i], (double)ref->data[i]);
     }
 }
 
@@ -99,8 +98,7 @@ static void check_params(const model *m, const fixture *f, const char *case_name
         snprintf(key, sizeof key, "grad.%s", name);
         const fx_array *ref = fx_find(f, key);
         if (g && m->zero_grad && strcmp(name, m->zero_grad) == 0) {
-            expect_zero(case_name, key, sgad_tensor_data(g), sgad_tensor_numel(g),
-                        fx_get(f, "dx"));
+            expect_zero(case_name, key, sgad_tensor_data(g), sgad_tensor_numel(g), fx_get(f, "dx"));
         } else if (g) {
             ck_assert_msg(ref != NULL, "%s: no reference for %s", case_name, key);
             expect_close(case_name, key, sgad_tensor_data(g), ref, sgad_tensor_numel(g));

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/exp.h" /* src/: the sigmoid's e^x */
 #include "gradcheck.h"
+#include "kernels/exp.h" /* src/: the sigmoid's e^x */
 #include "test_util.h"
 
 static sgad_layer *make_linear(sgad_ctx *ctx, int in, int out, int bias)

@@ -140,8 +140,9 @@ static void check_bptt(sgad_ctx *ctx, const cfg *c, int T, int N, int F, uint64_
              * through 16 undamped steps, so allow 1e-4 relative. */
             ck_assert_msg(fabs(got - dxe[t]) <= 1e-4 * fabs(dxe[t]) + 1e-6,
                           "kind %d hard %d detach %d decay %d surrogate %d T %d: dx[%d][%d] = "
-                          "%.8g, reference %.8g", c->kind, c->hard, c->detach, c->decay,
-                          c->surrogate, T, t, j, got, dxe[t]);
+                          "%.8g, reference %.8g",
+                          c->kind, c->hard, c->detach, c->decay, c->surrogate, T, t, j, got,
+                          dxe[t]);
         }
     }
     sgad_tensor_free(x);
@@ -163,8 +164,14 @@ START_TEST(bptt_matches_plain_reference)
                     for (int sur = 0; sur <= 2; sur++) {
                         if (kind == SGAD_LAYER_IF && decay == 0)
                             continue; /* IF has no decay_input option */
-                        const cfg c = {kind, hard, detach, decay, sur, 2.0 + 0.5 * sur,
-                                       hard ? 1.0 : 0.8, hard ? 0.1 * sur : 0.0,
+                        const cfg c = {kind,
+                                       hard,
+                                       detach,
+                                       decay,
+                                       sur,
+                                       2.0 + 0.5 * sur,
+                                       hard ? 1.0 : 0.8,
+                                       hard ? 0.1 * sur : 0.0,
                                        sur == 2 ? 1.0 : 2.0};
                         for (int s = 0; s < 3; s++)
                             check_bptt(ctx, &c, shapes[s][0], shapes[s][1], shapes[s][2],
@@ -218,11 +225,17 @@ START_TEST(options_round_trip_and_bounds)
     sgad_layer *lif = make(ctx, SGAD_LAYER_LIF), *ifn = make(ctx, SGAD_LAYER_IF);
     sgad_layer *mp = make(ctx, SGAD_LAYER_MP);
     double v;
-    const struct { sgad_option opt; double def; } defaults[] = {
-        {SGAD_OPT_NEURON_TAU, 2}, {SGAD_OPT_NEURON_THRESHOLD, 1}, {SGAD_OPT_NEURON_V_RESET, 0},
-        {SGAD_OPT_NEURON_RESET_MODE, SGAD_RESET_HARD}, {SGAD_OPT_NEURON_DETACH_RESET, 1},
-        {SGAD_OPT_NEURON_DECAY_INPUT, 1}, {SGAD_OPT_NEURON_SURROGATE, SGAD_SURROGATE_ATAN},
-        {SGAD_OPT_NEURON_ALPHA, 2}};
+    const struct {
+        sgad_option opt;
+        double def;
+    } defaults[] = {{SGAD_OPT_NEURON_TAU, 2},
+                    {SGAD_OPT_NEURON_THRESHOLD, 1},
+                    {SGAD_OPT_NEURON_V_RESET, 0},
+                    {SGAD_OPT_NEURON_RESET_MODE, SGAD_RESET_HARD},
+                    {SGAD_OPT_NEURON_DETACH_RESET, 1},
+                    {SGAD_OPT_NEURON_DECAY_INPUT, 1},
+                    {SGAD_OPT_NEURON_SURROGATE, SGAD_SURROGATE_ATAN},
+                    {SGAD_OPT_NEURON_ALPHA, 2}};
     for (int i = 0; i < 8; i++) {
         ASSERT_OK(ctx, sgad_layer_get(lif, defaults[i].opt, &v));
         ck_assert_double_eq(v, defaults[i].def);

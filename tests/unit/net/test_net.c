@@ -165,11 +165,13 @@ static void check_repeat_runs(int spiking)
         ASSERT_OK(ctx, sgad_net_param(b, i, NULL, &vb, &gb));
         const int64_t n = sgad_tensor_numel(va);
         if (ga)
-            ck_assert_msg(tu_max_scaled_err(sgad_tensor_data(ga), sgad_tensor_data(gb), n,
-                                            1e-5, 1e-6) <= 1, "gradient of %s", name);
+            ck_assert_msg(
+                tu_max_scaled_err(sgad_tensor_data(ga), sgad_tensor_data(gb), n, 1e-5, 1e-6) <= 1,
+                "gradient of %s", name);
         else /* running statistics: the same values, updated once per step */
-            ck_assert_msg(memcmp(sgad_tensor_data(va), sgad_tensor_data(vb),
-                                 (size_t)n * sizeof(float)) == 0, "%s", name);
+            ck_assert_msg(
+                memcmp(sgad_tensor_data(va), sgad_tensor_data(vb), (size_t)n * sizeof(float)) == 0,
+                "%s", name);
     }
     /* The conv's output, held for one step, reads back as all three. */
     sgad_tensor *conv_a = tu_tensor(ctx, 3, 4, 2, 4, 4, 0);
@@ -199,7 +201,7 @@ START_TEST(params_are_listed_with_pytorch_names)
     sgad_net *net = dense_net(ctx);
     ck_assert_int_eq(sgad_net_layer_count(net), 6);
     ck_assert_int_eq(sgad_net_param_count(net), 7);
-    const char *want[7] = {"0.weight",       "0.bias",         "1.weight", "1.bias",
+    const char *want[7] = {"0.weight",       "0.bias",        "1.weight", "1.bias",
                            "1.running_mean", "1.running_var", "3.weight"};
     for (int i = 0; i < 7; i++) {
         const char *name;
@@ -592,8 +594,8 @@ START_TEST(memory_savers_leave_results_unchanged)
     sgad_net *wide = pooled_net(ctx, SPIKING | WITH_BN | WIDE);
     sgad_tensor *x1 = tu_tensor(ctx, 3, 4, 5, 0), *y1 = tu_tensor(ctx, 3, 4, 3, 0);
     sgad_tensor *x2 = tu_tensor(ctx, 3, 4, 1, 6, 6, 0), *y2 = tu_tensor(ctx, 3, 4, 3, 0);
-    sgad_tensor *odd = tu_tensor(ctx, 3, 4, 1, 7, 7, 0); /* 5x5 spikes: not fused */
-    sgad_tensor *x3 = tu_tensor(ctx, 3, 4, 1, 8, 8, 0);  /* 6x6 spikes in 3x3 windows */
+    sgad_tensor *odd = tu_tensor(ctx, 3, 4, 1, 7, 7, 0);  /* 5x5 spikes: not fused */
+    sgad_tensor *x3 = tu_tensor(ctx, 3, 4, 1, 8, 8, 0);   /* 6x6 spikes in 3x3 windows */
     sgad_tensor *x4 = tu_tensor(ctx, 3, 4, 1, 4, 302, 0); /* 2x300 spikes, 600 a plane */
     check_norm_recomputed(ctx, dense, 1, x1, y1, 31);
     check_norm_recomputed(ctx, conv, 1, x2, y2, 32);

@@ -77,7 +77,9 @@ START_TEST(train_then_sample)
     write_tiny_idx(data);
     ck_assert_int_eq(sh("./sgad-train --data %s --iters 2 --batch 4 --steps 2 --threads 1 "
                         "--checkpoint-every 1 --sample-every 1 --log-every 1 --out %s/run "
-                        "2>/dev/null", data, dir), 0);
+                        "2>/dev/null",
+                        data, dir),
+                     0);
     snprintf(p, sizeof p, "%s/run/train.jsonl", dir);
     ck_assert_int_eq(count_lines(p, "\"iteration\":"), 2);
     ck_assert_int_eq(count_lines(p, "\"firing_rates_g\":[0."), 2);
@@ -87,14 +89,18 @@ START_TEST(train_then_sample)
     ck_assert_int_eq(access(p, R_OK), 0);
     /* resume to 3 iterations */
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "./sgad-train --data %s --iters 3 --batch 4 --threads 1 "
-             "--resume %s/run/checkpoints --out %s/run 2>/dev/null", data, dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "./sgad-train --data %s --iters 3 --batch 4 --threads 1 "
+             "--resume %s/run/checkpoints --out %s/run 2>/dev/null",
+             data, dir, dir);
     ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
     snprintf(p, sizeof p, "%s/run/train.jsonl", dir);
     ck_assert_int_eq(count_lines(p, "\"iteration\":3,"), 1);
     /* sample: grid, IDX, strips */
-    snprintf(cmd, sizeof cmd, "./sgad-sample --checkpoint %s/run/checkpoints --n 5 --seed 3 "
-             "--grid %s/g.png --idx %s/s.idx --strips %s/strips 2>/dev/null", dir, dir, dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "./sgad-sample --checkpoint %s/run/checkpoints --n 5 --seed 3 "
+             "--grid %s/g.png --idx %s/s.idx --strips %s/strips 2>/dev/null",
+             dir, dir, dir, dir);
     ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
     snprintf(p, sizeof p, "%s/g.png", dir);
     expect_png(ctx, p, 2 * 30 - 2, 3 * 30 - 2); /* 5 samples: 2 rows of 3 */
@@ -106,8 +112,10 @@ START_TEST(train_then_sample)
     snprintf(p, sizeof p, "%s/strips/strip-004.png", dir);
     expect_png(ctx, p, 28 + 6, 2 * 30 - 2); /* T = 2 frames and the score bars */
     /* inspect */
-    snprintf(cmd, sizeof cmd, "./sgad-inspect %s/run/checkpoints/ckpt-000000000003.safetensors "
-             "> %s/inspect.txt", dir, dir);
+    snprintf(cmd, sizeof cmd,
+             "./sgad-inspect %s/run/checkpoints/ckpt-000000000003.safetensors "
+             "> %s/inspect.txt",
+             dir, dir);
     ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
     snprintf(p, sizeof p, "%s/inspect.txt", dir);
     ck_assert_int_eq(count_lines(p, "  G.13.query.weight "), 1);

@@ -140,9 +140,12 @@ static void expect_close(const golden *gd, const char *key, const float *got, in
         double worst = 0;
         int64_t at = 0;
         for (int64_t k = 0; k < count; k++) {
-            const double e = fabs(got[offset + k * stride] - ref->data[k]) /
-                             (RTOL * fabs(ref->data[k]) + atol);
-            if (e > worst) { worst = e; at = k; }
+            const double e =
+                fabs(got[offset + k * stride] - ref->data[k]) / (RTOL * fabs(ref->data[k]) + atol);
+            if (e > worst) {
+                worst = e;
+                at = k;
+            }
         }
         printf("%s %-28s worst %.3g x tolerance at %lld (%.8g vs %.8g, peak %.3g)\n",
                gd->model_name, what, worst, (long long)(offset + at * stride),
@@ -151,9 +154,8 @@ static void expect_close(const golden *gd, const char *key, const float *got, in
     }
     for (int64_t k = 0; k < count; k++) {
         const double a = got[offset + k * stride], b = ref->data[k];
-        ck_assert_msg(fabs(a - b) <= RTOL * fabs(b) + atol,
-                      "%s: %s[%lld] = %.8g, PyTorch %.8g", gd->model_name, what,
-                      (long long)(offset + k * stride), a, b);
+        ck_assert_msg(fabs(a - b) <= RTOL * fabs(b) + atol, "%s: %s[%lld] = %.8g, PyTorch %.8g",
+                      gd->model_name, what, (long long)(offset + k * stride), a, b);
     }
 }
 
@@ -180,8 +182,8 @@ static void init_weights(golden *gd)
             ASSERT_OK(gd->ctx, sgad_net_param(net, i, &name, &v, NULL));
             full_name(full, sizeof full, which, name);
             const fx_array *init = get(gd, "init.", full);
-            fill_formula(sgad_tensor_data(v), sgad_tensor_numel(v), full, gd->salt,
-                         init->data[0], init->data[1]);
+            fill_formula(sgad_tensor_data(v), sgad_tensor_numel(v), full, gd->salt, init->data[0],
+                         init->data[1]);
         }
     }
 }
@@ -198,8 +200,8 @@ static golden open_model(const char *model_name, sgad_model model)
     gd.salt = (uint64_t)fx_get(gd.fx, "salt")->data[0];
     const fx_array *z = fx_get(gd.fx, "z"), *fake = fx_get(gd.fx, "fake");
     const int steps = model == SGAD_MODEL_SGAN ? (int)fake->dims[0] : 3;
-    ASSERT_OK(gd.ctx, sgad_preset_create(gd.ctx, model, SGAD_SHAPE_28X28X1, steps,
-                                         (int)z->dims[2], &gd.g, &gd.d));
+    ASSERT_OK(gd.ctx, sgad_preset_create(gd.ctx, model, SGAD_SHAPE_28X28X1, steps, (int)z->dims[2],
+                                         &gd.g, &gd.d));
     init_weights(&gd);
     return gd;
 }
@@ -298,14 +300,21 @@ static void check_zero_grad(const golden *gd, const char *name, const captured *
     const double scale = peak_of(w->grad, w->numel);
     ck_assert_msg(scale > 0, "%s: %s has no gradient", gd->model_name, weight);
     for (int64_t j = 0; j < c->numel; j++)
-        ck_assert_msg(fabs(c->grad[j]) <= 1e-3 * scale, "%s: %s[%lld] = %.3g should be ~0 "
-                      "(weight gradients reach %.3g)", gd->model_name, name, (long long)j,
-                      (double)c->grad[j], scale);
+        ck_assert_msg(fabs(c->grad[j]) <= 1e-3 * scale,
+                      "%s: %s[%lld] = %.3g should be ~0 "
+                      "(weight gradients reach %.3g)",
+                      gd->model_name, name, (long long)j, (double)c->grad[j], scale);
 }
 
 static void check_grad(const golden *gd, const char *name, const captured *c)
 {
-    if (getenv("DUMP")) { char fn[200]; snprintf(fn, sizeof fn, "/tmp/dump_%s_%s.f32", gd->model_name, name); FILE *f = fopen(fn, "wb"); fwrite(c->grad, 4, (size_t)c->numel, f); fclose(f); }
+    if (getenv("DUMP")) {
+        char fn[200];
+        snprintf(fn, sizeof fn, "/tmp/dump_%s_%s.f32", gd->model_name, name);
+        FILE *f = fopen(fn, "wb");
+        fwrite(c->grad, 4, (size_t)c->numel, f);
+        fclose(f);
+    }
     int64_t offset, stride;
     sample_spec(gd, name, &offset, &stride);
     char key[128];
@@ -317,8 +326,10 @@ static void check_grad(const golden *gd, const char *name, const captured *c)
     double sum = 0;
     for (int64_t j = 0; j < c->numel; j++)
         sum += fabs(c->grad[j]);
-    ck_assert_msg(fabs(sum - l1->data[0]) <= RTOL * l1->data[0], "%s: L1 of %s's gradient "
-                  "%.8g, PyTorch %.8g", gd->model_name, name, sum, (double)l1->data[0]);
+    ck_assert_msg(fabs(sum - l1->data[0]) <= RTOL * l1->data[0],
+                  "%s: L1 of %s's gradient "
+                  "%.8g, PyTorch %.8g",
+                  gd->model_name, name, sum, (double)l1->data[0]);
 }
 
 /* p1 within the derived tolerance of PyTorch's (see the top of the file). */
@@ -340,16 +351,17 @@ static void check_after_step(const golden *gd, const char *name, const float *p1
          * at the smallest |g| it may have, and never by more than 20 lr. */
         const double dg = RTOL * gk + g_atol, low = fmax(gk - dg, 0.0);
         const double slope = eps / ((0.1 * low + eps) * (0.1 * low + eps));
-        const double tol = 4 * ldexp(fabs(want), -23) + 10 * lr * 1e-6 +
-                           fmin(20 * lr, lr * dg * slope);
-        ck_assert_msg(fabs(p1[j] - want) <= tol, "%s: %s[%lld] = %.9g after the step, PyTorch "
-                      "%.9g (tolerance %.3g)", gd->model_name, name, (long long)j,
-                      (double)p1[j], want, tol);
+        const double tol =
+            4 * ldexp(fabs(want), -23) + 10 * lr * 1e-6 + fmin(20 * lr, lr * dg * slope);
+        ck_assert_msg(fabs(p1[j] - want) <= tol,
+                      "%s: %s[%lld] = %.9g after the step, PyTorch "
+                      "%.9g (tolerance %.3g)",
+                      gd->model_name, name, (long long)j, (double)p1[j], want, tol);
     }
 }
 
-static void check_zero_grad_step(const golden *gd, const char *name, const float *p1,
-                                 int64_t n, double lr)
+static void check_zero_grad_step(const golden *gd, const char *name, const float *p1, int64_t n,
+                                 double lr)
 {
     const fx_array *init = get(gd, "init.", name);
     float *p0 = malloc((size_t)n * sizeof *p0);
@@ -357,8 +369,8 @@ static void check_zero_grad_step(const golden *gd, const char *name, const float
     fill_formula(p0, n, name, gd->salt, init->data[0], init->data[1]);
     (void)lr;
     for (int64_t j = 0; j < n; j++) /* a zero gradient leaves RMSprop's parameter alone */
-        ck_assert_msg(p1[j] == p0[j], "%s: %s[%lld] moved %.3g on a zero gradient",
-                      gd->model_name, name, (long long)j, (double)(p1[j] - p0[j]));
+        ck_assert_msg(p1[j] == p0[j], "%s: %s[%lld] moved %.3g on a zero gradient", gd->model_name,
+                      name, (long long)j, (double)(p1[j] - p0[j]));
     free(p0);
 }
 
@@ -396,9 +408,8 @@ static void check_iteration(golden *gd, sgad_loss loss)
 {
     sgad_trainer *t;
     const double lr_g = fx_get(gd->fx, "lr_g")->data[0], lr_d = fx_get(gd->fx, "lr_d")->data[0];
-    ASSERT_OK(gd->ctx, sgad_trainer_create(gd->ctx, gd->g, gd->d,
-                                           (int)fx_get(gd->fx, "z")->dims[2], loss,
-                                           SGAD_OPTIMIZER_RMSPROP, &t));
+    ASSERT_OK(gd->ctx, sgad_trainer_create(gd->ctx, gd->g, gd->d, (int)fx_get(gd->fx, "z")->dims[2],
+                                           loss, SGAD_OPTIMIZER_RMSPROP, &t));
     ASSERT_OK(gd->ctx, sgad_optimizer_set(sgad_trainer_optimizer(t, 0), SGAD_OPT_LR, lr_g));
     ASSERT_OK(gd->ctx, sgad_optimizer_set(sgad_trainer_optimizer(t, 1), SGAD_OPT_LR, lr_d));
     ASSERT_OK(gd->ctx, sgad_trainer_set_grad_hook(t, capture, gd));

@@ -58,9 +58,8 @@ static void golden_steps(const char *case_name, sgad_optimizer_kind kind, double
         snprintf(key, sizeof key, "after.%s", names[i]);
         const fx_array *want = fx_get(f, key);
         /* Same float32 operations in the same order; allow a few ulps. */
-        ck_assert_double_le(tu_max_scaled_err(sgad_tensor_data(v[i]), want->data, want->numel,
-                                              1e-6, 1e-7),
-                            1.0);
+        ck_assert_double_le(
+            tu_max_scaled_err(sgad_tensor_data(v[i]), want->data, want->numel, 1e-6, 1e-7), 1.0);
     }
     fx_free(f);
     sgad_optimizer_free(opt);

@@ -4,8 +4,7 @@
 
 #include "test_util.h"
 
-static void dims_of(sgad_ctx *ctx, sgad_net *net, int nd, const int64_t *in, int *ond,
-                    int64_t *out)
+static void dims_of(sgad_ctx *ctx, sgad_net *net, int nd, const int64_t *in, int *ond, int64_t *out)
 {
     ASSERT_OK(ctx, sgad_net_output_dims(net, nd, in, ond, out));
 }
@@ -17,8 +16,8 @@ START_TEST(every_model_and_shape_connects)
     for (int model = SGAD_MODEL_SGAN; model <= SGAD_MODEL_HYBRID; model++)
         for (int shape = 0; shape < 3; shape++) {
             sgad_net *g = NULL, *d = NULL;
-            ASSERT_OK(ctx, sgad_preset_create(ctx, (sgad_model)model, (sgad_image_shape)shape, 3,
-                                              0, &g, &d));
+            ASSERT_OK(ctx, sgad_preset_create(ctx, (sgad_model)model, (sgad_image_shape)shape, 3, 0,
+                                              &g, &d));
             sgad_tensor *w;
             ASSERT_OK(ctx, sgad_net_param(g, 0, NULL, &w, NULL)); /* first linear */
             const int64_t latent = sgad_tensor_dim(w, 1);

@@ -40,10 +40,10 @@ static setup preset_setup(uint64_t seed)
 {
     setup s;
     s.ctx = tu_ctx(seed);
-    ASSERT_OK(s.ctx, sgad_preset_create(s.ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 2, 0, &s.g,
-                                        &s.d));
-    ASSERT_OK(s.ctx, sgad_trainer_create(s.ctx, s.g, s.d, 15, SGAD_LOSS_EM,
-                                         SGAD_OPTIMIZER_RMSPROP, &s.t));
+    ASSERT_OK(s.ctx,
+              sgad_preset_create(s.ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 2, 0, &s.g, &s.d));
+    ASSERT_OK(s.ctx,
+              sgad_trainer_create(s.ctx, s.g, s.d, 15, SGAD_LOSS_EM, SGAD_OPTIMIZER_RMSPROP, &s.t));
     ASSERT_OK(s.ctx, sgad_trainer_set_seed(s.t, 99));
     s.real = tu_tensor(s.ctx, 4, 1, 28, 28, 0);
     uint64_t rng = 17;
@@ -59,7 +59,6 @@ static void free_setup(setup *s)
     sgad_net_free(s->d);
     sgad_ctx_free(s->ctx);
 }
-
 
 START_TEST(iterations_are_deterministic_and_move_both_nets)
 {
@@ -171,8 +170,8 @@ START_TEST(bad_arguments)
     sgad_trainer *bad = NULL;
     ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_create(s.ctx, s.g, s.g, 15, SGAD_LOSS_EM,
                                                           SGAD_OPTIMIZER_ADAM, &bad));
-    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_trainer_create(s.ctx, s.g, s.d, 0, SGAD_LOSS_EM,
-                                                          SGAD_OPTIMIZER_ADAM, &bad));
+    ASSERT_STATUS(SGAD_E_INVALID_ARG,
+                  sgad_trainer_create(s.ctx, s.g, s.d, 0, SGAD_LOSS_EM, SGAD_OPTIMIZER_ADAM, &bad));
     ck_assert_ptr_null(bad);
     ck_assert_ptr_null(sgad_trainer_optimizer(s.t, 2));
     /* Sampling runs G in evaluation mode and leaves it in training mode. */

@@ -23,8 +23,8 @@ static rig make_rig(int model, int steps)
     rig r;
     r.ctx = tu_ctx(11);
     if (model >= 0) {
-        ASSERT_OK(r.ctx, sgad_preset_create(r.ctx, (sgad_model)model, SGAD_SHAPE_28X28X1, steps,
-                                            15, &r.g, &r.d));
+        ASSERT_OK(r.ctx, sgad_preset_create(r.ctx, (sgad_model)model, SGAD_SHAPE_28X28X1, steps, 15,
+                                            &r.g, &r.d));
         ASSERT_OK(r.ctx, sgad_trainer_create(r.ctx, r.g, r.d, 15, SGAD_LOSS_EM,
                                              SGAD_OPTIMIZER_RMSPROP, &r.t));
         r.real = tu_tensor(r.ctx, 4, 1, 28, 28, 0);
@@ -53,7 +53,6 @@ static void free_rig(rig *r)
     sgad_net_free(r->d);
     sgad_ctx_free(r->ctx);
 }
-
 
 static int same_weights(sgad_ctx *ctx, sgad_net *net, const float *w, int64_t n)
 {
@@ -112,12 +111,12 @@ START_TEST(clipping_bounds_trained_parameters_of_d_only)
                 buffers_beyond += fabsf(p[j]) > (float)c;
                 continue;
             }
-            ck_assert_msg(fabsf(p[j]) <= (float)c, "D parameter %d[%lld] = %g", i,
-                          (long long)j, (double)p[j]);
+            ck_assert_msg(fabsf(p[j]) <= (float)c, "D parameter %d[%lld] = %g", i, (long long)j,
+                          (double)p[j]);
             at_bound += fabsf(p[j]) == (float)c;
         }
     }
-    ck_assert_int_gt(at_bound, 400); /* initial weights are far larger than c */
+    ck_assert_int_gt(at_bound, 400);     /* initial weights are far larger than c */
     ck_assert_int_eq(buffers_beyond, 0); /* the tiny D has no batch norm */
     /* G is never clipped: its first weight matrix keeps values beyond c. */
     sgad_tensor *w;
@@ -142,8 +141,8 @@ static double expected_factor(sgad_schedule kind, int64_t length, int64_t period
     return 0.5 * (1.0 + cos(pi * (double)(p - hold) / (double)(length - hold)));
 }
 
-static void check_schedule(sgad_schedule kind, int64_t length, int64_t period,
-                           const double *want, int iters)
+static void check_schedule(sgad_schedule kind, int64_t length, int64_t period, const double *want,
+                           int iters)
 {
     rig a = make_rig(TINY, 2), b = make_rig(TINY, 2);
     ASSERT_OK(a.ctx, sgad_trainer_set(a.t, SGAD_OPT_SCHEDULE, kind));
@@ -326,8 +325,8 @@ START_TEST(sampling_matches_an_evaluation_forward)
         ASSERT_OK(r.ctx, sgad_net_set_training(r.g, 0));
         ASSERT_OK(r.ctx, sgad_net_forward(r.g, z, want));
         ASSERT_OK(r.ctx, sgad_net_set_training(r.g, 1));
-        ck_assert(memcmp(sgad_tensor_data(img), sgad_tensor_data(want),
-                         N * 784 * sizeof(float)) == 0);
+        ck_assert(memcmp(sgad_tensor_data(img), sgad_tensor_data(want), N * 784 * sizeof(float)) ==
+                  0);
     }
     sgad_tensor *all[] = {z, img, want, spikes};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
