@@ -60,7 +60,7 @@ PROGRAM_BINS = $(PROGRAMS:%=$(BUILD)/programs/%)
 .DEFAULT_GOAL := all
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all lib check check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
+.PHONY: all lib check check-format format check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
         install install-strip uninstall fixtures fuzz check-tools demo-layers mpi check-mpi check-python
 
 all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
@@ -105,8 +105,20 @@ $(BUILD)/tests/libfaultio.so: tests/helpers/fault_io.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
 
-check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers
+check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers check-format
 	$(TEST_ENV) $(TEST_BIN)
+
+# Every C file of ours formatted as .clang-format says (Debian's
+# clang-format 14; other versions break some lines differently).
+FORMAT_FILES = $(sort $(wildcard src/*/*.[ch] include/sgad/*.h programs/*.[ch] programs/*/*.[ch] \
+    examples/*.c bench/*.c tests/*.[ch] tests/*/*.[ch] tests/unit/*/*.c))
+check-format:
+	@command -v clang-format >/dev/null || { echo "check-format: clang-format not found; apt-get install clang-format" >&2; exit 1; }
+	@clang-format --dry-run --Werror $(FORMAT_FILES)
+	@echo "format: $(words $(FORMAT_FILES)) files as .clang-format says"
+
+format:
+	clang-format -i $(FORMAT_FILES)
 
 check-headers:
 	sh tests/headers.sh
