@@ -50,9 +50,11 @@ double tu_max_scaled_err(const float *a, const float *b, int64_t n, double rtol,
 {
     double worst = 0;
     for (int64_t i = 0; i < n; i++) {
-        double e = fabs((double)a[i] - (double)b[i]) / (atol + rtol * fabs((double)b[i]));
-        if (!(e <= worst))
-            worst = e; /* also catches NaN */
+        const double e = fabs((double)a[i] - (double)b[i]) / (atol + rtol * fabs((double)b[i]));
+        if (isnan(e))
+            return e; /* a NaN anywhere is the worst error: no later value may hide it */
+        if (e > worst)
+            worst = e;
     }
     return worst;
 }
