@@ -200,8 +200,11 @@ static void stroke(float *img, int vertical, int pos)
         }
 }
 
-/* Mean squared distance from an image to the nearest of the 22 strokes. */
-static double nearest_stroke(const float *img)
+#define STROKES (2 * (SIDE - 1))
+
+/* Mean squared distance from an image to the nearest of the 22 strokes;
+ * *which receives that stroke's number (v * (SIDE - 1) + pos). */
+static double nearest_stroke(const float *img, int *which)
 {
     float s[SIDE * SIDE];
     double best = 1e9;
@@ -211,10 +214,21 @@ static double nearest_stroke(const float *img)
             double e = 0;
             for (int i = 0; i < SIDE * SIDE; i++)
                 e += (img[i] - s[i]) * (img[i] - s[i]) / (SIDE * SIDE);
-            best = fmin(best, e);
+            if (e < best) {
+                best = e;
+                *which = v * (SIDE - 1) + pos;
+            }
         }
     return best;
 }
+
+/* What 64 samples from fixed latents show: their mean distance to the
+ * nearest stroke, and how many different strokes are nearest to some
+ * sample (1 when G has collapsed onto one image). */
+typedef struct sample_quality {
+    double dist;
+    int distinct;
+} sample_quality;
 
 static void adopt(sgad_ctx *ctx, sgad_net *net, sgad_status made, sgad_layer **l)
 {
@@ -247,9 +261,10 @@ static void small_gan(sgad_ctx *ctx, sgad_net **g, sgad_net **d)
     adopt(ctx, *d, sgad_last_step_create(ctx, 0.25, &l), &l);
 }
 
-/* Trains for `iters` iterations with G's learning rate lr_g and returns
- * the mean nearest-stroke distance of 64 samples from fixed latents. */
-static double train_strokes(int iters, double lr_g)
+/* Trains for `iters` iterations with G's learning rate lr_g and judges
+ * 64 samples from fixed latents (all equal with same_z: a stand-in for a
+ * collapsed G, which the diversity criterion must reject). */
+static sample_quality train_strokes(int iters, double lr_g, int same_z)
 {
     sgad_ctx *ctx = tu_ctx(1);
     sgad_net *g, *d;
@@ -261,7 +276,9 @@ static double train_strokes(int iters, double lr_g)
     sgad_tensor *real = tu_tensor(ctx, 32, 1, SIDE, SIDE, 0), *z = tu_tensor(ctx, 1, 64, 8, 0);
     sgad_tensor *out = tu_tensor(ctx, 1, 64, 1, SIDE, SIDE, 0);
     uint64_t rng = 3;
-    tu_fill_uniform(sgad_tensor_data(z), 64 * 8, -2, 2, &rng);
+    tu_fill_uniform(sgad_tensor_data(z), same_z ? 8 : 64 * 8, -2, 2, &rng);
+    for (int n = 1; same_z && n < 64; n++)
+        memcpy(sgad_tensor_data(z) + n * 8, sgad_tensor_data(z), 8 * sizeof(float));
     for (int it = 0; it < iters; it++) {
         for (int n = 0; n < 32; n++)
             stroke(sgad_tensor_data(real) + n * SIDE * SIDE, tu_uniform(&rng) < 0.5,
@@ -269,9 +286,14 @@ static double train_strokes(int iters, double lr_g)
         ASSERT_OK(ctx, sgad_trainer_step(t, real, NULL));
     }
     ASSERT_OK(ctx, sgad_trainer_sample(t, z, out));
-    double dist = 0;
-    for (int n = 0; n < 64; n++)
-        dist += nearest_stroke(sgad_tensor_data(out) + n * SIDE * SIDE) / 64;
+    sample_quality q = {0, 0};
+    int seen[STROKES] = {0};
+    for (int n = 0; n < 64; n++) {
+        int which = 0;
+        q.dist += nearest_stroke(sgad_tensor_data(out) + n * SIDE * SIDE, &which) / 64;
+        q.distinct += !seen[which];
+        seen[which] = 1;
+    }
     sgad_tensor_free(real);
     sgad_tensor_free(z);
     sgad_tensor_free(out);
@@ -279,24 +301,36 @@ static double train_strokes(int iters, double lr_g)
     sgad_net_free(g);
     sgad_net_free(d);
     sgad_ctx_free(ctx);
-    return dist;
+    return q;
 }
 
 /* Measure: mean squared distance of samples to the nearest real stroke.
  * An untrained G gives grey images at ~0.25; a blank image scores
  * 24/144 = 0.167. After 300 iterations G must beat the blank image
  * clearly (< 0.14; measured 0.10-0.11), while the same run with G's
- * learning rate at 0 must stay where it started (> 0.2). */
+ * learning rate at 0 must stay where it started (> 0.2). Closeness alone
+ * passes a G that draws one good stroke for every latent, so the samples
+ * must also be near at least DIVERSE different strokes of the 22 (measured
+ * 7); the same run fed one latent 64 times (one image) gives 1. */
+#define DIVERSE 4
+
 START_TEST(learns_synthetic_strokes)
 {
     if (getenv("SGAD_TEST_SKIP_SLOW"))
         return; /* memcheck runs: the other runs cover learning */
-    const double untrained = train_strokes(0, 1e-3);
-    const double trained = train_strokes(300, 1e-3);
-    const double frozen = train_strokes(300, 0.0);
-    ck_assert_msg(untrained > 0.2, "untrained distance %.4f", untrained);
-    ck_assert_msg(trained < 0.14, "trained distance %.4f (untrained %.4f)", trained, untrained);
-    ck_assert_msg(frozen > 0.2, "G frozen: distance %.4f", frozen);
+    const sample_quality untrained = train_strokes(0, 1e-3, 0);
+    const sample_quality trained = train_strokes(300, 1e-3, 0);
+    const sample_quality frozen = train_strokes(300, 0.0, 0);
+    const sample_quality collapsed = train_strokes(300, 1e-3, 1);
+    ck_assert_msg(untrained.dist > 0.2, "untrained distance %.4f", untrained.dist);
+    ck_assert_msg(trained.dist < 0.14, "trained distance %.4f (untrained %.4f)", trained.dist,
+                  untrained.dist);
+    ck_assert_msg(trained.distinct >= DIVERSE,
+                  "trained samples near only %d different strokes of %d (at least %d expected)",
+                  trained.distinct, STROKES, DIVERSE);
+    ck_assert_msg(frozen.dist > 0.2, "G frozen: distance %.4f", frozen.dist);
+    ck_assert_msg(collapsed.distinct == 1, "one latent gave %d different nearest strokes",
+                  collapsed.distinct);
 }
 END_TEST
 
