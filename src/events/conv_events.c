@@ -16,6 +16,8 @@
 #include "kernels/divide.h"
 #include "kernels/isa.h"
 #include "layers/layer_impl.h"
+#include "nonzeros.h"
+#include "panels.h"
 #include "periodic.h"
 
 /* Positions [lo, hi] along one axis whose window covers input coordinate
@@ -40,11 +42,11 @@ static cover cover_of(int64_t y, int64_t k, int64_t s, int64_t p, int64_t n)
 /* Values of an image listed at a time (on the stack). */
 #define SCAN 256
 
-/* The weight's panels (events.h) are B floats wide. */
+/* The weight's panels (panels.h) are B floats wide. */
 #define B SGAD__PANEL
 
 /* dst[0..n) += v * src[0..n), n <= B: one value's share of a panel, added
- * as the gathering products of events.c add an event (acc += v * w), so
+ * as the gathering products of event_tiles.c add an event (acc += v * w), so
  * sums in the same order give the same bits. A whole panel's loop has a
  * constant count, which the compiler vectorises without a remainder (27.5
  * -> 25 ms for D's conv2 forward against explicit 4-float vectors). */
@@ -74,7 +76,7 @@ typedef struct nonzero_walk {
     const sgad__conv_geom *g;
     const float *img;
     int64_t n, base, found, next; /* window [base, base + SCAN), its cursor */
-    sgad__divider plane, row;     /* by H*W and by W (n < 2^31: events.h) */
+    sgad__divider plane, row;     /* by H*W and by W (n < 2^31: nonzeros.h) */
     int32_t at[SCAN];
 } nonzero_walk;
 

@@ -2,12 +2,12 @@
  * spikes. The forward pass and the weight gradient take the input's
  * nonzeros one by one to the output positions whose windows cover them,
  * with the weight [out, C*k*k] (and its gradient) in the panel form of
- * events.h; the dense patch matrix (im2col.h) is never written. The input
+ * panels.h; the dense patch matrix (im2col.h) is never written. The input
  * gradient stays a dense product. */
 #ifndef SGAD_CONV_EVENTS_H
 #define SGAD_CONV_EVENTS_H
 
-#include "events.h"
+#include "core/internal.h"
 #include "kernels/im2col.h"
 
 /* y [B, out, OH, OW] = conv(x [B, C, H, W]) + bias (bias may be NULL) for

@@ -13,10 +13,10 @@
 
 #include "convt_events.h"
 #include "core/parallel.h"
-#include "events.h"
 #include "kernels/divide.h"
 #include "kernels/isa.h"
 #include "kernels/simd.h"
+#include "nonzeros.h"
 
 /* w [in][out][k*k] -> wt [k*k][in][out], the forward's layout: the spikes
  * an output pixel gathers under one tap read rows `out` floats apart.
@@ -52,7 +52,7 @@ typedef struct pixel_spikes {
 /* Groups the nonzeros of one sample x [in][P] by pixel: listed in memory
  * order (channel-major) into pos, then placed by a counting sort, which
  * keeps each pixel's channels ascending. A position splits into channel
- * and pixel by a multiply and shift (divide.h; in*P < 2^31, events.h). */
+ * and pixel by a multiply and shift (divide.h; in*P < 2^31, nonzeros.h). */
 static void group_by_pixel(int64_t in_ch, int64_t P, const float *x, int32_t *pos, pixel_spikes *ps)
 {
     const int64_t n = sgad__nonzero_positions(x, in_ch * P, pos);

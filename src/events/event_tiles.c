@@ -3,9 +3,10 @@
 
 #include "core/parallel.h"
 #include "event_tiles.h"
-#include "events.h"
 #include "kernels/isa.h"
 #include "kernels/simd.h"
+#include "nonzeros.h"
+#include "panels.h"
 
 #define BLOCK SGAD__TILE_BLOCK
 #define LINES SGAD__TILE_LINES

@@ -1,4 +1,4 @@
-/* The linear layer's event-driven products (events.h) for inputs of any
+/* The linear layer's event-driven products (nonzeros.h) for inputs of any
  * density below the break-even: y += x W^T (forward) and dW += dy^T x
  * (weight gradient), with x sparse.
  *

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "core/parallel.h"
-#include "events.h"
 #include "kernels/isa.h"
 #include "periodic.h"
+#include "share_sample.h"
 
 /* The Moebius function: 0 if m has a square factor, else (-1)^(number of
  * its prime factors). */

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "core/parallel.h"
-#include "events.h"
 #include "kernels/isa.h"
 #include "kernels/simd.h"
+#include "panels.h"
 #include "spike_trains.h"
 
 #define B SGAD__PANEL

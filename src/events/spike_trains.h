@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "core/internal.h"
-#include "events.h"
+#include "panels.h"
 
 /* Longest train: a step per bit of the upper half of a key. */
 #define SGAD__TRAINS_MAX_STEPS 32
@@ -37,11 +37,11 @@ typedef struct sgad__trains {
 sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t samples, int64_t cols,
                               const float *x, sgad__trains *tr);
 
-/* y [steps * samples x out] += x W^T, W^T in panels (events.h). */
+/* y [steps * samples x out] += x W^T, W^T in panels (panels.h). */
 void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, const sgad__panels *W,
                          float *y);
 
-/* G += x^T g, g [steps * samples x out], G in panels (events.h). */
+/* G += x^T g, g [steps * samples x out], G in panels (panels.h). */
 void sgad__trains_outer(const sgad_ctx *ctx, const sgad__trains *tr, const float *g,
                         const sgad__panels *G);
 

@@ -15,7 +15,7 @@
 #include "core/parallel.h"
 #include "events/conv_events.h"
 #include "events/convt_events.h"
-#include "events/events.h"
+#include "events/path_choice.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/isa.h"
@@ -176,7 +176,7 @@ static int64_t output_len(const conv *c, const sgad__conv_geom *g)
     return c->transposed ? g->c * g->h * g->w : c->out_ch * g->oh * g->ow;
 }
 
-/* Picks the forward's path (events.h): a convolution over several steps
+/* Picks the forward's path (path_choice.h): a convolution over several steps
  * also looks at its input's periodic parts (periodic.h), which a directly
  * encoded image makes far sparser than the input (D's conv2). */
 static int choose_path(conv *c, const sgad__shape *in, const float *x)

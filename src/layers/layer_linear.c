@@ -1,13 +1,14 @@
 /* Linear layer: y = x W^T + b over all T*N rows at once, so each pass is a
  * single BLIS GEMM whatever T is. When the input is sparse (spikes), the
- * forward pass and the weight gradient are event-driven instead (events.h):
+ * forward pass and the weight gradient are event-driven instead (nonzeros.h):
  * they touch W^T only for the nonzero inputs. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "events/event_tiles.h"
-#include "events/events.h"
+#include "events/panels.h"
+#include "events/path_choice.h"
 #include "events/spike_trains.h"
 #include "kernels/gemm.h"
 #include "layer_impl.h"
@@ -66,7 +67,7 @@ static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float
 }
 
 /* The event products' view of w (the weight, or its gradient to add to)
- * in panels built one at a time per thread (events.h): the whole panel
+ * in panels built one at a time per thread (panels.h): the whole panel
  * form of G's fc2 took 24.5 MiB of scratch at the peak. */
 static sgad_status weight_panels(const linear *lin, float *w, sgad__panels *p)
 {
