@@ -3,7 +3,6 @@
 #include "path_choice.h"
 #include "core/parallel.h"
 #include "kernels/isa.h"
-#include "layers/layer_impl.h"
 #include "periodic.h"
 #include "share_sample.h"
 
@@ -59,24 +58,4 @@ int sgad__input_path_choose_periodic(const sgad_ctx *ctx, sgad__input_path *p, i
     const int periodic = 2.0 * part_share <= x_share;
     const double share = periodic ? part_share : x_share;
     return take(p, p->setting == SGAD_PATH_EVENTS || share < break_even, periodic);
-}
-
-sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option option,
-                                 double value)
-{
-    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH, SGAD_E_UNSUPPORTED,
-                "sgad_layer_set: a %s layer has no option %d", sgad_layer_kind_name(l->ops->kind),
-                (int)option);
-    p->setting = (int)value;
-    return SGAD_OK;
-}
-
-sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p, sgad_option option,
-                                 double *value)
-{
-    SGAD__CHECK(l->ctx, option == SGAD_OPT_INPUT_PATH || option == SGAD_OPT_INPUT_PATH_TAKEN,
-                SGAD_E_UNSUPPORTED, "sgad_layer_get: a %s layer has no option %d",
-                sgad_layer_kind_name(l->ops->kind), (int)option);
-    *value = option == SGAD_OPT_INPUT_PATH ? p->setting : p->taken;
-    return SGAD_OK;
 }

@@ -38,11 +38,4 @@ int sgad__input_path_take_dense(sgad__input_path *p);
 int sgad__input_path_choose_periodic(const sgad_ctx *ctx, sgad__input_path *p, int64_t steps,
                                      int64_t plane, const float *x, double break_even);
 
-/* sgad_layer_set of SGAD_OPT_INPUT_PATH and sgad_layer_get of it and of
- * SGAD_OPT_INPUT_PATH_TAKEN, for a layer that has them. */
-sgad_status sgad__input_path_set(sgad_layer *l, sgad__input_path *p, sgad_option option,
-                                 double value);
-sgad_status sgad__input_path_get(const sgad_layer *l, const sgad__input_path *p, sgad_option option,
-                                 double *value);
-
 #endif /* SGAD_PATH_CHOICE_H */

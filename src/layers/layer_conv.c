@@ -16,6 +16,7 @@
 #include "events/conv_events.h"
 #include "events/convt_events.h"
 #include "events/path_choice.h"
+#include "input_path.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/isa.h"

@@ -10,6 +10,7 @@
 #include "events/panels.h"
 #include "events/path_choice.h"
 #include "events/spike_trains.h"
+#include "input_path.h"
 #include "kernels/gemm.h"
 #include "layer_impl.h"
 
