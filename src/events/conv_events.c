@@ -15,7 +15,6 @@
 #include "core/parallel.h"
 #include "kernels/divide.h"
 #include "kernels/isa.h"
-#include "layers/layer_impl.h"
 #include "nonzeros.h"
 #include "panels.h"
 #include "periodic.h"
