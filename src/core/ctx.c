@@ -143,7 +143,7 @@ void sgad__free(sgad_ctx *ctx, void *ptr)
 
 /* Grows a scratch slot to at least size bytes, copying what it held if
  * `keep`. */
-static void *grow_scratch(sgad_ctx *ctx, int slot, size_t size, int keep)
+static void *grow_scratch(sgad_ctx *ctx, sgad__scratch_slot slot, size_t size, int keep)
 {
     if (ctx->scratch_size[slot] >= size && ctx->scratch[slot])
         return ctx->scratch[slot];
@@ -158,12 +158,12 @@ static void *grow_scratch(sgad_ctx *ctx, int slot, size_t size, int keep)
     return p;
 }
 
-void *sgad__scratch(sgad_ctx *ctx, int slot, size_t size)
+void *sgad__scratch(sgad_ctx *ctx, sgad__scratch_slot slot, size_t size)
 {
     return grow_scratch(ctx, slot, size, 0);
 }
 
-void *sgad__scratch_keep(sgad_ctx *ctx, int slot, size_t size)
+void *sgad__scratch_keep(sgad_ctx *ctx, sgad__scratch_slot slot, size_t size)
 {
     return grow_scratch(ctx, slot, size, 1);
 }

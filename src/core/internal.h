@@ -10,7 +10,50 @@
 #include "sgad/sgad.h"
 
 #define SGAD__ERR_LEN 512
-#define SGAD__SCRATCH_SLOTS 8
+
+/* The context's scratch slots (sgad__scratch): reusable working memory,
+ * one buffer per slot. Several kernels share a slot, which is safe because
+ * a context is used by one thread at a time and kernels do not nest: a
+ * layer's forward or backward takes its slots when it starts and leaves
+ * nothing in them that a later call reads, and a kernel that needs
+ * several buffers at once takes them from different slots. Only the net
+ * keeps its slots' contents across calls (from its layers' forwards to
+ * their backwards), so no layer uses those. */
+typedef enum sgad__scratch_slot {
+    /* A convolution's patch columns per thread (layer_conv.c); the event
+     * convolution's periodic parts of a chunk (conv_events.c); the event
+     * transposed convolution's spike lists per thread in its weight
+     * gradient (convt_events.c). */
+    SGAD__SCRATCH_CONV_COLUMNS = 0,
+    /* A convolution's GEMM results per thread (layer_conv.c); the event
+     * convolution's position-major output rows of a chunk
+     * (conv_events.c). */
+    SGAD__SCRATCH_CONV_PRODUCTS = 1,
+    /* A neuron's membranes and input-norm table in its forward, the
+     * gradient it carries in an MP backward, the input-norm table in a
+     * spiking backward (layer_neuron.c). */
+    SGAD__SCRATCH_NEURON_STATE = 2,
+    /* A neuron's blocks of all steps per thread: the pooled forward's
+     * spikes, the backward's carried gradients (layer_neuron.c). */
+    SGAD__SCRATCH_NEURON_BLOCKS = 3,
+    /* The event products' weight operand: the linear layer's panels or
+     * tile sums per thread (layer_linear.c), the event convolution's weight
+     * panels (conv_events.c), the event transposed convolution's weight
+     * or its gradient by tap (convt_events.c). */
+    SGAD__SCRATCH_EVENT_WEIGHTS = 4,
+    /* The event listings: the linear layer's input in tiles or by spike
+     * train (layer_linear.c, event_tiles.c, spike_trains.c); the event
+     * transposed convolution's workspaces per thread in its forward and
+     * its chunk of the output gradient in its weight gradient
+     * (convt_events.c). */
+    SGAD__SCRATCH_EVENT_LISTS = 5,
+    /* The two gradient buffers of the context's nets, which they take in
+     * turns (net.c). */
+    SGAD__SCRATCH_NET_GRAD_0 = 6,
+    SGAD__SCRATCH_NET_GRAD_1 = 7,
+} sgad__scratch_slot;
+
+#define SGAD__SCRATCH_SLOTS (SGAD__SCRATCH_NET_GRAD_1 + 1)
 
 /* Largest element count of one tensor: keeps every size product far from
  * overflow in int64 and size_t arithmetic. */
@@ -23,11 +66,7 @@ struct sgad_ctx {
     int threads;
     uint64_t seed;
     uint64_t rng_counter; /* next stream handed out by sgad__ctx_next_stream */
-    /* Reusable working memory for kernels (im2col buffers, transposes). A
-     * context is used by one thread at a time and kernels do not nest, so
-     * one buffer per slot suffices. Slots: 0-1 convolution patches, 2-3
-     * neurons, 4-5 event-driven products (events.c), 6-7 the gradient
-     * buffers of the context's nets (net.c). */
+    /* Reusable working memory for kernels, by sgad__scratch_slot. */
     void *scratch[SGAD__SCRATCH_SLOTS];
     size_t scratch_size[SGAD__SCRATCH_SLOTS];
     char err[SGAD__ERR_LEN];
@@ -79,10 +118,10 @@ void sgad__free(sgad_ctx *ctx, void *ptr);
 
 /* A scratch buffer of at least size bytes in the given slot, owned by ctx;
  * valid until the next call for the same slot. NULL on failure. */
-void *sgad__scratch(sgad_ctx *ctx, int slot, size_t size);
+void *sgad__scratch(sgad_ctx *ctx, sgad__scratch_slot slot, size_t size);
 
 /* Like sgad__scratch, but a slot that grows keeps its contents. */
-void *sgad__scratch_keep(sgad_ctx *ctx, int slot, size_t size);
+void *sgad__scratch_keep(sgad_ctx *ctx, sgad__scratch_slot slot, size_t size);
 void sgad__scratch_release(sgad_ctx *ctx);
 
 /* Sums values across processes through the context's reduce hook (a no-op

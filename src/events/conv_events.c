@@ -170,7 +170,8 @@ static float *rows_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t out_c
 {
     const int64_t P = g->oh * g->ow;
     *chunk = sgad__chunk_samples(2 * out_ch * P + g->c * g->h * g->w, 1, batch);
-    return sgad__scratch(ctx, 1, (size_t)(*chunk * P * out_ch) * sizeof(float));
+    return sgad__scratch(ctx, SGAD__SCRATCH_CONV_PRODUCTS,
+                         (size_t)(*chunk * P * out_ch) * sizeof(float));
 }
 
 /* The input of a chunk of nb samples from b0 on: x's own rows, or with
@@ -185,14 +186,14 @@ static const float *chunk_input(const sgad_ctx *ctx, const sgad__conv_geom *g, i
     return parts;
 }
 
-/* Slot 0 for a chunk's periodic parts of the input and, after them, of
+/* Scratch for a chunk's periodic parts of the input and, after them, of
  * the output gradient (a weight gradient reads both at once). */
 static float *parts_buffer(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps, int64_t out_ch,
                            int64_t chunk)
 {
     const int64_t in = g->c * g->h * g->w, out = out_ch * g->oh * g->ow;
     const int64_t len = steps > 1 ? chunk * (in + out) : 1;
-    return sgad__scratch(ctx, 0, (size_t)len * sizeof(float));
+    return sgad__scratch(ctx, SGAD__SCRATCH_CONV_COLUMNS, (size_t)len * sizeof(float));
 }
 
 sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, int64_t steps,
@@ -201,7 +202,8 @@ sgad_status sgad__conv_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, i
 {
     const int64_t P = g->oh * g->ow, ckk = g->c * g->k * g->k, chw = g->c * g->h * g->w;
     int64_t chunk;
-    float *panels = sgad__scratch(ctx, 4, (size_t)sgad__panels_size(ckk, out_ch) * sizeof *panels);
+    float *panels = sgad__scratch(ctx, SGAD__SCRATCH_EVENT_WEIGHTS,
+                                  (size_t)sgad__panels_size(ckk, out_ch) * sizeof *panels);
     float *rows = panels ? rows_buffer(ctx, g, out_ch, batch, &chunk) : NULL;
     float *parts = rows ? parts_buffer(ctx, g, steps, out_ch, chunk) : NULL;
     if (!parts)
@@ -230,7 +232,7 @@ sgad_status sgad__conv_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom *
     const int64_t P = g->oh * g->ow, ckk = g->c * g->k * g->k, chw = g->c * g->h * g->w;
     const int64_t size = sgad__panels_size(ckk, out_ch), panel_count = size / (ckk * B);
     int64_t chunk;
-    float *panels = sgad__scratch(ctx, 4, (size_t)size * sizeof *panels);
+    float *panels = sgad__scratch(ctx, SGAD__SCRATCH_EVENT_WEIGHTS, (size_t)size * sizeof *panels);
     float *rows = panels ? rows_buffer(ctx, g, out_ch, batch, &chunk) : NULL;
     float *parts = rows ? parts_buffer(ctx, g, steps, out_ch, chunk) : NULL;
     if (!parts)

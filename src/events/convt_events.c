@@ -212,8 +212,10 @@ sgad_status sgad__convt_events_forward(sgad_ctx *ctx, const sgad__conv_geom *g, 
     const int threads = sgad__par_threads(ctx, batch * out * hw);
     const int64_t acc_len = hw * (out < OUT_TILE ? out : OUT_TILE);
     const int64_t per_thread = workspace_bytes(acc_len, P, in_ch * P);
-    float *wl = sgad__scratch(ctx, 4, (size_t)(in_ch * kk * out) * sizeof *wl);
-    char *mem = wl ? sgad__scratch(ctx, 5, (size_t)(threads * per_thread)) : NULL;
+    float *wl =
+        sgad__scratch(ctx, SGAD__SCRATCH_EVENT_WEIGHTS, (size_t)(in_ch * kk * out) * sizeof *wl);
+    char *mem =
+        wl ? sgad__scratch(ctx, SGAD__SCRATCH_EVENT_LISTS, (size_t)(threads * per_thread)) : NULL;
     if (!mem)
         return SGAD_E_NOMEM;
     weights_by_tap(in_ch, out, kk, w, wl);
@@ -357,10 +359,14 @@ sgad_status sgad__convt_events_weight_grad(sgad_ctx *ctx, const sgad__conv_geom 
     if (chunk > batch)
         chunk = batch;
     const int threads = sgad__par_threads(ctx, chunk * image);
-    float *gl = sgad__scratch(ctx, 4, (size_t)(in_ch * kk * out) * sizeof *gl);
-    float *dyl = gl ? sgad__scratch(ctx, 5, (size_t)(chunk * image) * sizeof *dyl) : NULL;
-    spike *lists =
-        dyl ? sgad__scratch(ctx, 0, (size_t)(threads * chunk * P) * sizeof *lists) : NULL;
+    float *gl =
+        sgad__scratch(ctx, SGAD__SCRATCH_EVENT_WEIGHTS, (size_t)(in_ch * kk * out) * sizeof *gl);
+    float *dyl =
+        gl ? sgad__scratch(ctx, SGAD__SCRATCH_EVENT_LISTS, (size_t)(chunk * image) * sizeof *dyl)
+           : NULL;
+    spike *lists = dyl ? sgad__scratch(ctx, SGAD__SCRATCH_CONV_COLUMNS,
+                                       (size_t)(threads * chunk * P) * sizeof *lists)
+                       : NULL;
     if (!lists)
         return SGAD_E_NOMEM;
     memset(gl, 0, (size_t)(in_ch * kk * out) * sizeof *gl);

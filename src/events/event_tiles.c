@@ -112,8 +112,8 @@ static int64_t lay_out(const sgad__tiles *t)
     return total;
 }
 
-sgad_status sgad__tiles_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols, const float *x,
-                             int by_column, sgad__tiles *t)
+sgad_status sgad__tiles_list(sgad_ctx *ctx, sgad__scratch_slot slot, int64_t rows, int64_t cols,
+                             const float *x, int by_column, sgad__tiles *t)
 {
     t->lines = by_column ? cols : rows;
     t->span = by_column ? rows : cols;

@@ -35,8 +35,8 @@ typedef struct sgad__tiles {
 /* Lists the nonzeros of x [rows x cols] (both below 2^31) in tiles whose
  * lines are x's rows, or with by_column its columns, into memory of the
  * context's scratch slot `slot`, valid until that slot is next used. */
-sgad_status sgad__tiles_list(sgad_ctx *ctx, int slot, int64_t rows, int64_t cols, const float *x,
-                             int by_column, sgad__tiles *t);
+sgad_status sgad__tiles_list(sgad_ctx *ctx, sgad__scratch_slot slot, int64_t rows, int64_t cols,
+                             const float *x, int by_column, sgad__tiles *t);
 
 /* Floats of working memory per context thread the products need. */
 int64_t sgad__tiles_matmul_own_size(void);

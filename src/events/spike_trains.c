@@ -79,8 +79,8 @@ static int binary_prefix(const float *x, int64_t n)
 }
 
 SGAD__AVX2_CLONE
-sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t samples, int64_t cols,
-                              const float *x, sgad__trains *tr)
+sgad_status sgad__trains_list(sgad_ctx *ctx, sgad__scratch_slot slot, int64_t steps,
+                              int64_t samples, int64_t cols, const float *x, sgad__trains *tr)
 {
     memset(tr, 0, sizeof *tr);
     tr->steps = steps;

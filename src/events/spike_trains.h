@@ -34,8 +34,8 @@ typedef struct sgad__trains {
 /* Lists x by train into the context's scratch slot `slot` (valid until
  * the slot's next use). Not usable for more than SGAD__TRAINS_MAX_STEPS
  * steps or values other than 0 and 1. */
-sgad_status sgad__trains_list(sgad_ctx *ctx, int slot, int64_t steps, int64_t samples, int64_t cols,
-                              const float *x, sgad__trains *tr);
+sgad_status sgad__trains_list(sgad_ctx *ctx, sgad__scratch_slot slot, int64_t steps,
+                              int64_t samples, int64_t cols, const float *x, sgad__trains *tr);
 
 /* y [steps * samples x out] += x W^T, W^T in panels (panels.h). */
 void sgad__trains_matmul(const sgad_ctx *ctx, const sgad__trains *tr, const sgad__panels *W,

@@ -130,9 +130,11 @@ static sgad_status plan_chunks(sgad_ctx *ctx, int64_t ckk, int64_t m, int64_t P,
         k->threads = (int)k->count;
     k->col_len = ckk * k->size * P;
     k->mat_len = m * k->size * P;
-    k->col = sgad__scratch(ctx, 0, (size_t)(k->threads * k->col_len) * sizeof(float));
-    k->mat =
-        k->col ? sgad__scratch(ctx, 1, (size_t)(k->threads * k->mat_len) * sizeof(float)) : NULL;
+    k->col = sgad__scratch(ctx, SGAD__SCRATCH_CONV_COLUMNS,
+                           (size_t)(k->threads * k->col_len) * sizeof(float));
+    k->mat = k->col ? sgad__scratch(ctx, SGAD__SCRATCH_CONV_PRODUCTS,
+                                    (size_t)(k->threads * k->mat_len) * sizeof(float))
+                    : NULL;
     return k->mat ? SGAD_OK : SGAD_E_NOMEM;
 }
 

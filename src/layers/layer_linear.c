@@ -60,7 +60,8 @@ static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float
     if (in->dims[0] < TRAINS_MIN_STEPS || in->dims[0] > SGAD__TRAINS_MAX_STEPS ||
         lin->out < TRAINS_MIN_OUT)
         return SGAD_OK;
-    SGAD__TRY(sgad__trains_list(lin->base.ctx, 5, in->dims[0], in->dims[1], lin->in, x, tr));
+    SGAD__TRY(sgad__trains_list(lin->base.ctx, SGAD__SCRATCH_EVENT_LISTS, in->dims[0], in->dims[1],
+                                lin->in, x, tr));
     lin->by_trains = tr->usable && 2 * tr->work <= tr->spikes;
     if (lin->by_trains)
         lin->path.taken = SGAD_PATH_EVENTS_BY_TRAIN;
@@ -73,8 +74,9 @@ static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float
 static sgad_status weight_panels(const linear *lin, float *w, sgad__panels *p)
 {
     sgad_ctx *ctx = lin->base.ctx;
-    float *own = sgad__scratch(
-        ctx, 4, (size_t)(ctx->threads * sgad__panels_own_size(lin->in)) * sizeof *own);
+    float *own =
+        sgad__scratch(ctx, SGAD__SCRATCH_EVENT_WEIGHTS,
+                      (size_t)(ctx->threads * sgad__panels_own_size(lin->in)) * sizeof *own);
     if (!own)
         return SGAD_E_NOMEM;
     *p = sgad__panels_of_weight(lin->out, lin->in, w, own);
@@ -95,9 +97,11 @@ static sgad_status forward_events(linear *lin, const sgad__shape *in, const floa
         return SGAD_OK;
     }
     sgad__tiles xs;
-    SGAD__TRY(sgad__tiles_list(ctx, 5, in->dims[0] * in->dims[1], lin->in, x, 0, &xs));
+    SGAD__TRY(sgad__tiles_list(ctx, SGAD__SCRATCH_EVENT_LISTS, in->dims[0] * in->dims[1], lin->in,
+                               x, 0, &xs));
     float *own =
-        sgad__scratch(ctx, 4, (size_t)(ctx->threads * sgad__tiles_matmul_own_size()) * sizeof *own);
+        sgad__scratch(ctx, SGAD__SCRATCH_EVENT_WEIGHTS,
+                      (size_t)(ctx->threads * sgad__tiles_matmul_own_size()) * sizeof *own);
     if (!own)
         return SGAD_E_NOMEM;
     sgad__tiles_matmul(ctx, &xs, lin->weight, lin->out, y, own);
@@ -140,15 +144,17 @@ static sgad_status weight_grad_events(const linear *lin, const sgad__shape *in, 
         sgad__panels G;
         SGAD__TRY(weight_panels(lin, dw, &G));
         sgad__trains tr;
-        SGAD__TRY(sgad__trains_list(ctx, 5, in->dims[0], in->dims[1], lin->in, x, &tr));
+        SGAD__TRY(sgad__trains_list(ctx, SGAD__SCRATCH_EVENT_LISTS, in->dims[0], in->dims[1],
+                                    lin->in, x, &tr));
         sgad__trains_outer(ctx, &tr, dy, &G);
         return SGAD_OK;
     }
     const int64_t rows = in->dims[0] * in->dims[1];
     sgad__tiles xs;
-    SGAD__TRY(sgad__tiles_list(ctx, 5, rows, lin->in, x, 1, &xs));
-    float *own = sgad__scratch(
-        ctx, 4, (size_t)(ctx->threads * sgad__tiles_outer_own_size(rows)) * sizeof *own);
+    SGAD__TRY(sgad__tiles_list(ctx, SGAD__SCRATCH_EVENT_LISTS, rows, lin->in, x, 1, &xs));
+    float *own =
+        sgad__scratch(ctx, SGAD__SCRATCH_EVENT_WEIGHTS,
+                      (size_t)(ctx->threads * sgad__tiles_outer_own_size(rows)) * sizeof *own);
     if (!own)
         return SGAD_E_NOMEM;
     sgad__tiles_outer(ctx, &xs, dy, lin->out, dw, own);

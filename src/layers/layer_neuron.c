@@ -283,7 +283,8 @@ static sgad_status pooled_forward(const neuron *n, const sgad__shape *in, const 
     const int64_t per = band < FWD_BLOCK ? FWD_BLOCK / band : 1, bands = M / band;
     const int64_t tasks = (bands + per - 1) / per;
     const int threads = sgad__par_threads(n->base.ctx, T * M);
-    float *s = sgad__scratch(n->base.ctx, 3, (size_t)(threads * T * per * band) * sizeof *s);
+    float *s = sgad__scratch(n->base.ctx, SGAD__SCRATCH_NEURON_BLOCKS,
+                             (size_t)(threads * T * per * band) * sizeof *s);
     if (!s)
         return SGAD_E_NOMEM;
     int64_t spikes = 0;
@@ -332,7 +333,7 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
     const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T;
     /* membranes, then with an input_norm its factors */
     const int64_t tab = n->input_norm ? norm_table_len(in) : 0;
-    float *v = sgad__scratch(l->ctx, 2, (size_t)(M + tab) * sizeof *v);
+    float *v = sgad__scratch(l->ctx, SGAD__SCRATCH_NEURON_STATE, (size_t)(M + tab) * sizeof *v);
     if (!v)
         return SGAD_E_NOMEM;
     norm_map map_store, *map = NULL;
@@ -377,7 +378,7 @@ SGAD__AVX2_CLONE
 static sgad_status mp_backward(const neuron *n, int64_t T, int64_t M, const float *dy, float *dx)
 {
     const charge q = charge_of(n);
-    float *g = sgad__scratch(n->base.ctx, 2, (size_t)M * sizeof *g);
+    float *g = sgad__scratch(n->base.ctx, SGAD__SCRATCH_NEURON_STATE, (size_t)M * sizeof *g);
     if (!g)
         return SGAD_E_NOMEM;
     memset(g, 0, (size_t)M * sizeof *g);
@@ -482,8 +483,9 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
     if (l->ops->kind == SGAD_LAYER_MP)
         return mp_backward(n, T, M, dy, dx);
     norm_map map_store, *map = NULL;
-    if (n->input_norm) { /* the table in slot 2, free during a spiking backward */
-        float *tab = sgad__scratch(l->ctx, 2, (size_t)norm_table_len(in) * sizeof *tab);
+    if (n->input_norm) { /* the table in the state slot, free during a spiking backward */
+        float *tab = sgad__scratch(l->ctx, SGAD__SCRATCH_NEURON_STATE,
+                                   (size_t)norm_table_len(in) * sizeof *tab);
         if (!tab)
             return SGAD_E_NOMEM;
         map = &map_store;
@@ -492,7 +494,8 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
     const pool_map pool_store = n->pool_k ? pool_map_of(n, in) : (pool_map){0, 0, 0, 0.0f};
     const pool_map *pool = n->pool_k ? &pool_store : NULL;
     const int threads = sgad__par_threads(l->ctx, T * M);
-    float *h = sgad__scratch(l->ctx, 3, (size_t)(threads * T * BLOCK) * sizeof *h);
+    float *h = sgad__scratch(l->ctx, SGAD__SCRATCH_NEURON_BLOCKS,
+                             (size_t)(threads * T * BLOCK) * sizeof *h);
     if (!h)
         return SGAD_E_NOMEM;
     const int64_t blocks = (M + BLOCK - 1) / BLOCK;

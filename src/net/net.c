@@ -434,7 +434,7 @@ static int all_training(const sgad_net *net)
     return 1;
 }
 
-/* The two gradient buffers belong to the context (scratch slots 6 and 7),
+/* The two gradient buffers belong to the context (SGAD__SCRATCH_NET_GRAD_*),
  * not to the net: the nets of a context never run at once, and a net's
  * buffers hold nothing between its calls (gradients in flight during a
  * backward, outputs no backward reads during a forward), so G and D of a
@@ -450,7 +450,8 @@ static sgad_status reserve_grads(sgad_net *net)
             need = n;
     }
     for (int k = 0; k < 2; k++) {
-        net->grad[k] = sgad__scratch(net->ctx, 6 + k, (size_t)need * sizeof(float));
+        net->grad[k] =
+            sgad__scratch(net->ctx, SGAD__SCRATCH_NET_GRAD_0 + k, (size_t)need * sizeof(float));
         if (!net->grad[k])
             return SGAD_E_NOMEM;
     }
