@@ -25,9 +25,8 @@ static int zero_block(const float *x)
 /* Most blocks of a sparse input are all zero and skipped whole. In the
  * others every position goes into a block-sized list whose end moves past
  * the nonzero ones only (the same test on the bits), which avoids a
- * mispredicted branch per value; then the list is copied out (index holds
- * exactly the positions: sgad__events_list packs the rows' lists back to
- * back). */
+ * mispredicted branch per value; then the list is copied out, so that
+ * nothing is written to index past the positions found. */
 SGAD__AVX2_CLONE
 int64_t sgad__nonzero_positions(const float *x, int64_t n, int32_t *index)
 {
