@@ -141,6 +141,32 @@ sgad_status sgad__classifier_images(sgad_classifier *c, const char *fn, const sg
     return sgad_tensor_wrap(c->ctx, 5, dims, images->data, view);
 }
 
+sgad_status sgad__classifier_dataset(sgad_classifier *c, const char *fn, sgad_dataset *d,
+                                     int64_t *count, int64_t batch)
+{
+    SGAD__CHECK(c->ctx, d, SGAD_E_INVALID_ARG, "%s: dataset is NULL", fn);
+    int64_t ch, h, w;
+    int label = -1;
+    SGAD__TRY(sgad_dataset_image_dims(d, &ch, &h, &w));
+    SGAD__CHECK(c->ctx, ch == c->channels && h == c->size && w == c->size, SGAD_E_INVALID_ARG,
+                "%s: the dataset's images are %lldx%lldx%lld, the classifier's %lldx%lldx%lld", fn,
+                (long long)h, (long long)w, (long long)ch, (long long)c->size, (long long)c->size,
+                (long long)c->channels);
+    const int64_t n = sgad_dataset_count(d);
+    SGAD__TRY(sgad_dataset_label(d, 0, &label));
+    SGAD__CHECK(c->ctx, label >= 0, SGAD_E_INVALID_ARG,
+                "%s: the dataset has no labels (give "
+                "an IDX label file)",
+                fn);
+    SGAD__CHECK(c->ctx, *count >= 0 && *count <= n, SGAD_E_INVALID_ARG,
+                "%s: count=%lld outside [0, %lld] (0: all)", fn, (long long)*count, (long long)n);
+    SGAD__CHECK(c->ctx, batch >= 1 && batch <= 65536, SGAD_E_INVALID_ARG,
+                "%s: batch=%lld outside [1, 65536]", fn, (long long)batch);
+    if (*count == 0)
+        *count = n;
+    return SGAD_OK;
+}
+
 int sgad__argmax(const float *v, int n)
 {
     int best = 0;

@@ -1,7 +1,10 @@
 /* Internals of the feature classifier (classifier.h), shared by:
- *   classifier.c        the net, running it, accuracy
+ *   classifier.c        the net, checking inputs, running it, accuracy
  *   classifier_train.c  cross-entropy and the training steps
- *   classifier_io.c     saving and loading */
+ *   classifier_io.c     saving and loading
+ * Calls go one way: classifier_train.c and classifier_io.c use
+ * classifier.c, which uses neither, so the input checks both running and
+ * training need live in classifier.c. */
 #ifndef SGAD_CLASSIFIER_IMPL_H
 #define SGAD_CLASSIFIER_IMPL_H
 
@@ -21,6 +24,8 @@ struct sgad_classifier {
     float *dlogits; /* B x classes, grown as needed */
     int64_t dlogits_cap;
 };
+
+/* Helpers of classifier.c the other two files use. */
 
 /* Images as [1, B, C, H, W] (a view of the caller's tensor), checked
  * against the classifier's image size; *batch receives B. */
