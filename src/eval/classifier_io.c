@@ -1,10 +1,9 @@
 /* Saving and loading the feature classifier in the checkpoint format
- * (checkpoint.h): the same canonical writer, crash-safe saving and
- * validating reader as training checkpoints, with the classifier's own
- * tensor names and metadata. */
+ * (checkpoint.h): the same canonical writer, metadata writer, crash-safe
+ * saving and validating reader as training checkpoints, with the
+ * classifier's own tensor names and metadata. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "classifier_impl.h"
@@ -12,47 +11,22 @@
 
 #define KIND "classifier"
 
-static void meta(sgad__state *s, const char *key, long long value)
+static sgad_status collect(sgad_classifier *c, const char *fn, sgad__ckpt_contents *s)
 {
-    snprintf(s->keys[s->nmeta], sizeof s->keys[0], "%s", key);
-    snprintf(s->values[s->nmeta], sizeof s->values[0], "%lld", value);
-    s->nmeta++;
-}
-
-static sgad_status collect(sgad_classifier *c, const char *fn, sgad__state *s)
-{
-    memset(s, 0, sizeof *s);
-    s->owned_from = -1;
     const int n = sgad_net_param_count(c->net);
-    s->entries = sgad__calloc(c->ctx, (size_t)n, sizeof *s->entries);
-    if (!s->entries)
-        return SGAD_E_NOMEM;
+    SGAD__TRY(sgad__ckpt_contents_init(c->ctx, s, n));
     for (int i = 0; i < n; i++) {
         const char *name;
         sgad_tensor *v;
         SGAD__TRY(sgad_net_param(c->net, i, &name, &v, NULL));
-        snprintf(s->entries[i].name, sizeof s->entries[i].name, "C.%s", name);
-        s->entries[i].tensor = v;
-        s->count++;
-        for (int64_t j = 0; j < v->numel; j++)
-            SGAD__CHECK(c->ctx, isfinite(v->data[j]), SGAD_E_NUMERIC,
-                        "%s: C.%s[%lld] = %g; a "
-                        "checkpoint holds finite values only",
-                        fn, name, (long long)j, (double)v->data[j]);
+        SGAD__TRY(sgad__ckpt_contents_add(c->ctx, s, "C.", name, v));
     }
-    snprintf(s->keys[0], sizeof s->keys[0], "format");
-    snprintf(s->values[0], sizeof s->values[0], "%s", SGAD__CKPT_FORMAT);
-    snprintf(s->keys[1], sizeof s->keys[1], "format_version");
-    snprintf(s->values[1], sizeof s->values[1], "%s", SGAD__CKPT_VERSION);
-    snprintf(s->keys[2], sizeof s->keys[2], "kind");
-    snprintf(s->values[2], sizeof s->values[2], KIND);
-    snprintf(s->keys[3], sizeof s->keys[3], "library_version");
-    snprintf(s->values[3], sizeof s->values[3], "%s", sgad_version_string());
-    s->nmeta = 4;
-    meta(s, "channels", c->channels);
-    meta(s, "size", c->size);
-    meta(s, "classes", c->classes);
-    meta(s, "features", SGAD__CLS_FEATURES);
+    SGAD__TRY(sgad__ckpt_contents_check_finite(c->ctx, fn, s));
+    sgad__ckpt_meta_start(s, KIND);
+    sgad__ckpt_meta(s, "channels", "%lld", (long long)c->channels);
+    sgad__ckpt_meta(s, "size", "%lld", (long long)c->size);
+    sgad__ckpt_meta(s, "classes", "%d", c->classes);
+    sgad__ckpt_meta(s, "features", "%d", SGAD__CLS_FEATURES);
     return SGAD_OK;
 }
 
@@ -62,11 +36,11 @@ sgad_status sgad_classifier_save(sgad_classifier *c, const char *path)
     if (!c)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(c->ctx, path, SGAD_E_INVALID_ARG, "%s: path is NULL", fn);
-    sgad__state s;
+    sgad__ckpt_contents s;
     sgad_status st = collect(c, fn, &s);
     if (st == SGAD_OK)
         st = sgad__atomic_save(c->ctx, path, &s);
-    sgad__free(c->ctx, s.entries);
+    sgad__ckpt_contents_free(c->ctx, &s);
     return st;
 }
 
@@ -75,12 +49,9 @@ static sgad_status meta_int(const sgad_checkpoint *c, const char *fn, const char
                             const char *key, long long lo, long long hi, long long *out)
 {
     const char *v = sgad_checkpoint_meta(c, key);
-    char *end = NULL;
-    const long long x = v ? strtoll(v, &end, 10) : 0;
-    SGAD__CHECK(c->ctx, v && *v && !*end && x >= lo && x <= hi, SGAD_E_FORMAT,
+    SGAD__CHECK(c->ctx, v && sgad__ckpt_parse_whole(v, lo, hi, out), SGAD_E_FORMAT,
                 "%s: %s: metadata \"%s\" is %s%s%s, not a whole number in [%lld, %lld]", fn, path,
                 key, v ? "\"" : "", v ? v : "missing", v ? "\"" : "", lo, hi);
-    *out = x;
     return SGAD_OK;
 }
 

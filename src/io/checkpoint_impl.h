@@ -1,9 +1,14 @@
-/* Internals of checkpoints (checkpoint.h), shared by:
- *   checkpoint_format.c  reading and validating the safetensors layout
- *   checkpoint_write.c   the canonical writer and crash-safe file saving
- *   checkpoint_state.c   the trainer's state as named tensors and metadata,
- *                        and restoring it
- *   checkpoint_dir.c     rotation and finding the newest valid file */
+/* Internals of the checkpoint file format (checkpoint.h): named tensors
+ * and string metadata, nothing of the objects they come from. Shared by:
+ *   checkpoint_format.c    reading and validating the safetensors layout
+ *   checkpoint_contents.c  the ordered list of tensors a file is written from
+ *   checkpoint_meta.c      writing and parsing metadata entries
+ *   checkpoint_write.c     the canonical writer and crash-safe file saving
+ *   checkpoint_files.c     reading files and buffers, naming and pruning a
+ *                          directory's numbered files, finding the newest
+ *                          valid one
+ * The folders above map their objects to this: the trainer's state in
+ * train/, the feature classifier in eval/. */
 #ifndef SGAD_CHECKPOINT_IMPL_H
 #define SGAD_CHECKPOINT_IMPL_H
 
@@ -51,24 +56,55 @@ sgad_status sgad__checkpoint_parse(sgad_ctx *ctx, unsigned char *file, size_t si
 /* The tensor called name, or NULL. */
 const sgad__ckpt_tensor *sgad__checkpoint_find(const sgad_checkpoint *c, const char *name);
 
-/* The trainer's state as an ordered list of named tensors and metadata. */
-typedef struct sgad__state_entry {
+/* What a file is written from: named tensors in file order and metadata
+ * entries in file order. Entries from owned_from on are tensor views the
+ * list owns (adopted after every borrowed one); -1: none. */
+#define SGAD__CKPT_META_SLOTS 64
+
+typedef struct sgad__ckpt_entry {
     char name[SGAD_MAX_NAME + 32];
-    sgad_tensor *tensor; /* borrowed */
-} sgad__state_entry;
+    sgad_tensor *tensor;
+} sgad__ckpt_entry;
 
-typedef struct sgad__state {
-    int count;
-    sgad__state_entry *entries;
-    int owned_from; /* entries from here on are views the state owns; -1: none */
-    int nmeta;
-    char keys[64][48];
-    char values[64][96];
-} sgad__state;
+typedef struct sgad__ckpt_contents {
+    int count, cap;
+    sgad__ckpt_entry *entries;
+    int owned_from;
+    int nmeta; /* more than the slots makes the writer fail */
+    char keys[SGAD__CKPT_META_SLOTS][48];
+    char values[SGAD__CKPT_META_SLOTS][96];
+} sgad__ckpt_contents;
 
-/* ema: G's moving average to list as ema.G.* (count 0 for none). */
-sgad_status sgad__state_collect(sgad_trainer *t, const sgad__copies *ema, sgad__state *s);
-void sgad__state_free(sgad_ctx *ctx, sgad__state *s);
+/* An empty list with room for cap tensors. */
+sgad_status sgad__ckpt_contents_init(sgad_ctx *ctx, sgad__ckpt_contents *c, int cap);
+/* Appends tensor v (borrowed) as prefix followed by name. */
+sgad_status sgad__ckpt_contents_add(sgad_ctx *ctx, sgad__ckpt_contents *c, const char *prefix,
+                                    const char *name, sgad_tensor *v);
+/* Appends view, which the list then owns (freed here on failure too). */
+sgad_status sgad__ckpt_contents_adopt(sgad_ctx *ctx, sgad__ckpt_contents *c, const char *prefix,
+                                      const char *name, sgad_tensor *view);
+/* Frees the owned views and the entries; c may be from a failed init. */
+void sgad__ckpt_contents_free(sgad_ctx *ctx, sgad__ckpt_contents *c);
+/* SGAD_E_NUMERIC, in fn's name, for the first value that is not finite:
+ * a checkpoint holds finite values only. */
+sgad_status sgad__ckpt_contents_check_finite(sgad_ctx *ctx, const char *fn,
+                                             const sgad__ckpt_contents *c);
+
+/* Metadata: the one writer every kind of file uses, and value parsers. */
+
+/* Appends key with a printf-formatted value. */
+void sgad__ckpt_meta(sgad__ckpt_contents *c, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* The entries every file starts with: format, format_version, kind (none
+ * when kind is NULL: a training checkpoint) and library_version. */
+void sgad__ckpt_meta_start(sgad__ckpt_contents *c, const char *kind);
+/* 1 if text is a whole number in [lo, hi] (then in *out), else 0. */
+int sgad__ckpt_parse_whole(const char *text, long long lo, long long hi, long long *out);
+/* 1 if text is a finite number (then in *out), else 0. */
+int sgad__ckpt_parse_finite(const char *text, double *out);
 
 /* Where serialised bytes go: a file descriptor or a memory buffer. */
 typedef struct sgad__sink {
@@ -78,12 +114,12 @@ typedef struct sgad__sink {
     size_t cap, pos;
 } sgad__sink;
 
-/* The file's size for state s. */
-sgad_status sgad__checkpoint_size(sgad_ctx *ctx, const sgad__state *s, size_t *size);
-/* Writes the whole file for state s into sink. */
-sgad_status sgad__checkpoint_emit(sgad_ctx *ctx, const sgad__state *s, sgad__sink *sink);
+/* The file's size for contents s. */
+sgad_status sgad__checkpoint_size(sgad_ctx *ctx, const sgad__ckpt_contents *s, size_t *size);
+/* Writes the whole file for contents s into sink. */
+sgad_status sgad__checkpoint_emit(sgad_ctx *ctx, const sgad__ckpt_contents *s, sgad__sink *sink);
 
 /* Replaces path by what emit writes, crash-safely (see checkpoint.h). */
-sgad_status sgad__atomic_save(sgad_ctx *ctx, const char *path, const sgad__state *s);
+sgad_status sgad__atomic_save(sgad_ctx *ctx, const char *path, const sgad__ckpt_contents *s);
 
 #endif /* SGAD_CHECKPOINT_IMPL_H */

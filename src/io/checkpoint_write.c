@@ -1,5 +1,5 @@
-/* Writing a checkpoint: one canonical byte sequence for a given state (the
- * tensors in the state's order, the metadata in its order, the JSON padded
+/* Writing a checkpoint: one canonical byte sequence for given contents (the
+ * tensors in their list's order, the metadata in its order, the JSON padded
  * with spaces to a multiple of 8 bytes), to memory or crash-safely to a
  * file: temporary file in the same directory, write, fsync, close, rename,
  * fsync of the directory. */
@@ -67,8 +67,11 @@ static void appendf(text *t, const char *fmt, ...)
  * the checksum's 8 hex digits as zeros (see set_checksum). Names and values
  * are ours (printable ASCII without quotes or backslashes), so they need no
  * escaping. */
-static sgad_status build_header(sgad_ctx *ctx, const sgad__state *s, text *h)
+static sgad_status build_header(sgad_ctx *ctx, const sgad__ckpt_contents *s, text *h)
 {
+    SGAD__CHECK(ctx, s->nmeta <= SGAD__CKPT_META_SLOTS, SGAD_E_INTERNAL,
+                "sgad_checkpoint_save: %d metadata entries, more than the %d slots", s->nmeta,
+                SGAD__CKPT_META_SLOTS);
     memset(h, 0, sizeof *h);
     h->ctx = ctx;
     append(h, "{\"__metadata__\":{", 17);
@@ -97,7 +100,7 @@ static sgad_status build_header(sgad_ctx *ctx, const sgad__state *s, text *h)
     return SGAD_OK;
 }
 
-static uint64_t data_bytes(const sgad__state *s)
+static uint64_t data_bytes(const sgad__ckpt_contents *s)
 {
     uint64_t n = 0;
     for (int i = 0; i < s->count; i++)
@@ -105,7 +108,7 @@ static uint64_t data_bytes(const sgad__state *s)
     return n;
 }
 
-sgad_status sgad__checkpoint_size(sgad_ctx *ctx, const sgad__state *s, size_t *size)
+sgad_status sgad__checkpoint_size(sgad_ctx *ctx, const sgad__ckpt_contents *s, size_t *size)
 {
     text h;
     SGAD__TRY(build_header(ctx, s, &h));
@@ -129,7 +132,7 @@ static sgad_status sink_write(sgad__sink *k, const void *p, size_t n)
 
 /* The checksum is the CRC-32 of the whole file as written with the
  * checksum's digits as "00000000": length, header and data are covered. */
-static void set_checksum(const sgad__state *s, const unsigned char len[8], text *h)
+static void set_checksum(const sgad__ckpt_contents *s, const unsigned char len[8], text *h)
 {
     uLong crc = crc32_z(0L, Z_NULL, 0);
     crc = crc32_z(crc, len, 8);
@@ -142,7 +145,7 @@ static void set_checksum(const sgad__state *s, const unsigned char len[8], text 
     memcpy(strstr(h->buf, "\"checksum\":\"crc32:") + 18, digits, 8);
 }
 
-sgad_status sgad__checkpoint_emit(sgad_ctx *ctx, const sgad__state *s, sgad__sink *sink)
+sgad_status sgad__checkpoint_emit(sgad_ctx *ctx, const sgad__ckpt_contents *s, sgad__sink *sink)
 {
     text h;
     SGAD__TRY(build_header(ctx, s, &h));
@@ -164,7 +167,7 @@ sgad_status sgad__checkpoint_emit(sgad_ctx *ctx, const sgad__state *s, sgad__sin
 
 typedef struct emit_job {
     sgad_ctx *ctx;
-    const sgad__state *s;
+    const sgad__ckpt_contents *s;
 } emit_job;
 
 static sgad_status emit_to_fd(void *user, int fd)
@@ -174,7 +177,7 @@ static sgad_status emit_to_fd(void *user, int fd)
     return sgad__checkpoint_emit(job->ctx, job->s, &sink);
 }
 
-sgad_status sgad__atomic_save(sgad_ctx *ctx, const char *path, const sgad__state *s)
+sgad_status sgad__atomic_save(sgad_ctx *ctx, const char *path, const sgad__ckpt_contents *s)
 {
     emit_job job = {ctx, s};
     return sgad__atomic_write(ctx, "sgad_checkpoint_save", path, emit_to_fd, &job);

@@ -1,9 +1,10 @@
 /* The trainer's state as named tensors and metadata (checkpoint.h), and
  * restoring it: every name, shape, value and setting is checked before the
- * first byte of the trainer changes. */
+ * first byte of the trainer changes. The mapping from trainer to contents
+ * is this file's alone; the file format below it (io/checkpoint_impl.h)
+ * knows tensors and metadata only. */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,45 +27,31 @@ static const char *const optimizer_keys[] = {"lr",    "alpha", "eps",
 
 /* ---- collecting --------------------------------------------------------- */
 
-static sgad_status add_entry(sgad_ctx *ctx, sgad__state *s, int cap, const char *prefix,
-                             const char *name, sgad_tensor *v)
-{
-    SGAD__CHECK(ctx, s->count < cap, SGAD_E_INTERNAL, "checkpoint: state list overflow");
-    sgad__state_entry *e = &s->entries[s->count];
-    const int n = snprintf(e->name, sizeof e->name, "%s%s", prefix, name);
-    SGAD__CHECK(ctx, n > 0 && (size_t)n < sizeof e->name, SGAD_E_INTERNAL,
-                "checkpoint: name %s%s too long", prefix, name);
-    e->tensor = v;
-    s->count++;
-    return SGAD_OK;
-}
-
-static sgad_status add_net(sgad_ctx *ctx, sgad__state *s, int cap, const char *prefix,
-                           sgad_net *net)
+static sgad_status add_net(sgad_ctx *ctx, sgad__ckpt_contents *s, const char *prefix, sgad_net *net)
 {
     for (int i = 0; i < sgad_net_param_count(net); i++) {
         const char *name;
         sgad_tensor *v;
         SGAD__TRY(sgad_net_param(net, i, &name, &v, NULL));
-        SGAD__TRY(add_entry(ctx, s, cap, prefix, name, v));
+        SGAD__TRY(sgad__ckpt_contents_add(ctx, s, prefix, name, v));
     }
     return SGAD_OK;
 }
 
-static sgad_status add_optimizer(sgad_ctx *ctx, sgad__state *s, int cap, const char *prefix,
+static sgad_status add_optimizer(sgad_ctx *ctx, sgad__ckpt_contents *s, const char *prefix,
                                  sgad_optimizer *o)
 {
     for (int i = 0; i < sgad_optimizer_state_count(o); i++) {
         const char *name;
         sgad_tensor *v;
         SGAD__TRY(sgad_optimizer_state(o, i, &name, &v));
-        SGAD__TRY(add_entry(ctx, s, cap, prefix, name, v));
+        SGAD__TRY(sgad__ckpt_contents_add(ctx, s, prefix, name, v));
     }
     return SGAD_OK;
 }
 
 /* The moving average lives in plain arrays: wrap each in a tensor view. */
-static sgad_status add_ema(sgad_ctx *ctx, sgad__state *s, int cap, sgad_trainer *t,
+static sgad_status add_ema(sgad_ctx *ctx, sgad__ckpt_contents *s, sgad_trainer *t,
                            const sgad__copies *ema)
 {
     for (int i = 0; i < ema->count; i++) {
@@ -73,125 +60,79 @@ static sgad_status add_ema(sgad_ctx *ctx, sgad__state *s, int cap, sgad_trainer 
         const sgad_tensor *like = ema->tensors[i];
         sgad_tensor *view;
         SGAD__TRY(sgad_tensor_wrap(ctx, like->ndim, like->dims, ema->copies[i], &view));
-        const sgad_status st = add_entry(ctx, s, cap, "ema.G.", name, view);
-        if (st != SGAD_OK) {
-            sgad_tensor_free(view);
-            return st;
-        }
-        s->owned_from = s->owned_from < 0 ? s->count - 1 : s->owned_from;
+        SGAD__TRY(sgad__ckpt_contents_adopt(ctx, s, "ema.G.", name, view));
     }
     return SGAD_OK;
 }
 
-static void meta(sgad__state *s, const char *key, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void meta(sgad__state *s, const char *key, const char *fmt, ...)
-{
-    snprintf(s->keys[s->nmeta], sizeof s->keys[0], "%s", key);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(s->values[s->nmeta], sizeof s->values[0], fmt, ap);
-    va_end(ap);
-    s->nmeta++;
-}
-
-static void optimizer_meta(sgad__state *s, const char *which, const sgad_optimizer *o)
+static void optimizer_meta(sgad__ckpt_contents *s, const char *which, const sgad_optimizer *o)
 {
     char key[48];
     for (int k = 0; k < N_OPT_KEYS; k++) {
         double v = 0;
         sgad_optimizer_get(o, optimizer_options[k], &v);
         snprintf(key, sizeof key, "optimizer_%s.%s", which, optimizer_keys[k]);
-        meta(s, key, "%.17g", v);
+        sgad__ckpt_meta(s, key, "%.17g", v);
     }
     snprintf(key, sizeof key, "optimizer_%s.steps", which);
-    meta(s, key, "%lld", (long long)sgad_optimizer_steps(o));
+    sgad__ckpt_meta(s, key, "%lld", (long long)sgad_optimizer_steps(o));
 }
 
-static void collect_meta(sgad_trainer *t, sgad__state *s)
+static void collect_meta(sgad_trainer *t, sgad__ckpt_contents *s)
 {
-    meta(s, "format", SGAD__CKPT_FORMAT);
-    meta(s, "format_version", SGAD__CKPT_VERSION);
-    meta(s, "library_version", "%s", sgad_version_string());
-    meta(s, "model", "%s", t->owns_nets ? sgad_model_name(t->model) : "custom");
-    meta(s, "image_shape", "%s", t->owns_nets ? sgad_image_shape_name(t->shape) : "custom");
-    meta(s, "steps", "%d", t->owns_nets ? t->steps : 0);
-    meta(s, "latent", "%d", t->latent);
-    meta(s, "loss", "%s", loss_names[t->loss]);
-    meta(s, "optimizer", "%s", optimizer_names[sgad_optimizer_get_kind(t->opt_g)]);
-    meta(s, "seed", "%llu", (unsigned long long)t->seed);
-    meta(s, "iteration", "%lld", (long long)t->iterations);
-    meta(s, "epoch", "%lld", (long long)t->epoch);
-    meta(s, "n_critic", "%d", t->n_critic);
-    meta(s, "clip", "%.17g", t->clip);
-    meta(s, "ema_decay", "%.17g", t->ema_decay);
-    meta(s, "schedule", "%s", schedule_names[t->schedule]);
-    meta(s, "schedule_length", "%lld", (long long)t->schedule_length);
-    meta(s, "schedule_period", "%lld", (long long)t->schedule_period);
+    sgad__ckpt_meta_start(s, NULL);
+    sgad__ckpt_meta(s, "model", "%s", t->owns_nets ? sgad_model_name(t->model) : "custom");
+    sgad__ckpt_meta(s, "image_shape", "%s",
+                    t->owns_nets ? sgad_image_shape_name(t->shape) : "custom");
+    sgad__ckpt_meta(s, "steps", "%d", t->owns_nets ? t->steps : 0);
+    sgad__ckpt_meta(s, "latent", "%d", t->latent);
+    sgad__ckpt_meta(s, "loss", "%s", loss_names[t->loss]);
+    sgad__ckpt_meta(s, "optimizer", "%s", optimizer_names[sgad_optimizer_get_kind(t->opt_g)]);
+    sgad__ckpt_meta(s, "seed", "%llu", (unsigned long long)t->seed);
+    sgad__ckpt_meta(s, "iteration", "%lld", (long long)t->iterations);
+    sgad__ckpt_meta(s, "epoch", "%lld", (long long)t->epoch);
+    sgad__ckpt_meta(s, "n_critic", "%d", t->n_critic);
+    sgad__ckpt_meta(s, "clip", "%.17g", t->clip);
+    sgad__ckpt_meta(s, "ema_decay", "%.17g", t->ema_decay);
+    sgad__ckpt_meta(s, "schedule", "%s", schedule_names[t->schedule]);
+    sgad__ckpt_meta(s, "schedule_length", "%lld", (long long)t->schedule_length);
+    sgad__ckpt_meta(s, "schedule_period", "%lld", (long long)t->schedule_period);
     optimizer_meta(s, "g", t->opt_g);
     optimizer_meta(s, "d", t->opt_d);
 }
 
-sgad_status sgad__state_collect(sgad_trainer *t, const sgad__copies *ema, sgad__state *s)
+/* The trainer's state; ema: G's moving average to list as ema.G.* (count
+ * 0 for none). */
+static sgad_status collect_state(sgad_trainer *t, const sgad__copies *ema, sgad__ckpt_contents *s)
 {
-    memset(s, 0, sizeof *s);
-    s->owned_from = -1;
     const int cap = 2 * sgad_net_param_count(t->g) + sgad_net_param_count(t->d) +
                     sgad_optimizer_state_count(t->opt_g) + sgad_optimizer_state_count(t->opt_d);
-    s->entries = sgad__calloc(t->ctx, (size_t)(cap ? cap : 1), sizeof *s->entries);
-    if (!s->entries)
-        return SGAD_E_NOMEM;
-    sgad_status st = add_net(t->ctx, s, cap, "G.", t->g);
+    SGAD__TRY(sgad__ckpt_contents_init(t->ctx, s, cap));
+    sgad_status st = add_net(t->ctx, s, "G.", t->g);
     if (st == SGAD_OK)
-        st = add_optimizer(t->ctx, s, cap, "opt.G.", t->opt_g);
+        st = add_optimizer(t->ctx, s, "opt.G.", t->opt_g);
     if (st == SGAD_OK)
-        st = add_net(t->ctx, s, cap, "D.", t->d);
+        st = add_net(t->ctx, s, "D.", t->d);
     if (st == SGAD_OK)
-        st = add_optimizer(t->ctx, s, cap, "opt.D.", t->opt_d);
+        st = add_optimizer(t->ctx, s, "opt.D.", t->opt_d);
     if (st == SGAD_OK)
-        st = add_ema(t->ctx, s, cap, t, ema); /* last: the views are freed from here on */
+        st = add_ema(t->ctx, s, t, ema); /* last: owned views follow borrowed tensors */
     if (st != SGAD_OK) {
-        sgad__state_free(t->ctx, s);
+        sgad__ckpt_contents_free(t->ctx, s);
         return st;
     }
     collect_meta(t, s);
     return SGAD_OK;
 }
 
-void sgad__state_free(sgad_ctx *ctx, sgad__state *s)
-{
-    for (int i = s->owned_from < 0 ? s->count : s->owned_from; i < s->count; i++)
-        sgad_tensor_free(s->entries[i].tensor);
-    sgad__free(ctx, s->entries);
-    s->entries = NULL;
-    s->count = 0;
-}
-
 /* ---- saving ------------------------------------------------------------- */
 
-static sgad_status check_finite(sgad_ctx *ctx, const sgad__state *s)
+static sgad_status collect_checked(sgad_trainer *t, sgad__ckpt_contents *s)
 {
-    for (int i = 0; i < s->count; i++) {
-        const sgad_tensor *v = s->entries[i].tensor;
-        for (int64_t j = 0; j < v->numel; j++)
-            SGAD__CHECK(ctx, isfinite(v->data[j]), SGAD_E_NUMERIC,
-                        "sgad_checkpoint_save: %s[%lld] = %g; a checkpoint holds finite values "
-                        "only",
-                        s->entries[i].name, (long long)j, (double)v->data[j]);
-    }
-    return SGAD_OK;
-}
-
-static sgad_status collect_checked(sgad_trainer *t, sgad__state *s)
-{
-    SGAD__TRY(sgad__state_collect(t, &t->ema, s));
-    const sgad_status st = check_finite(t->ctx, s);
+    SGAD__TRY(collect_state(t, &t->ema, s));
+    const sgad_status st = sgad__ckpt_contents_check_finite(t->ctx, "sgad_checkpoint_save", s);
     if (st != SGAD_OK)
-        sgad__state_free(t->ctx, s);
+        sgad__ckpt_contents_free(t->ctx, s);
     return st;
 }
 
@@ -200,10 +141,10 @@ sgad_status sgad_checkpoint_save(sgad_trainer *t, const char *path)
     if (!t)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(t->ctx, path && *path, SGAD_E_INVALID_ARG, "sgad_checkpoint_save: no path");
-    sgad__state s;
+    sgad__ckpt_contents s;
     SGAD__TRY(collect_checked(t, &s));
     const sgad_status st = sgad__atomic_save(t->ctx, path, &s);
-    sgad__state_free(t->ctx, &s);
+    sgad__ckpt_contents_free(t->ctx, &s);
     return st;
 }
 
@@ -213,7 +154,7 @@ sgad_status sgad_checkpoint_save_memory(sgad_trainer *t, void *buf, size_t cap, 
     if (!t)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(t->ctx, size != NULL, SGAD_E_INVALID_ARG, "%s: size is NULL", fn);
-    sgad__state s;
+    sgad__ckpt_contents s;
     SGAD__TRY(collect_checked(t, &s));
     sgad_status st = sgad__checkpoint_size(t->ctx, &s, size);
     if (st == SGAD_OK && (!buf || cap < *size))
@@ -225,7 +166,7 @@ sgad_status sgad_checkpoint_save_memory(sgad_trainer *t, void *buf, size_t cap, 
         sgad__sink sink = {t->ctx, -1, buf, cap, 0};
         st = sgad__checkpoint_emit(t->ctx, &s, &sink);
     }
-    sgad__state_free(t->ctx, &s);
+    sgad__ckpt_contents_free(t->ctx, &s);
     return st;
 }
 
@@ -245,13 +186,9 @@ static sgad_status meta_int(const sgad_checkpoint *c, const char *fn, const char
     const char *v = need(c, fn, key);
     if (!v)
         return SGAD_E_FORMAT;
-    char *end;
-    errno = 0;
-    const long long x = strtoll(v, &end, 10);
-    SGAD__CHECK(c->ctx, *v && !*end && errno == 0 && x >= lo && x <= hi, SGAD_E_FORMAT,
+    SGAD__CHECK(c->ctx, sgad__ckpt_parse_whole(v, lo, hi, out), SGAD_E_FORMAT,
                 "%s: metadata %s = \"%.32s\" is not a whole number in [%lld, %lld]", fn, key, v, lo,
                 hi);
-    *out = x;
     return SGAD_OK;
 }
 
@@ -261,11 +198,8 @@ static sgad_status meta_double(const sgad_checkpoint *c, const char *fn, const c
     const char *v = need(c, fn, key);
     if (!v)
         return SGAD_E_FORMAT;
-    char *end;
-    const double x = strtod(v, &end);
-    SGAD__CHECK(c->ctx, *v && !*end && isfinite(x), SGAD_E_FORMAT,
+    SGAD__CHECK(c->ctx, sgad__ckpt_parse_finite(v, out), SGAD_E_FORMAT,
                 "%s: metadata %s = \"%.32s\" is not a finite number", fn, key, v);
-    *out = x;
     return SGAD_OK;
 }
 
@@ -420,7 +354,7 @@ static sgad_status check_config(const sgad_checkpoint *c, const char *fn, sgad_t
     return SGAD_OK;
 }
 
-static sgad_status check_all(const sgad_checkpoint *c, const char *fn, const sgad__state *s)
+static sgad_status check_all(const sgad_checkpoint *c, const char *fn, const sgad__ckpt_contents *s)
 {
     for (int i = 0; i < s->count; i++)
         SGAD__TRY(check_tensor(c, fn, s->entries[i].name, s->entries[i].tensor));
@@ -463,13 +397,13 @@ sgad_status sgad_checkpoint_restore(const sgad_checkpoint *c, sgad_trainer *t)
     sgad__copies ema;
     memset(&ema, 0, sizeof ema);
     sgad_status rc = st.ema_decay > 0 ? sgad__copies_add_net(t->ctx, &ema, t->g, NULL) : SGAD_OK;
-    sgad__state s;
-    if (rc == SGAD_OK && (rc = sgad__state_collect(t, &ema, &s)) == SGAD_OK) {
+    sgad__ckpt_contents s;
+    if (rc == SGAD_OK && (rc = collect_state(t, &ema, &s)) == SGAD_OK) {
         rc = check_all(c, fn, &s);
         if (rc == SGAD_OK)
             for (int i = 0; i < s.count; i++)
                 copy_tensor(c, s.entries[i].name, s.entries[i].tensor);
-        sgad__state_free(t->ctx, &s);
+        sgad__ckpt_contents_free(t->ctx, &s);
     }
     if (rc != SGAD_OK) {
         sgad__copies_free(t->ctx, &ema);
