@@ -1,5 +1,6 @@
-/* Checkpoint files: reading whole files and buffers into a checkpoint,
- * rotation of a directory's checkpoints, and finding the newest valid one. */
+/* Checkpoint files: reading whole files and buffers into a checkpoint, the
+ * numbered files of a directory (naming and pruning them; saving one is the
+ * trainer's, train/checkpoint_rotate.c), and finding the newest valid one. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -113,8 +114,8 @@ static sgad_status list_dir(sgad_ctx *ctx, const char *fn, const char *dir, int 
     return SGAD_OK;
 }
 
-static sgad_status checkpoint_path(sgad_ctx *ctx, const char *fn, const char *dir, long long k,
-                                   char *out, size_t cap)
+sgad_status sgad__ckpt_numbered_path(sgad_ctx *ctx, const char *fn, const char *dir, long long k,
+                                     char *out, size_t cap)
 {
     const int n = snprintf(out, cap, "%s/ckpt-%012lld.safetensors", dir, k);
     SGAD__CHECK(ctx, n > 0 && (size_t)n < cap, SGAD_E_INVALID_ARG,
@@ -124,28 +125,16 @@ static sgad_status checkpoint_path(sgad_ctx *ctx, const char *fn, const char *di
     return SGAD_OK;
 }
 
-sgad_status sgad_checkpoint_save_rotating(sgad_trainer *t, const char *dir, int keep,
-                                          char *path_out, size_t cap)
+sgad_status sgad__ckpt_prune(sgad_ctx *ctx, const char *fn, const char *dir, int keep)
 {
-    static const char fn[] = "sgad_checkpoint_save_rotating";
-    if (!t)
-        return SGAD_E_INVALID_ARG;
-    SGAD__CHECK(t->ctx, dir && *dir && keep >= 0, SGAD_E_INVALID_ARG,
-                "%s: dir is missing or keep=%d < 0", fn, keep);
-    SGAD__CHECK(t->ctx, t->iterations <= 999999999999LL, SGAD_E_INVALID_ARG,
-                "%s: iteration %lld has more than 12 digits", fn, (long long)t->iterations);
     char path[4096];
-    SGAD__TRY(checkpoint_path(t->ctx, fn, dir, t->iterations, path, sizeof path));
-    SGAD__TRY(sgad_checkpoint_save(t, path));
-    if (path_out)
-        SGAD__TRY(checkpoint_path(t->ctx, fn, dir, t->iterations, path_out, cap));
     long long *nums;
     int n;
-    SGAD__TRY(list_dir(t->ctx, fn, dir, 1, &nums, &n));
+    SGAD__TRY(list_dir(ctx, fn, dir, 1, &nums, &n));
     for (int i = keep; keep > 0 && i < n; i++)
-        if (checkpoint_path(t->ctx, fn, dir, nums[i], path, sizeof path) == SGAD_OK)
+        if (sgad__ckpt_numbered_path(ctx, fn, dir, nums[i], path, sizeof path) == SGAD_OK)
             unlink(path);
-    sgad__free(t->ctx, nums);
+    sgad__free(ctx, nums);
     return SGAD_OK;
 }
 
@@ -161,7 +150,7 @@ sgad_status sgad_checkpoint_find_latest(sgad_ctx *ctx, const char *dir, char *pa
     sgad_status s = SGAD_E_IO;
     for (int i = 0; i < n && s != SGAD_OK; i++) {
         sgad_checkpoint *c = NULL;
-        if (checkpoint_path(ctx, fn, dir, nums[i], path_out, cap) != SGAD_OK ||
+        if (sgad__ckpt_numbered_path(ctx, fn, dir, nums[i], path_out, cap) != SGAD_OK ||
             sgad_checkpoint_read(ctx, path_out, &c) != SGAD_OK)
             continue; /* damaged: try the one before */
         sgad_checkpoint_free(c);

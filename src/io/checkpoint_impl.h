@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "train/trainer_impl.h"
+#include "core/internal.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "libsgad checkpoints are written and read as little-endian memory images"
@@ -121,5 +121,12 @@ sgad_status sgad__checkpoint_emit(sgad_ctx *ctx, const sgad__ckpt_contents *s, s
 
 /* Replaces path by what emit writes, crash-safely (see checkpoint.h). */
 sgad_status sgad__atomic_save(sgad_ctx *ctx, const char *path, const sgad__ckpt_contents *s);
+
+/* The path of dir's file for number k (ckpt-<12 digits>.safetensors). */
+sgad_status sgad__ckpt_numbered_path(sgad_ctx *ctx, const char *fn, const char *dir, long long k,
+                                     char *out, size_t cap);
+/* Removes stale temporary files from dir and, when keep > 0, every
+ * numbered file but the keep newest. */
+sgad_status sgad__ckpt_prune(sgad_ctx *ctx, const char *fn, const char *dir, int keep);
 
 #endif /* SGAD_CHECKPOINT_IMPL_H */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "io/checkpoint_impl.h"
+#include "trainer_impl.h"
 
 static const char *const loss_names[] = {"em", "minimax"};
 static const char *const optimizer_names[] = {"rmsprop", "adam"};
