@@ -408,11 +408,64 @@ sgad_status sgad_layer_firing_rate(const sgad_layer *l, double *rate)
     if (!l)
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(l->ctx, rate != NULL, SGAD_E_INVALID_ARG, "sgad_layer_firing_rate: rate is NULL");
-    SGAD__CHECK(l->ctx, l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF,
-                SGAD_E_UNSUPPORTED, "sgad_layer_firing_rate: a %s layer does not spike",
+    SGAD__CHECK(l->ctx, l->ops->spiking, SGAD_E_UNSUPPORTED,
+                "sgad_layer_firing_rate: a %s layer does not spike",
                 sgad_layer_kind_name(l->ops->kind));
     SGAD__CHECK(l->ctx, l->has_rate, SGAD_E_STATE,
                 "sgad_layer_firing_rate: the layer has not run forward");
     *rate = l->firing_rate;
     return SGAD_OK;
+}
+
+/* ---- optional ops (layer_impl.h) ---------------------------------------- */
+
+int sgad__layer_spiking(const sgad_layer *l)
+{
+    return l->ops->spiking;
+}
+
+void sgad__layer_set_repeats(sgad_layer *l, int64_t repeats)
+{
+    if (l->ops->set_repeats)
+        l->ops->set_repeats(l, repeats);
+}
+
+void sgad__layer_set_stats_only(sgad_layer *l, int on)
+{
+    if (l->ops->set_stats_only)
+        l->ops->set_stats_only(l, on);
+}
+
+int sgad__layer_affine(const sgad_layer *l, int64_t steps, int64_t channels, float *scale,
+                       float *shift)
+{
+    return l->ops->affine ? l->ops->affine(l, steps, channels, scale, shift) : 0;
+}
+
+sgad_status sgad__layer_replay(sgad_layer *l)
+{
+    return l->ops->replay ? l->ops->replay(l) : SGAD_OK;
+}
+
+void sgad__layer_set_shared_input(sgad_layer *l, int on)
+{
+    if (l->ops->set_shared_input)
+        l->ops->set_shared_input(l, on);
+}
+
+void sgad__layer_set_input_norm(sgad_layer *l, const sgad_layer *norm)
+{
+    if (l->ops->set_input_norm)
+        l->ops->set_input_norm(l, norm);
+}
+
+void sgad__layer_set_output_pool(sgad_layer *l, int64_t k)
+{
+    if (l->ops->set_output_pool)
+        l->ops->set_output_pool(l, k);
+}
+
+int64_t sgad__layer_pool_window(const sgad_layer *l)
+{
+    return l->ops->pool_window ? l->ops->pool_window(l) : 0;
 }

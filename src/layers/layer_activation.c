@@ -95,12 +95,22 @@ static sgad_status leaky_get(const sgad_layer *l, sgad_option option, double *va
 }
 
 static const sgad__layer_ops sigmoid_ops = {
-    SGAD_LAYER_SIGMOID, same_shape, sigmoid_forward, sigmoid_backward, NULL, NULL, NULL,
-    SGAD__SKIPS_X,
+    .kind = SGAD_LAYER_SIGMOID,
+    .out_shape = same_shape,
+    .forward = sigmoid_forward,
+    .backward = sigmoid_backward,
+    .backward_skips = SGAD__SKIPS_X,
+    .steps_alike = 1,
 };
 static const sgad__layer_ops leaky_ops = {
-    SGAD_LAYER_LEAKY_RELU, same_shape, leaky_forward, leaky_backward, leaky_set, leaky_get, NULL,
-    SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_LEAKY_RELU,
+    .out_shape = same_shape,
+    .forward = leaky_forward,
+    .backward = leaky_backward,
+    .set = leaky_set,
+    .get = leaky_get,
+    .backward_skips = SGAD__SKIPS_Y,
+    .steps_alike = 1,
 };
 
 sgad_status sgad_sigmoid_create(sgad_ctx *ctx, sgad_layer **out)

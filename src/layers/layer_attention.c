@@ -348,8 +348,12 @@ static void attn_destroy(sgad_layer *l)
 }
 
 static const sgad__layer_ops attention_ops = {
-    SGAD_LAYER_ATTENTION, attn_out_shape, attn_forward, attn_backward, NULL, NULL,
-    attn_destroy,         SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_ATTENTION,
+    .out_shape = attn_out_shape,
+    .forward = attn_forward,
+    .backward = attn_backward,
+    .destroy = attn_destroy,
+    .backward_skips = SGAD__SKIPS_Y,
 };
 
 /* Adds weight [rows, cols] and bias [rows] initialised as nn.Linear does. */

@@ -159,17 +159,20 @@ static sgad_status pool_backward(sgad_layer *l, const sgad__shape *in, const flo
     return SGAD_OK;
 }
 
-int64_t sgad__avgpool_window(const sgad_layer *l)
+static int64_t pool_window(const sgad_layer *l)
 {
-    if (l->ops->kind != SGAD_LAYER_AVGPOOL2D)
-        return 0;
     const avgpool *a = (const avgpool *)l;
     return a->s == a->k && a->p == 0 ? a->k : 0;
 }
 
 static const sgad__layer_ops avgpool_ops = {
-    SGAD_LAYER_AVGPOOL2D,          pool_out_shape, pool_forward, pool_backward, NULL, NULL, NULL,
-    SGAD__SKIPS_X | SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_AVGPOOL2D,
+    .out_shape = pool_out_shape,
+    .forward = pool_forward,
+    .backward = pool_backward,
+    .backward_skips = SGAD__SKIPS_X | SGAD__SKIPS_Y,
+    .steps_alike = 1,
+    .pool_window = pool_window,
 };
 
 sgad_status sgad_avgpool2d_create(sgad_ctx *ctx, int kernel, int stride, int padding,

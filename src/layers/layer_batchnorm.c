@@ -23,15 +23,15 @@ typedef struct batchnorm {
     float *stats;        /* per (t, c): mean at [t*C + c], 1/std after T*C */
     int64_t stats_cap;   /* floats allocated in stats */
     int64_t stats_steps; /* steps T of the last forward (0: none yet) */
-    int stats_only;      /* forward writes no output (sgad__batchnorm_set_stats_only) */
+    int stats_only;      /* forward writes no output (set_stats_only) */
     int fwd_training;    /* mode of the last forward */
     double *acc;         /* per-channel accumulators, 2*C + 2 */
     float *factors;      /* per-channel factors of a step's input gradient, 3*C */
     double count;        /* values per channel in the last training forward's batch */
-    int64_t repeats;     /* running-statistics updates per step (sgad__batchnorm_set_repeats) */
+    int64_t repeats;     /* running-statistics updates per step (set_repeats) */
     /* The last training forward's per-step means and variances (doubles,
      * [steps][2][C]) and how it updated the running statistics, so that
-     * sgad__batchnorm_replay can repeat those updates exactly. */
+     * bn_replay can repeat those updates exactly. */
     double *moments;
     int64_t moments_cap, moment_steps, moment_repeats;
 } batchnorm;
@@ -174,7 +174,7 @@ static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, const float *x,
 }
 
 /* Channel c's y = (x - mean) * invstd * weight + bias as x * scale + shift.
- * Forward and sgad__batchnorm_affine both take the factors from here, so a
+ * Forward and bn_affine both take the factors from here, so a
  * neuron that recomputes the output gets the same bits. */
 static void channel_affine(const batchnorm *bn, float mean, float invstd, int64_t c, float *scale,
                            float *shift)
@@ -270,11 +270,9 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
     return SGAD_OK;
 }
 
-int sgad__batchnorm_affine(const sgad_layer *l, int64_t steps, int64_t channels, float *scale,
-                           float *shift)
+static int bn_affine(const sgad_layer *l, int64_t steps, int64_t channels, float *scale,
+                     float *shift)
 {
-    if (l->ops->kind != SGAD_LAYER_BATCHNORM1D && l->ops->kind != SGAD_LAYER_BATCHNORM2D)
-        return 0;
     const batchnorm *bn = (const batchnorm *)l;
     const int64_t C = bn->channels;
     if (bn->stats_steps != steps || C != channels)
@@ -287,10 +285,8 @@ int sgad__batchnorm_affine(const sgad_layer *l, int64_t steps, int64_t channels,
     return 1;
 }
 
-sgad_status sgad__batchnorm_replay(sgad_layer *l)
+static sgad_status bn_replay(sgad_layer *l)
 {
-    if (l->ops->kind != SGAD_LAYER_BATCHNORM1D && l->ops->kind != SGAD_LAYER_BATCHNORM2D)
-        return SGAD_OK;
     batchnorm *bn = (batchnorm *)l;
     SGAD__CHECK(l->ctx, bn->fwd_training && bn->moment_steps > 0, SGAD_E_STATE,
                 "batch norm: no training forward to repeat");
@@ -444,25 +440,45 @@ static void bn_destroy(sgad_layer *l)
     sgad__free(l->ctx, bn->moments);
 }
 
-void sgad__batchnorm_set_stats_only(sgad_layer *l, int on)
+static void bn_set_stats_only(sgad_layer *l, int on)
 {
-    if (l->ops->kind == SGAD_LAYER_BATCHNORM1D || l->ops->kind == SGAD_LAYER_BATCHNORM2D)
-        ((batchnorm *)l)->stats_only = on;
+    ((batchnorm *)l)->stats_only = on;
 }
 
-void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats)
+static void bn_set_repeats(sgad_layer *l, int64_t repeats)
 {
-    if (l->ops->kind == SGAD_LAYER_BATCHNORM1D || l->ops->kind == SGAD_LAYER_BATCHNORM2D)
-        ((batchnorm *)l)->repeats = repeats;
+    ((batchnorm *)l)->repeats = repeats;
 }
 
 static const sgad__layer_ops bn1d_ops = {
-    SGAD_LAYER_BATCHNORM1D, bn_out_shape, bn_forward, bn_backward, bn_set, bn_get, bn_destroy,
-    SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_BATCHNORM1D,
+    .out_shape = bn_out_shape,
+    .forward = bn_forward,
+    .backward = bn_backward,
+    .set = bn_set,
+    .get = bn_get,
+    .destroy = bn_destroy,
+    .backward_skips = SGAD__SKIPS_Y,
+    .steps_alike = 1,
+    .set_repeats = bn_set_repeats,
+    .set_stats_only = bn_set_stats_only,
+    .affine = bn_affine,
+    .replay = bn_replay,
 };
 static const sgad__layer_ops bn2d_ops = {
-    SGAD_LAYER_BATCHNORM2D, bn_out_shape, bn_forward, bn_backward, bn_set, bn_get, bn_destroy,
-    SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_BATCHNORM2D,
+    .out_shape = bn_out_shape,
+    .forward = bn_forward,
+    .backward = bn_backward,
+    .set = bn_set,
+    .get = bn_get,
+    .destroy = bn_destroy,
+    .backward_skips = SGAD__SKIPS_Y,
+    .steps_alike = 1,
+    .set_repeats = bn_set_repeats,
+    .set_stats_only = bn_set_stats_only,
+    .affine = bn_affine,
+    .replay = bn_replay,
 };
 
 static sgad_status bn_create(sgad_ctx *ctx, const char *fn, int spatial, int64_t channels,

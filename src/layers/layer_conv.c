@@ -338,12 +338,24 @@ static sgad_status conv_get(const sgad_layer *l, sgad_option option, double *val
 }
 
 static const sgad__layer_ops conv2d_ops = {
-    SGAD_LAYER_CONV2D, conv_out_shape, conv_forward, conv_backward,
-    conv_set,          conv_get,       NULL,         SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_CONV2D,
+    .out_shape = conv_out_shape,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .set = conv_set,
+    .get = conv_get,
+    .backward_skips = SGAD__SKIPS_Y | SGAD__SKIPS_X_FOR_DX,
+    .steps_alike = 1,
 };
 static const sgad__layer_ops convt2d_ops = {
-    SGAD_LAYER_CONVT2D, conv_out_shape, conv_forward, conv_backward,
-    conv_set,           conv_get,       NULL,         SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_CONVT2D,
+    .out_shape = conv_out_shape,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .set = conv_set,
+    .get = conv_get,
+    .backward_skips = SGAD__SKIPS_Y | SGAD__SKIPS_X_FOR_DX,
+    .steps_alike = 1,
 };
 
 static sgad_status conv_create(sgad_ctx *ctx, const char *fn, int transposed, int64_t in_ch,

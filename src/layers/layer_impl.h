@@ -30,14 +30,67 @@ typedef struct sgad__layer_ops {
     /* Frees kind-specific memory (not the params, not the struct); may be NULL. */
     void (*destroy)(sgad_layer *l);
     /* What backward never reads: SGAD__SKIPS_X, SGAD__SKIPS_Y or both (0:
-     * reads both). A net keeps an output only if some backward reads it, so
-     * a wrong flag here means wrong gradients: set it only for what the
-     * backward provably ignores. */
+     * reads both), and SGAD__SKIPS_X_FOR_DX if it reads x for the
+     * parameter gradients only (with input_grad_only set it takes x NULL).
+     * A net keeps an output only if some backward reads it, so a wrong flag
+     * here means wrong gradients: set it only for what the backward
+     * provably ignores. */
     int backward_skips;
+
+    /* Traits a net plans with (net/plan.h). Each holds for every layer of
+     * the kind, whatever its options. */
+    int steps_alike;  /* maps each time step alone and the same way at
+                         every step, and is linear in its output gradient
+                         for a given input */
+    int repeats_step; /* output: the one-step input at every step */
+    int spiking;      /* output: spikes, 0 or 1; has a firing rate */
+    int same_floats;  /* output: the input's floats in the same order, and
+                         dx is dy (a reshape) */
+
+    /* Optional ops a net uses to run layers together (net.c); NULL for
+     * kinds without them. Callers go through the sgad__layer_* helpers
+     * below, which do nothing (or report nothing) without them. The
+     * settings hold until set again; a net sets them around its own calls
+     * only. */
+    /* Each training forward updates the running statistics `repeats` times
+     * with its batch's, as that many identical time steps would. */
+    void (*set_repeats)(sgad_layer *l, int64_t repeats);
+    /* With `on`, forward computes and records its statistics (and moves
+     * the running ones) but writes no output; the layer after it applies
+     * them (set_input_norm). A kind with it has affine and replay. */
+    void (*set_stats_only)(sgad_layer *l, int on);
+    /* For `channels` channels and a last forward on `steps` steps: fills
+     * scale and shift ([steps][channels] each) such that input value x of
+     * channel c at step t gave x * scale[t*C + c] + shift[t*C + c], bit for
+     * bit, and returns 1; 0 (nothing written) for other counts. Valid
+     * until the next forward or a change of the parameters. */
+    int (*affine)(const sgad_layer *l, int64_t steps, int64_t channels, float *scale, float *shift);
+    /* Applies the running-statistics updates of the last training forward
+     * once more, exactly as running that forward again would; SGAD_E_STATE
+     * without one. */
+    sgad_status (*replay)(sgad_layer *l);
+    /* With `on`, the input holds one time step that stands for every step
+     * of the [T, N, ...] shape the layer is called with, and backward
+     * writes the input gradient summed over the steps (one step). */
+    void (*set_shared_input)(sgad_layer *l, int on);
+    /* With `norm` (a layer with set_stats_only, or NULL to undo), forward
+     * and backward take x as norm's input of the same shape, all T steps,
+     * and compute the layer's input from it with norm's affine (norm
+     * having run forward just before). */
+    void (*set_input_norm)(sgad_layer *l, const sgad_layer *norm);
+    /* With k > 0, forward writes its output averaged over k x k windows
+     * with stride k (as sgad_avgpool2d_create(k, k, 0) would, same bits)
+     * and backward takes dy of that pooled shape; the input must be [T, N,
+     * C, H, W] with k dividing H and W. 0 undoes it. */
+    void (*set_output_pool)(sgad_layer *l, int64_t k);
+    /* k if the output averages the input over k x k windows with stride k
+     * and no padding, else 0. */
+    int64_t (*pool_window)(const sgad_layer *l);
 } sgad__layer_ops;
 
 #define SGAD__SKIPS_X 1
 #define SGAD__SKIPS_Y 2
+#define SGAD__SKIPS_X_FOR_DX 4
 
 #define SGAD__MAX_PARAMS 8
 
@@ -82,64 +135,24 @@ sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const 
 sgad_status sgad__layer_backward_raw(sgad_layer *l, const sgad__shape *in, const float *x,
                                      const float *y, const float *dy, float *dx);
 
-/* For a batch-norm layer (no-op for other kinds): each training forward
- * updates the running statistics `repeats` times with its batch's, as
- * that many identical time steps would; a net sets it for batch norms it
- * runs on one step of a repeated input (net.c). Default 1. */
-void sgad__batchnorm_set_repeats(sgad_layer *l, int64_t repeats);
-
-/* For a LIF or IF neuron (no-op for other kinds): with `on`, the input
- * holds one time step that stands for every step of the [T, N, ...] shape
- * the layer is called with, and backward writes the input gradient summed
- * over the steps (one step). A net sets it around its own calls (net.c).
- * Default off. */
-void sgad__neuron_set_shared_input(sgad_layer *l, int on);
-
-/* For a batch-norm layer of `channels` channels whose last forward ran on
- * `steps` time steps: fills scale and shift ([steps][channels] each) such
- * that input value x of channel c at step t gave x * scale[t*C + c] +
- * shift[t*C + c], bit for bit, and returns 1. Returns 0 (nothing written)
- * for other kinds, channel or step counts. Valid until the layer's next
- * forward or a change of its weight or bias. */
-int sgad__batchnorm_affine(const sgad_layer *l, int64_t steps, int64_t channels, float *scale,
-                           float *shift);
-
-/* For a batch-norm layer (no-op for other kinds): with `on`, forward
- * computes and records its statistics (and moves the running ones) but
- * writes no output; the neuron after it applies them
- * (sgad__neuron_set_input_norm). A net sets it around its own calls. */
-void sgad__batchnorm_set_stats_only(sgad_layer *l, int on);
-
-/* For a LIF or IF neuron (no-op for other kinds): with `norm` (a batch
- * norm, or NULL to undo), forward and backward take x as the batch norm's
- * input of the same shape, all T steps, and compute the neuron's input
- * from it with sgad__batchnorm_affine (the batch norm having run forward
- * just before), so that the net need not write or keep the batch norm's
- * output (net.c). */
-void sgad__neuron_set_input_norm(sgad_layer *l, const sgad_layer *norm);
-
-/* For a LIF or IF neuron (no-op for other kinds): with k > 0, forward
- * writes its spikes averaged over k x k windows with stride k (as
- * sgad_avgpool2d_create(k, k, 0) would, same bits) instead of the spikes,
- * and backward takes dy of that pooled shape. The input must be [T, N, C,
- * H, W] with k dividing H and W. A net sets it around its own calls to
- * fuse a neuron with the pooling after it (net.c); 0 undoes it. */
-void sgad__neuron_set_output_pool(sgad_layer *l, int64_t k);
-
-/* For an average pool with a k x k window, stride k and no padding: k;
- * 0 for other pools and kinds. */
-int64_t sgad__avgpool_window(const sgad_layer *l);
+/* The optional ops (sgad__layer_ops) for any layer: each does nothing, or
+ * reports nothing, for a kind without the op. */
+int sgad__layer_spiking(const sgad_layer *l);
+void sgad__layer_set_repeats(sgad_layer *l, int64_t repeats);
+void sgad__layer_set_stats_only(sgad_layer *l, int on);
+int sgad__layer_affine(const sgad_layer *l, int64_t steps, int64_t channels, float *scale,
+                       float *shift);
+sgad_status sgad__layer_replay(sgad_layer *l); /* SGAD_OK without the op */
+void sgad__layer_set_shared_input(sgad_layer *l, int on);
+void sgad__layer_set_input_norm(sgad_layer *l, const sgad_layer *norm);
+void sgad__layer_set_output_pool(sgad_layer *l, int64_t k);
+int64_t sgad__layer_pool_window(const sgad_layer *l);
 
 /* Consecutive bands of k image rows of width w (row stride w), each
  * averaged over ow windows k x k with stride k into ow outputs of dst,
  * summing in the order the pooling layer does, so the bits are the same. */
 void sgad__avgpool_bands(int64_t k, int64_t w, int64_t ow, int64_t bands, const float *src,
                          float *dst);
-
-/* For a batch-norm layer (no-op for other kinds): applies the running-
- * statistics updates of its last training forward once more, exactly as
- * running that forward again would. SGAD_E_STATE without one. */
-sgad_status sgad__batchnorm_replay(sgad_layer *l);
 
 /* For a net whose last forward ran in training: has the same effect on
  * its state as running that forward again on the same input with the

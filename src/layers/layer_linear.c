@@ -199,8 +199,14 @@ static sgad_status linear_get(const sgad_layer *l, sgad_option option, double *v
 }
 
 static const sgad__layer_ops linear_ops = {
-    SGAD_LAYER_LINEAR, linear_out_shape, linear_forward, linear_backward,
-    linear_set,        linear_get,       NULL,           SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_LINEAR,
+    .out_shape = linear_out_shape,
+    .forward = linear_forward,
+    .backward = linear_backward,
+    .set = linear_set,
+    .get = linear_get,
+    .backward_skips = SGAD__SKIPS_Y | SGAD__SKIPS_X_FOR_DX,
+    .steps_alike = 1,
 };
 
 sgad_status sgad_linear_create(sgad_ctx *ctx, int64_t in_features, int64_t out_features,

@@ -81,7 +81,7 @@ static inline float after_spike(reset r, float h, int fired)
 
 /* A batch norm's output computed from its input (input_norm): element j
  * of step t is x * scale[t*C + c] + shift[t*C + c], channel c = j / S % C,
- * the batch norm's own expression (sgad__batchnorm_affine). */
+ * the batch norm's own expression (its affine op). */
 typedef struct norm_map {
     const float *scale, *shift;
     int64_t C, S;
@@ -312,7 +312,7 @@ static sgad_status norm_map_of(const neuron *n, const sgad__shape *in, float *ta
 {
     sgad_ctx *ctx = n->base.ctx;
     const int64_t T = in->dims[0], C = in->ndim > 2 ? in->dims[2] : 0;
-    SGAD__CHECK(ctx, C > 0 && sgad__batchnorm_affine(n->input_norm, T, C, tab, tab + T * C),
+    SGAD__CHECK(ctx, C > 0 && sgad__layer_affine(n->input_norm, T, C, tab, tab + T * C),
                 SGAD_E_STATE,
                 "%s: the batch norm before it has not run forward on this "
                 "input, so its output cannot be computed",
@@ -341,7 +341,7 @@ static sgad_status neuron_forward(sgad_layer *l, const sgad__shape *in, const fl
         map = &map_store;
         SGAD__TRY(norm_map_of(n, in, v + M, map));
     }
-    if (l->ops->kind == SGAD_LAYER_MP) {
+    if (!l->ops->spiking) { /* MP: the membrane potential is the output */
         const charge q = charge_of(n);
         for (int64_t j = 0; j < M; j++)
             v[j] = 0.0f;
@@ -480,7 +480,7 @@ static sgad_status neuron_backward(sgad_layer *l, const sgad__shape *in, const f
     if (!dx)
         return SGAD_OK; /* neurons have no parameters */
     const int64_t T = in->dims[0], M = sgad__shape_numel(in) / T;
-    if (l->ops->kind == SGAD_LAYER_MP)
+    if (!l->ops->spiking)
         return mp_backward(n, T, M, dy, dx);
     norm_map map_store, *map = NULL;
     if (n->input_norm) { /* the table in the state slot, free during a spiking backward */
@@ -519,22 +519,19 @@ static int accepts(const sgad_layer *l, sgad_option option)
     return option >= SGAD_OPT_NEURON_TAU && option <= SGAD_OPT_NEURON_ALPHA;
 }
 
-void sgad__neuron_set_shared_input(sgad_layer *l, int on)
+static void set_shared_input(sgad_layer *l, int on)
 {
-    if (l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF)
-        ((neuron *)l)->shared_input = on;
+    ((neuron *)l)->shared_input = on;
 }
 
-void sgad__neuron_set_output_pool(sgad_layer *l, int64_t k)
+static void set_output_pool(sgad_layer *l, int64_t k)
 {
-    if (l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF)
-        ((neuron *)l)->pool_k = k;
+    ((neuron *)l)->pool_k = k;
 }
 
-void sgad__neuron_set_input_norm(sgad_layer *l, const sgad_layer *norm)
+static void set_input_norm(sgad_layer *l, const sgad_layer *norm)
 {
-    if (l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF)
-        ((neuron *)l)->input_norm = norm;
+    ((neuron *)l)->input_norm = norm;
 }
 
 static sgad_status neuron_set(sgad_layer *l, sgad_option option, double value)
@@ -575,17 +572,42 @@ static sgad_status neuron_get(const sgad_layer *l, sgad_option option, double *v
     return SGAD_OK;
 }
 
+/* LIF and IF spike, and take the settings a net fuses them with; MP emits
+ * its membrane potential. */
 static const sgad__layer_ops lif_ops = {
-    SGAD_LAYER_LIF, same_shape, neuron_forward, neuron_backward,
-    neuron_set,     neuron_get, NULL,           SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_LIF,
+    .out_shape = same_shape,
+    .forward = neuron_forward,
+    .backward = neuron_backward,
+    .set = neuron_set,
+    .get = neuron_get,
+    .backward_skips = SGAD__SKIPS_Y,
+    .spiking = 1,
+    .set_shared_input = set_shared_input,
+    .set_input_norm = set_input_norm,
+    .set_output_pool = set_output_pool,
 };
 static const sgad__layer_ops if_ops = {
-    SGAD_LAYER_IF, same_shape, neuron_forward, neuron_backward,
-    neuron_set,    neuron_get, NULL,           SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_IF,
+    .out_shape = same_shape,
+    .forward = neuron_forward,
+    .backward = neuron_backward,
+    .set = neuron_set,
+    .get = neuron_get,
+    .backward_skips = SGAD__SKIPS_Y,
+    .spiking = 1,
+    .set_shared_input = set_shared_input,
+    .set_input_norm = set_input_norm,
+    .set_output_pool = set_output_pool,
 };
 static const sgad__layer_ops mp_ops = {
-    SGAD_LAYER_MP, same_shape, neuron_forward, neuron_backward,
-    neuron_set,    neuron_get, NULL,           SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_MP,
+    .out_shape = same_shape,
+    .forward = neuron_forward,
+    .backward = neuron_backward,
+    .set = neuron_set,
+    .get = neuron_get,
+    .backward_skips = SGAD__SKIPS_Y,
 };
 
 static sgad_status neuron_create(sgad_ctx *ctx, const char *fn, const sgad__layer_ops *ops,

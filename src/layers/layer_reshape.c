@@ -43,14 +43,13 @@ static sgad_status reshape_backward(sgad_layer *l, const sgad__shape *in, const 
 }
 
 static const sgad__layer_ops reshape_ops = {
-    SGAD_LAYER_RESHAPE,
-    reshape_out_shape,
-    reshape_forward,
-    reshape_backward,
-    NULL,
-    NULL,
-    NULL,
-    SGAD__SKIPS_X | SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_RESHAPE,
+    .out_shape = reshape_out_shape,
+    .forward = reshape_forward,
+    .backward = reshape_backward,
+    .backward_skips = SGAD__SKIPS_X | SGAD__SKIPS_Y,
+    .steps_alike = 1,
+    .same_floats = 1,
 };
 
 sgad_status sgad_reshape_create(sgad_ctx *ctx, int ndim, const int64_t *sample_dims,

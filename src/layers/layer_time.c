@@ -108,22 +108,26 @@ static sgad_status mean_backward(sgad_layer *l, const sgad__shape *in, const flo
 }
 
 static const sgad__layer_ops repeat_ops = {
-    SGAD_LAYER_REPEAT,
-    repeat_out_shape,
-    repeat_forward,
-    repeat_backward,
-    NULL,
-    NULL,
-    NULL,
-    SGAD__SKIPS_X | SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_REPEAT,
+    .out_shape = repeat_out_shape,
+    .forward = repeat_forward,
+    .backward = repeat_backward,
+    .backward_skips = SGAD__SKIPS_X | SGAD__SKIPS_Y,
+    .repeats_step = 1,
 };
 static const sgad__layer_ops last_ops = {
-    SGAD_LAYER_LAST_STEP,          to_one_step, last_forward, last_backward, NULL, NULL, NULL,
-    SGAD__SKIPS_X | SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_LAST_STEP,
+    .out_shape = to_one_step,
+    .forward = last_forward,
+    .backward = last_backward,
+    .backward_skips = SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 static const sgad__layer_ops mean_ops = {
-    SGAD_LAYER_TIME_MEAN,          to_one_step, mean_forward, mean_backward, NULL, NULL, NULL,
-    SGAD__SKIPS_X | SGAD__SKIPS_Y,
+    .kind = SGAD_LAYER_TIME_MEAN,
+    .out_shape = to_one_step,
+    .forward = mean_forward,
+    .backward = mean_backward,
+    .backward_skips = SGAD__SKIPS_X | SGAD__SKIPS_Y,
 };
 
 /* Allocates the layer after its arguments were found valid (valid = 1),

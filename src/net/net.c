@@ -303,26 +303,15 @@ static int output_read_back(const sgad_net *net, int i)
            !(net->layers[i + 1]->ops->backward_skips & SGAD__SKIPS_X);
 }
 
-/* Layers that map each time step alone and the same way at every step. */
 static int steps_alike(const sgad_layer *l)
 {
-    switch (l->ops->kind) {
-    case SGAD_LAYER_LINEAR:
-    case SGAD_LAYER_CONV2D:
-    case SGAD_LAYER_CONVT2D:
-    case SGAD_LAYER_BATCHNORM1D:
-    case SGAD_LAYER_BATCHNORM2D:
-    case SGAD_LAYER_AVGPOOL2D:
-    case SGAD_LAYER_SIGMOID:
-    case SGAD_LAYER_LEAKY_RELU:
-    case SGAD_LAYER_RESHAPE: return 1;
-    default: return 0;
-    }
+    return l->ops->steps_alike;
 }
 
-static int is_spiking_neuron(const sgad_layer *l)
+/* Layers that can read one step at every step (set_shared_input). */
+static int reads_shared_step(const sgad_layer *l)
 {
-    return l->ops->kind == SGAD_LAYER_LIF || l->ops->kind == SGAD_LAYER_IF;
+    return l->ops->set_shared_input != NULL;
 }
 
 /* Marks the runs: a repeat followed by at least one step-alike layer has a
@@ -335,14 +324,14 @@ static void mark_runs(sgad_net *net)
         net->acts[i].run_end = 0;
     }
     for (int r = 0; r + 1 < net->nlayers; r++) {
-        if (net->layers[r]->ops->kind != SGAD_LAYER_REPEAT || !steps_alike(net->layers[r + 1]))
+        if (!net->layers[r]->ops->repeats_step || !steps_alike(net->layers[r + 1]))
             continue;
         int q = r + 1;
         while (q + 1 < net->nlayers && steps_alike(net->layers[q + 1]))
             q++;
         for (int i = r; i < q; i++)
             net->acts[i].compact = 1;
-        if (q + 1 < net->nlayers && is_spiking_neuron(net->layers[q + 1]))
+        if (q + 1 < net->nlayers && reads_shared_step(net->layers[q + 1]))
             net->acts[q].compact = 1;
         else
             net->acts[q].run_end = 1;
@@ -350,18 +339,13 @@ static void mark_runs(sgad_net *net)
     }
 }
 
-static int is_batchnorm(const sgad_layer *l)
-{
-    return l->ops->kind == SGAD_LAYER_BATCHNORM1D || l->ops->kind == SGAD_LAYER_BATCHNORM2D;
-}
-
 /* Whether layer i is a batch norm whose output a spiking neuron can
  * recompute in backward: both see all T steps (outside a run), so the
  * batch norm's factors are per step. mark_runs has run. */
 static int norm_recomputable(const sgad_net *net, int i)
 {
-    if (i + 1 >= net->nlayers || !is_batchnorm(net->layers[i]) ||
-        !is_spiking_neuron(net->layers[i + 1]))
+    if (i + 1 >= net->nlayers || !net->layers[i]->ops->set_stats_only ||
+        !net->layers[i + 1]->ops->set_input_norm)
         return 0;
     const net_buf *in = i ? &net->acts[i - 1] : &net->input;
     return !in->compact && !net->acts[i].compact && !net->acts[i].run_end;
@@ -371,9 +355,9 @@ static int norm_recomputable(const sgad_net *net, int i)
  * i + 1's (see the top). Shapes are set. */
 static int pool_fusable(const sgad_net *net, int i)
 {
-    if (i + 1 >= net->nlayers || !is_spiking_neuron(net->layers[i]))
+    if (i + 1 >= net->nlayers || !net->layers[i]->ops->set_output_pool)
         return 0;
-    const int64_t k = sgad__avgpool_window(net->layers[i + 1]);
+    const int64_t k = sgad__layer_pool_window(net->layers[i + 1]);
     const sgad__shape *s = &net->acts[i].shape;
     /* the neuron indexes a step's pooled values with 32 bits */
     return k > 0 && s->ndim == 5 && s->dims[3] % k == 0 && s->dims[4] % k == 0 &&
@@ -387,10 +371,10 @@ static int output_levels(const sgad_net *net, int i)
 {
     const sgad_layer *l = net->layers[i];
     const int in = i ? net->acts[i - 1].levels : 0;
-    const int64_t k = sgad__avgpool_window(l);
-    if (is_spiking_neuron(l))
+    const int64_t k = sgad__layer_pool_window(l);
+    if (l->ops->spiking)
         return 1;
-    if (l->ops->kind == SGAD_LAYER_RESHAPE)
+    if (l->ops->same_floats)
         return in;
     if (in == 1 && k > 0 && k * k <= SGAD__CODES_MAX_LEVELS)
         return (int)(k * k);
@@ -400,8 +384,7 @@ static int output_levels(const sgad_net *net, int i)
 /* Layers whose backward reads x for the parameter gradients only. */
 static int reads_x_for_params_only(const sgad_layer *l)
 {
-    return l->ops->kind == SGAD_LAYER_LINEAR || l->ops->kind == SGAD_LAYER_CONV2D ||
-           l->ops->kind == SGAD_LAYER_CONVT2D;
+    return (l->ops->backward_skips & SGAD__SKIPS_X_FOR_DX) != 0;
 }
 
 /* Whether a kept output i goes to bytes: spike valued, all steps held, and
@@ -480,7 +463,7 @@ static void repoint_shared(sgad_net *net)
  * packed one, all steps held on both sides. */
 static int reshape_view(const sgad_net *net, int i)
 {
-    if (i < 1 || i + 1 >= net->nlayers || net->layers[i]->ops->kind != SGAD_LAYER_RESHAPE)
+    if (i < 1 || i + 1 >= net->nlayers || !net->layers[i]->ops->same_floats)
         return 0;
     const net_buf *in = &net->acts[i - 1], *out = &net->acts[i];
     return in->shared && !in->packed && !in->compact && !in->run_end && !in->recomputed &&
@@ -560,7 +543,7 @@ static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad_
 static sgad__shape layer_input_shape(const sgad_net *net, int i, const net_buf *in)
 {
     sgad__shape s = in->shape;
-    if (in->compact && !is_spiking_neuron(net->layers[i]))
+    if (in->compact && !reads_shared_step(net->layers[i]))
         s.dims[0] = 1;
     return s;
 }
@@ -576,13 +559,13 @@ static void set_modes(sgad_net *net, int i, int on)
     sgad_layer *l = net->layers[i];
     const net_buf *in = i ? &net->acts[i - 1] : &net->input, *out = &net->acts[i];
     if (in->compact) {
-        sgad__batchnorm_set_repeats(l, on ? in->shape.dims[0] : 1);
-        sgad__neuron_set_shared_input(l, on);
+        sgad__layer_set_repeats(l, on ? in->shape.dims[0] : 1);
+        sgad__layer_set_shared_input(l, on);
     }
-    sgad__batchnorm_set_stats_only(l, on && out->recomputed);
-    sgad__neuron_set_input_norm(l, on && in->recomputed ? net->layers[i - 1] : NULL);
-    sgad__neuron_set_output_pool(l, on && out->fused_pool ? sgad__avgpool_window(net->layers[i + 1])
-                                                          : 0);
+    sgad__layer_set_stats_only(l, on && out->recomputed);
+    sgad__layer_set_input_norm(l, on && in->recomputed ? net->layers[i - 1] : NULL);
+    sgad__layer_set_output_pool(
+        l, on && out->fused_pool ? sgad__layer_pool_window(net->layers[i + 1]) : 0);
 }
 
 /* The x layer i reads: its input, or for a neuron that applies the batch
@@ -605,7 +588,7 @@ static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
 {
     net_buf *out = &net->acts[i];
     const sgad__shape shape = layer_input_shape(net, i, in);
-    if (out->compact && net->layers[i]->ops->kind == SGAD_LAYER_REPEAT) {
+    if (out->compact && net->layers[i]->ops->repeats_step) {
         /* the run starts here: keep the one step */
         memcpy(out->data, in->data, (size_t)sgad__shape_numel(&shape) * sizeof(float));
         return SGAD_OK;
@@ -788,7 +771,7 @@ static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, f
 {
     const net_buf *in = i ? &net->acts[i - 1] : &net->input, *out = &net->acts[i];
     const sgad__shape shape = layer_input_shape(net, i, in);
-    if (out->compact && net->layers[i]->ops->kind == SGAD_LAYER_REPEAT) {
+    if (out->compact && net->layers[i]->ops->repeats_step) {
         /* the run's start: the gradient is already summed over the steps */
         if (grad_in)
             memcpy(grad_in, grad_out, (size_t)sgad__shape_numel(&shape) * sizeof *grad_in);
@@ -828,7 +811,7 @@ sgad_status sgad__net_replay_forward(sgad_net *net)
 {
     SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE, "replay: the net has not run forward");
     for (int i = 0; i < net->nlayers; i++)
-        SGAD__TRY(sgad__batchnorm_replay(net->layers[i]));
+        SGAD__TRY(sgad__layer_replay(net->layers[i]));
     return SGAD_OK;
 }
 

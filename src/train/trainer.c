@@ -316,9 +316,8 @@ static void record_rates(sgad_net *net, double *rates, double weight, int first)
 {
     for (int i = 0; i < sgad_net_layer_count(net); i++) {
         const sgad_layer *l = sgad_net_layer(net, i);
-        const sgad_layer_kind kind = sgad_layer_get_kind(l);
         double r = NAN;
-        if (kind == SGAD_LAYER_LIF || kind == SGAD_LAYER_IF)
+        if (sgad__layer_spiking(l))
             sgad_layer_firing_rate(l, &r);
         rates[i] = first ? weight * r : rates[i] + weight * r;
     }
