@@ -1,80 +1,34 @@
-/* A net: layers run in sequence over all T steps. It owns its layers and
- * one activation buffer per layer (plus a copy of the input), kept from the
- * last forward for backward; two ping-pong buffers carry the gradient back.
- * Those two belong to the context and serve all its nets (reserve_grads).
- * Buffers grow to the largest batch seen and are then reused.
+/* A net: layers run in sequence over all T steps, per a plan (plan.h)
+ * made before each forward from the layers' traits, shapes and mode. Why
+ * the plan saves what it saves: docs/design.md, sections "Execution" and
+ * "Where the time and memory go, and what the net does about it".
  *
- * In training, an output that no backward reads (a neuron's spikes feeding
- * a pooling layer, a pooled map feeding a reshape) is not kept: such
- * outputs take turns in the two gradient buffers, which sit idle during
- * forward and are as large as any activation. That saves a spiking net's
- * largest tensors. In evaluation every output is kept, so any of them can
- * be inspected.
- *
- * After a repeat layer every time step of the input is the same. Layers
- * that treat each step alone and alike (products, batch norm, whose
- * per-step statistics are then equal, pooling, element-wise maps,
- * reshapes) then give the same output at every step, so the net runs such
- * a run of layers on one step and repeats the result only where the run
- * ends ("compact" activations hold one step). Backward sums the gradient
- * over the steps there and goes back through the run on one step: each of
- * those layers is linear in its output gradient for a given input, so this
- * equals the sum of the per-step gradients. Batch norm updates its running
- * statistics once per step as before (sgad__batchnorm_set_repeats). A run
- * that ends in front of a LIF or IF neuron is not repeated at all: the
- * neuron reads the one step at every step and sums its input gradient
- * over the steps itself (sgad__neuron_set_shared_input).
- *
- * In training and sampling, a batch norm's output read only by a LIF or IF
- * neuron is never written: the batch norm's forward only takes its
- * statistics, and the neuron's forward and backward compute its input, a
- * block at a time, from the batch norm's input (which the batch norm's own
- * backward keeps) with the per-channel factors of that forward
- * (sgad__neuron_set_input_norm). In SGAD's generator that is the two
- * largest tensors kept in training, and a write and a read of each.
- *
- * And in training a LIF or IF neuron followed by an average pool whose
- * windows tile the image (k x k, stride k) writes the pooled output
- * itself, and takes the pooled gradient in backward
- * (sgad__neuron_set_output_pool): the spikes and their gradient, the
- * largest tensors of SGAD's discriminator, are never written, and the
- * pooling layer's own forward and backward are skipped.
- *
- * Spike-valued outputs (spikes, pooled spikes, reshapes of either) that a
- * linear or convolution layer reads are kept in training as bytes
- * (spike_codes.h): that layer reads the floats in forward from a gradient
- * buffer, and in backward, where it reads them for its parameter
- * gradients only, they are unpacked into the buffer its input gradient
- * then overwrites (backward_packed).
- *
- * A reshape between two such unkept outputs (G's spikes before its first
- * transposed convolution, D's pooled map before its first linear layer)
- * copies nothing: its output is a view of its input's gradient buffer, and
- * its gradient passes back unchanged. */
+ * Invariants:
+ *   - acts[i] holds layer i's output from the last forward if the plan
+ *     kept it (as floats, or as codes when packed); an unkept output's
+ *     floats live in a gradient buffer until overwritten;
+ *   - the two gradient buffers belong to the context and hold nothing
+ *     between a net's calls; each forward and backward fetches them anew
+ *     and repoints the outputs kept in them (repoint_shared);
+ *   - a layer's settings (set_repeats, set_stats_only, set_input_norm,
+ *     set_output_pool, set_shared_input) are made around the net's own
+ *     call only (set_modes), so a layer used alone behaves as always;
+ *   - whatever the plan, outputs and gradients are bit for bit those of
+ *     the layers run one by one with every output kept (test_net.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/parallel.h"
 #include "events/spike_codes.h"
 #include "layers/layer_impl.h"
+#include "plan.h"
 
 typedef struct net_buf {
     sgad__shape shape;
-    float *data;    /* owned, or a gradient buffer when shared */
+    float *data;    /* owned, or a gradient buffer (or NULL) when shared */
     int64_t cap;    /* floats allocated; 0 when shared */
-    int shared;     /* data is a gradient buffer, overwritten later */
-    int compact;    /* data holds one time step of `shape` (inside a run) */
-    int run_end;    /* last layer of a run: computed on one step, then repeated */
-    int recomputed; /* a batch norm's output not kept: the neuron after it
-                       recomputes it from the batch norm's input */
-    int fused_pool; /* a neuron's output never written: the neuron pools it
-                       into the next layer's (an average pool's) output */
-    int levels;     /* > 0: values lie on the grid of 1/levels in [0, 1] */
-    int packed;     /* kept as bytes in codes; data holds the floats only
-                       until the next layer's forward (a gradient buffer) */
-    int view;       /* a reshape's output over its input's gradient buffer:
-                       the same floats, neither copied forward nor back */
-    uint8_t *codes;
+    int shared;     /* data is not owned */
+    uint8_t *codes; /* a packed output's codes */
     int64_t codes_cap;
 } net_buf;
 
@@ -87,9 +41,10 @@ struct sgad_net {
     sgad_ctx *ctx;
     int nlayers, cap;
     sgad_layer **layers;
-    net_buf *acts;  /* acts[i]: output of layer i */
-    net_buf input;  /* copy of the last forward's input */
-    float *grad[2]; /* gradient ping-pong buffers, the context's */
+    net_buf *acts;   /* acts[i]: output of layer i */
+    sgad__plan plan; /* of the last forward; plan.layer[i] for layer i */
+    net_buf input;   /* copy of the last forward's input */
+    float *grad[2];  /* gradient ping-pong buffers, the context's */
     int nparams, param_cap;
     net_param_ref *params;
     int has_forward;
@@ -123,6 +78,7 @@ void sgad_net_free(sgad_net *net)
     }
     sgad__free(ctx, net->layers);
     sgad__free(ctx, net->acts);
+    sgad__free(ctx, net->plan.layer);
     sgad__free(ctx, net->input.data);
     sgad__free(ctx, net->params);
     sgad__free(ctx, net);
@@ -164,6 +120,9 @@ sgad_status sgad_net_adopt(sgad_net *net, sgad_layer *layer)
     SGAD__TRY(grow(net->ctx, (void **)&net->layers, &cap, net->nlayers + 1, sizeof(sgad_layer *)));
     cap = net->cap;
     SGAD__TRY(grow(net->ctx, (void **)&net->acts, &cap, net->nlayers + 1, sizeof(net_buf)));
+    cap = net->cap;
+    SGAD__TRY(grow(net->ctx, (void **)&net->plan.layer, &cap, net->nlayers + 1,
+                   sizeof(sgad__plan_layer)));
     SGAD__TRY(grow(net->ctx, (void **)&net->params, &pcap, net->nparams + layer->nparams,
                    sizeof(net_param_ref)));
     net->cap = cap;
@@ -261,15 +220,15 @@ sgad_status sgad_net_output_dims(const sgad_net *cnet, int ndim, const int64_t *
 }
 
 /* Floats a buffer holds: all steps, or one step when compact. */
-static int64_t buf_numel(const net_buf *b, const sgad__shape *shape)
+static int64_t buf_numel(const sgad__shape *shape, int compact)
 {
     const int64_t n = sgad__shape_numel(shape);
-    return b->compact ? n / shape->dims[0] : n;
+    return compact ? n / shape->dims[0] : n;
 }
 
-static sgad_status buf_reserve(sgad_ctx *ctx, net_buf *b, const sgad__shape *shape)
+static sgad_status buf_reserve(sgad_ctx *ctx, net_buf *b, const sgad__shape *shape, int compact)
 {
-    const int64_t n = buf_numel(b, shape);
+    const int64_t n = buf_numel(shape, compact);
     if (n > b->cap) {
         float *p = sgad__alloc(ctx, (size_t)n * sizeof *p);
         if (!p)
@@ -291,109 +250,6 @@ static sgad_status check_tensor_shape(sgad_ctx *ctx, const char *fn, const char 
     SGAD__CHECK(ctx, sgad__shape_equal(&got, want), SGAD_E_SHAPE, "%s: %s is %s, expected %s", fn,
                 what, sgad__shape_str(&got, a, sizeof a), sgad__shape_str(want, b, sizeof b));
     return SGAD_OK;
-}
-
-/* Whether a backward pass reads layer i's output: its own (as y) or the
- * next layer's (as x). The last output is the net's and always kept. */
-static int output_read_back(const sgad_net *net, int i)
-{
-    if (i == net->nlayers - 1)
-        return 1;
-    return !(net->layers[i]->ops->backward_skips & SGAD__SKIPS_Y) ||
-           !(net->layers[i + 1]->ops->backward_skips & SGAD__SKIPS_X);
-}
-
-static int steps_alike(const sgad_layer *l)
-{
-    return l->ops->steps_alike;
-}
-
-/* Layers that can read one step at every step (set_shared_input). */
-static int reads_shared_step(const sgad_layer *l)
-{
-    return l->ops->set_shared_input != NULL;
-}
-
-/* Marks the runs: a repeat followed by at least one step-alike layer has a
- * compact output, as have the run's layers but its last, which is
- * repeated (run_end) unless a spiking neuron reads it. */
-static void mark_runs(sgad_net *net)
-{
-    for (int i = 0; i < net->nlayers; i++) {
-        net->acts[i].compact = 0;
-        net->acts[i].run_end = 0;
-    }
-    for (int r = 0; r + 1 < net->nlayers; r++) {
-        if (!net->layers[r]->ops->repeats_step || !steps_alike(net->layers[r + 1]))
-            continue;
-        int q = r + 1;
-        while (q + 1 < net->nlayers && steps_alike(net->layers[q + 1]))
-            q++;
-        for (int i = r; i < q; i++)
-            net->acts[i].compact = 1;
-        if (q + 1 < net->nlayers && reads_shared_step(net->layers[q + 1]))
-            net->acts[q].compact = 1;
-        else
-            net->acts[q].run_end = 1;
-        r = q;
-    }
-}
-
-/* Whether layer i is a batch norm whose output a spiking neuron can
- * recompute in backward: both see all T steps (outside a run), so the
- * batch norm's factors are per step. mark_runs has run. */
-static int norm_recomputable(const sgad_net *net, int i)
-{
-    if (i + 1 >= net->nlayers || !net->layers[i]->ops->set_stats_only ||
-        !net->layers[i + 1]->ops->set_input_norm)
-        return 0;
-    const net_buf *in = i ? &net->acts[i - 1] : &net->input;
-    return !in->compact && !net->acts[i].compact && !net->acts[i].run_end;
-}
-
-/* Whether layer i is a spiking neuron that can pool its output into layer
- * i + 1's (see the top). Shapes are set. */
-static int pool_fusable(const sgad_net *net, int i)
-{
-    if (i + 1 >= net->nlayers || !net->layers[i]->ops->set_output_pool)
-        return 0;
-    const int64_t k = sgad__layer_pool_window(net->layers[i + 1]);
-    const sgad__shape *s = &net->acts[i].shape;
-    /* the neuron indexes a step's pooled values with 32 bits */
-    return k > 0 && s->ndim == 5 && s->dims[3] % k == 0 && s->dims[4] % k == 0 &&
-           sgad__shape_numel(s) / s->dims[0] / (k * k) <= INT32_MAX;
-}
-
-/* The grid layer i's output lies on (net_buf.levels): 1 for spikes,
- * k^2 for spikes averaged over k x k windows, a reshape's input's; 0 for
- * anything else. Earlier layers' levels are set. */
-static int output_levels(const sgad_net *net, int i)
-{
-    const sgad_layer *l = net->layers[i];
-    const int in = i ? net->acts[i - 1].levels : 0;
-    const int64_t k = sgad__layer_pool_window(l);
-    if (l->ops->spiking)
-        return 1;
-    if (l->ops->same_floats)
-        return in;
-    if (in == 1 && k > 0 && k * k <= SGAD__CODES_MAX_LEVELS)
-        return (int)(k * k);
-    return 0;
-}
-
-/* Layers whose backward reads x for the parameter gradients only. */
-static int reads_x_for_params_only(const sgad_layer *l)
-{
-    return (l->ops->backward_skips & SGAD__SKIPS_X_FOR_DX) != 0;
-}
-
-/* Whether a kept output i goes to bytes: spike valued, all steps held, and
- * read back only by such a layer. */
-static int packable(const sgad_net *net, int i)
-{
-    const net_buf *b = &net->acts[i];
-    return b->levels > 0 && !b->compact && !b->run_end && i + 1 < net->nlayers &&
-           reads_x_for_params_only(net->layers[i + 1]);
 }
 
 static sgad_status codes_reserve(sgad_ctx *ctx, net_buf *b, int64_t n)
@@ -441,6 +297,19 @@ static sgad_status reserve_grads(sgad_net *net)
     return SGAD_OK;
 }
 
+/* The plan of layer i's input: the net's input for i = 0, which is kept,
+ * whole and never packed. */
+static const sgad__plan_layer *input_plan(const sgad_net *net, int i)
+{
+    static const sgad__plan_layer net_input = {.kept = 1};
+    return i ? &net->plan.layer[i - 1] : &net_input;
+}
+
+static const net_buf *input_buf(const sgad_net *net, int i)
+{
+    return i ? &net->acts[i - 1] : &net->input;
+}
+
 /* Points the outputs kept in the gradient buffers at the buffers' current
  * places: they take turns, so that a layer never reads and writes the same
  * one. Called after every fetch of the buffers. */
@@ -449,25 +318,14 @@ static void repoint_shared(sgad_net *net)
     int turn = 0;
     for (int i = 0; i < net->nlayers; i++) {
         net_buf *b = &net->acts[i];
-        if (b->view) {
+        const sgad__plan_layer *p = &net->plan.layer[i];
+        if (p->view) {
             b->data = net->acts[i - 1].data;
-        } else if (b->shared && !b->fused_pool && !b->recomputed) {
+        } else if (b->shared && !p->pool_k && !p->stats_only) {
             b->data = net->grad[turn];
             turn ^= 1;
         }
     }
-}
-
-/* Whether layer i's output, once its buffers are settled, is a view of its
- * input's (see the top): a reshape from an unkept output to an unkept or
- * packed one, all steps held on both sides. */
-static int reshape_view(const sgad_net *net, int i)
-{
-    if (i < 1 || i + 1 >= net->nlayers || !net->layers[i]->ops->same_floats)
-        return 0;
-    const net_buf *in = &net->acts[i - 1], *out = &net->acts[i];
-    return in->shared && !in->packed && !in->compact && !in->run_end && !in->recomputed &&
-           !in->fused_pool && out->shared && !out->compact && !out->run_end;
 }
 
 /* Marks an activation as kept in a gradient buffer (repoint_shared says
@@ -481,100 +339,81 @@ static void share_buf(sgad_ctx *ctx, net_buf *b)
     b->shared = 1;
 }
 
-/* Whether the coming forward keeps layer i's output in a buffer of its
- * own: in training if a backward reads it and no neuron recomputes it, in
- * a lean forward from keep_from on, otherwise always. */
-static int keeps_output(const sgad_net *net, int i, int training)
+/* Gives output i the buffers its plan asks for. */
+static sgad_status reserve_output(sgad_net *net, int i, const sgad__shape *shape)
 {
-    if (i == net->nlayers - 1)
-        return 1;
-    if (net->keep_from > 0)
-        return i >= net->keep_from;
-    const net_buf *b = &net->acts[i];
-    return !training || (!b->recomputed && !b->fused_pool && output_read_back(net, i));
+    net_buf *b = &net->acts[i];
+    const sgad__plan_layer *p = &net->plan.layer[i];
+    b->shape = *shape;
+    if (!p->kept) {
+        share_buf(net->ctx, b);
+        return SGAD_OK;
+    }
+    if (p->packed) {
+        SGAD__TRY(codes_reserve(net->ctx, b, sgad__shape_numel(shape)));
+        share_buf(net->ctx, b);
+        return SGAD_OK;
+    }
+    if (b->shared) {
+        b->data = NULL;
+        b->cap = 0;
+        b->shared = 0;
+    }
+    return buf_reserve(net->ctx, b, shape, p->compact);
 }
 
-/* Sizes every buffer for input shape `in` (shapes already inferred).
- * Outputs not kept go to the gradient buffers. */
+/* Plans the coming forward for input shape `in` (shapes already inferred)
+ * and sizes every buffer for it. */
 static sgad_status reserve_all(sgad_net *net, const sgad__shape *in, const sgad__shape *shapes)
 {
-    SGAD__TRY(buf_reserve(net->ctx, &net->input, in));
-    const int training = all_training(net) && net->keep_from == 0;
-    const int share = training || net->keep_from > 0;
-    mark_runs(net);
+    SGAD__TRY(buf_reserve(net->ctx, &net->input, in, 0));
+    const sgad__plan_mode mode = {all_training(net), net->keep_from};
+    sgad__net_plan(net->layers, net->nlayers, shapes, mode, &net->plan);
     for (int i = 0; i < net->nlayers; i++)
         net->acts[i].shape = shapes[i];
-    if (share)
+    if (net->plan.uses_grads)
         SGAD__TRY(reserve_grads(net)); /* sized from the shapes just set */
-    for (int i = 0; i < net->nlayers; i++) {
-        net_buf *b = &net->acts[i];
-        b->recomputed =
-            (training || (net->keep_from > 0 && i < net->keep_from)) && norm_recomputable(net, i);
-        b->fused_pool = training && pool_fusable(net, i);
-        b->levels = output_levels(net, i);
-        b->packed = 0;
-        b->view = 0;
-        if (!keeps_output(net, i, training)) {
-            share_buf(net->ctx, b);
-            continue;
-        }
-        if (training && packable(net, i)) {
-            SGAD__TRY(codes_reserve(net->ctx, b, sgad__shape_numel(&shapes[i])));
-            share_buf(net->ctx, b);
-            b->packed = 1;
-            continue;
-        }
-        if (b->shared) {
-            b->data = NULL;
-            b->cap = 0;
-            b->shared = 0;
-        }
-        SGAD__TRY(buf_reserve(net->ctx, b, &shapes[i]));
-    }
     for (int i = 0; i < net->nlayers; i++)
-        net->acts[i].view = reshape_view(net, i);
+        SGAD__TRY(reserve_output(net, i, &shapes[i]));
     repoint_shared(net);
     return SGAD_OK;
 }
 
-/* The shape layer i is called with: one step inside a run (its input
- * holds one step), except for a neuron, which reads that step at every
- * step (set_modes). */
-static sgad__shape layer_input_shape(const sgad_net *net, int i, const net_buf *in)
+/* The shape layer i is called with: one step when its input is compact,
+ * unless it reads that step at every step (shared_input). */
+static sgad__shape layer_input_shape(const sgad_net *net, int i)
 {
-    sgad__shape s = in->shape;
-    if (in->compact && !reads_shared_step(net->layers[i]))
+    sgad__shape s = input_buf(net, i)->shape;
+    if (input_plan(net, i)->compact && !net->plan.layer[i].shared_input)
         s.dims[0] = 1;
     return s;
 }
 
-/* Applies (on) or undoes the settings that make layer i act as the net
- * needs (see the top): inside a run, the batch norm's T statistics
- * updates and the neuron's one step read at every step; a batch norm whose
- * output a neuron computes writes none, and that neuron applies it; a
- * neuron pools into the next layer's output. Forward and backward take the
- * same settings, around the net's own call only. */
+/* Applies (on) or undoes the settings the plan gives layer i: with a
+ * compact input, T running-statistics updates per step and the one step
+ * read at every step; stats only; applying the stats-only layer before it;
+ * pooling into the next layer's output. Forward and backward take the same
+ * settings. */
 static void set_modes(sgad_net *net, int i, int on)
 {
     sgad_layer *l = net->layers[i];
-    const net_buf *in = i ? &net->acts[i - 1] : &net->input, *out = &net->acts[i];
+    const sgad__plan_layer *in = input_plan(net, i), *out = &net->plan.layer[i];
     if (in->compact) {
-        sgad__layer_set_repeats(l, on ? in->shape.dims[0] : 1);
+        sgad__layer_set_repeats(l, on ? input_buf(net, i)->shape.dims[0] : 1);
         sgad__layer_set_shared_input(l, on);
     }
-    sgad__layer_set_stats_only(l, on && out->recomputed);
-    sgad__layer_set_input_norm(l, on && in->recomputed ? net->layers[i - 1] : NULL);
-    sgad__layer_set_output_pool(
-        l, on && out->fused_pool ? sgad__layer_pool_window(net->layers[i + 1]) : 0);
+    sgad__layer_set_stats_only(l, on && out->stats_only);
+    sgad__layer_set_input_norm(l, on && in->stats_only ? net->layers[i - 1] : NULL);
+    sgad__layer_set_output_pool(l, on ? out->pool_k : 0);
 }
 
-/* The x layer i reads: its input, or for a neuron that applies the batch
- * norm before it, the batch norm's input. */
-static const float *layer_x(const sgad_net *net, int i, const net_buf *in)
+/* The x layer i reads: its input, or when it applies the stats-only layer
+ * before it, that layer's input. */
+static const float *layer_x(const sgad_net *net, int i)
 {
-    if (!in->recomputed)
-        return in->data;
-    return i > 1 ? net->acts[i - 2].data : net->input.data;
+    if (!input_plan(net, i)->stats_only)
+        return input_buf(net, i)->data;
+    return input_buf(net, i - 1)->data;
 }
 
 /* dst's T steps of n values each = its first step. */
@@ -584,24 +423,25 @@ static void repeat_first_step(float *dst, int64_t steps, int64_t n)
         memcpy(dst + t * n, dst, (size_t)n * sizeof *dst);
 }
 
-static sgad_status forward_layer(sgad_net *net, int i, const net_buf *in)
+static sgad_status forward_layer(sgad_net *net, int i)
 {
     net_buf *out = &net->acts[i];
-    const sgad__shape shape = layer_input_shape(net, i, in);
-    if (out->compact && net->layers[i]->ops->repeats_step) {
-        /* the run starts here: keep the one step */
-        memcpy(out->data, in->data, (size_t)sgad__shape_numel(&shape) * sizeof(float));
+    const sgad__plan_layer *p = &net->plan.layer[i];
+    const sgad__shape shape = layer_input_shape(net, i);
+    if (p->run_start) { /* keep the one step */
+        memcpy(out->data, input_buf(net, i)->data,
+               (size_t)sgad__shape_numel(&shape) * sizeof(float));
         return SGAD_OK;
     }
-    if (out->view)
-        return SGAD_OK; /* the reshaped floats are the input's */
-    /* a neuron pooling inside writes the pooling's output */
-    float *y = out->fused_pool ? net->acts[i + 1].data : out->data;
+    if (p->view)
+        return SGAD_OK; /* the floats are the input's */
+    /* a layer pooling inside writes the next layer's output */
+    float *y = p->pool_k ? net->acts[i + 1].data : out->data;
     set_modes(net, i, 1);
-    const sgad_status s = sgad__layer_forward_raw(net->layers[i], &shape, layer_x(net, i, in), y);
+    const sgad_status s = sgad__layer_forward_raw(net->layers[i], &shape, layer_x(net, i), y);
     set_modes(net, i, 0);
     SGAD__TRY(s);
-    if (out->run_end)
+    if (p->run_end)
         repeat_first_step(out->data, out->shape.dims[0],
                           sgad__shape_numel(&out->shape) / out->shape.dims[0]);
     return SGAD_OK;
@@ -622,16 +462,16 @@ static sgad_status run_forward(sgad_net *net, const char *fn, const sgad_tensor 
     sgad__free(net->ctx, shapes);
     SGAD__TRY(s);
     memcpy(net->input.data, x->data, (size_t)x->numel * sizeof(float));
-    const net_buf *cur = &net->input;
     for (int i = 0; i < net->nlayers; i++) {
-        s = forward_layer(net, i, cur);
+        s = forward_layer(net, i);
         if (s != SGAD_OK)
             return blame_layer(net, fn, i, s);
-        if (net->acts[i].fused_pool)
-            i++; /* the pooling's output is written */
-        cur = &net->acts[i];
-        if (cur->packed)
-            sgad__codes_pack(net->ctx, sgad__shape_numel(&cur->shape), cur->levels, cur->data,
+        if (net->plan.layer[i].pool_k)
+            i++; /* the next layer's output is written */
+        const net_buf *cur = &net->acts[i];
+        const sgad__plan_layer *p = &net->plan.layer[i];
+        if (p->packed)
+            sgad__codes_pack(net->ctx, sgad__shape_numel(&cur->shape), p->levels, cur->data,
                              cur->codes);
     }
     return SGAD_OK;
@@ -706,7 +546,8 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(net->ctx, dst != NULL, SGAD_E_INVALID_ARG, "%s: dst is NULL", fn);
     SGAD__TRY(find_activation(net, fn, layer, &b));
-    SGAD__CHECK(net->ctx, !b->shared || b->packed, SGAD_E_STATE,
+    const sgad__plan_layer *p = input_plan(net, layer + 1); /* the net's input's at -1 */
+    SGAD__CHECK(net->ctx, !b->shared || p->packed, SGAD_E_STATE,
                 "%s: layer %d's output was not kept by the last forward (in training, no "
                 "backward reads it; sampling keeps only the last outputs); run a forward in "
                 "evaluation mode (sgad_net_set_training 0) to see it",
@@ -715,11 +556,11 @@ sgad_status sgad_net_activation(const sgad_net *net, int layer, sgad_tensor *dst
     SGAD__CHECK(net->ctx, dst->numel == n, SGAD_E_SHAPE,
                 "%s: layer %d made %lld values, dst holds %lld", fn, layer, (long long)n,
                 (long long)dst->numel);
-    if (b->packed)
-        sgad__codes_unpack(net->ctx, n, b->levels, b->codes, dst->data);
+    if (p->packed)
+        sgad__codes_unpack(net->ctx, n, p->levels, b->codes, dst->data);
     else
-        memcpy(dst->data, b->data, (size_t)buf_numel(b, &b->shape) * sizeof(float));
-    if (b->compact)
+        memcpy(dst->data, b->data, (size_t)buf_numel(&b->shape, p->compact) * sizeof(float));
+    if (p->compact)
         repeat_first_step(dst->data, b->shape.dims[0], n / b->shape.dims[0]);
     return SGAD_OK;
 }
@@ -745,7 +586,7 @@ static void sum_steps(const sgad_ctx *ctx, int64_t steps, int64_t n, const float
 /* Backward of layer i, whose input was kept as bytes. The floats come
  * back in `spare`, the gradient buffer grad_out is not in (which grad_in
  * may be): first the parameter gradients, which read them, then the input
- * gradient, which does not (reads_x_for_params_only) and may overwrite
+ * gradient, which does not (SGAD__SKIPS_X_FOR_DX) and may overwrite
  * them; x is NULL there, so that a layer breaking that rule fails loudly
  * in the tests rather than reading garbage. */
 static sgad_status backward_packed(sgad_net *net, int i, const sgad__shape *shape,
@@ -754,7 +595,8 @@ static sgad_status backward_packed(sgad_net *net, int i, const sgad__shape *shap
     sgad_layer *l = net->layers[i];
     const net_buf *in = &net->acts[i - 1], *out = &net->acts[i];
     if (!l->input_grad_only) {
-        sgad__codes_unpack(net->ctx, sgad__shape_numel(shape), in->levels, in->codes, spare);
+        sgad__codes_unpack(net->ctx, sgad__shape_numel(shape), input_plan(net, i)->levels,
+                           in->codes, spare);
         SGAD__TRY(sgad__layer_backward_raw(l, shape, spare, out->data, grad_out, NULL));
     }
     if (!grad_in)
@@ -769,20 +611,19 @@ static sgad_status backward_packed(sgad_net *net, int i, const sgad__shape *shap
 static sgad_status backward_layer(sgad_net *net, int i, const float *grad_out, float *grad_in,
                                   float *spare)
 {
-    const net_buf *in = i ? &net->acts[i - 1] : &net->input, *out = &net->acts[i];
-    const sgad__shape shape = layer_input_shape(net, i, in);
-    if (out->compact && net->layers[i]->ops->repeats_step) {
-        /* the run's start: the gradient is already summed over the steps */
+    const sgad__shape shape = layer_input_shape(net, i);
+    if (net->plan.layer[i].run_start) {
+        /* the gradient is already summed over the steps */
         if (grad_in)
             memcpy(grad_in, grad_out, (size_t)sgad__shape_numel(&shape) * sizeof *grad_in);
         return SGAD_OK;
     }
-    if (in->packed)
+    if (input_plan(net, i)->packed)
         return backward_packed(net, i, &shape, grad_out, grad_in, spare);
-    /* with a neuron pooling inside, grad_out is the pooling's output gradient */
+    /* with pooling inside, grad_out is the next layer's output gradient */
     set_modes(net, i, 1);
-    const sgad_status s = sgad__layer_backward_raw(net->layers[i], &shape, layer_x(net, i, in),
-                                                   out->data, grad_out, grad_in);
+    const sgad_status s = sgad__layer_backward_raw(net->layers[i], &shape, layer_x(net, i),
+                                                   net->acts[i].data, grad_out, grad_in);
     set_modes(net, i, 0);
     return s;
 }
@@ -838,11 +679,12 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
     const int stop = dx ? 0 : first_trained_layer(net);
     for (int i = net->nlayers - 1; i >= stop; i--) {
         const net_buf *out = &net->acts[i];
-        if (i > 0 && net->acts[i - 1].fused_pool)
-            continue; /* a pooling done by the neuron before it */
-        if (out->view && i > stop)
-            continue; /* a reshape's gradient is its output's, as it lies */
-        if (out->run_end) {
+        const sgad__plan_layer *p = &net->plan.layer[i];
+        if (input_plan(net, i)->pool_k)
+            continue; /* pooled by the layer before it */
+        if (p->view && i > stop)
+            continue; /* the gradient passes as it lies */
+        if (p->run_end) {
             const int64_t steps = out->shape.dims[0];
             float *one = net->grad[other_buffer(held)];
             sum_steps(net->ctx, steps, sgad__shape_numel(&out->shape) / steps, grad_out, one);
