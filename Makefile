@@ -44,6 +44,9 @@ STATIC := $(LIBOUT)/libsgad.a
 
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -lsubunit -lrt -lm)
 TEST_SRCS := $(wildcard tests/*.c tests/unit/*/*.c)
+# Library sources the tests compile in to test them alone (pure functions;
+# the library's own copies are hidden).
+TEST_LIB_SRCS := src/net/plan.c
 TEST_BIN := $(BUILD)/tests/check_sgad
 # Programs the tests run as child processes (crash and fault tests).
 TEST_HELPERS = $(BUILD)/tests/ckpt_helper $(BUILD)/tests/libfaultio.so $(PROGRAM_BINS)
@@ -90,9 +93,9 @@ $(BUILD)/tests/suites.inc: $(TEST_SRCS)
 	@mkdir -p $(@D)
 	sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SGAD_SUITE(\1)/p' $(TEST_SRCS) > $@
 
-$(TEST_BIN): $(TEST_SRCS) tests/*.h $(BUILD)/tests/suites.inc $(SHARED)
+$(TEST_BIN): $(TEST_SRCS) $(TEST_LIB_SRCS) tests/*.h $(BUILD)/tests/suites.inc $(SHARED)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -D_DEFAULT_SOURCE -I$(BUILD)/tests -Itests \
-	    -o $@ $(TEST_SRCS) \
+	    -o $@ $(TEST_SRCS) $(TEST_LIB_SRCS) \
 	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad $(CHECK_LIBS) -lz -lm
 
 $(BUILD)/tests/ckpt_helper: tests/helpers/ckpt_helper.c tests/tiny_gan.c tests/tiny_gan.h $(SHARED)
