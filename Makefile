@@ -63,7 +63,7 @@ PROGRAM_BINS = $(PROGRAMS:%=$(BUILD)/programs/%)
 .DEFAULT_GOAL := all
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all lib check check-format format check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
+.PHONY: all lib check check-format format check-includes analyze check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
         install install-strip uninstall fixtures fuzz check-tools demo-layers mpi check-mpi check-python
 
 all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
@@ -125,6 +125,22 @@ format:
 
 check-headers:
 	sh tests/headers.sh
+
+# The layering of src/ (src/README.md): each folder includes only its own
+# headers and those of the folders below it.
+check-includes:
+	sh tools/check-includes.sh src
+
+# clang-tidy 14 over the library's sources with the library's flags; the
+# checks, their thresholds and what is switched off (and why) are in
+# .clang-tidy. Any finding fails; clang's own "N warnings generated" lines
+# (suppressed ones) go to $(BUILD)/analyze.log.
+analyze:
+	@command -v clang-tidy >/dev/null || { echo "analyze: clang-tidy not found; apt-get install clang-tidy" >&2; exit 1; }
+	@mkdir -p $(BUILD)
+	@clang-tidy --quiet $(SRCS) -- $(LIB_CFLAGS) 2>$(BUILD)/analyze.log || \
+	    { grep -v 'warnings generated' $(BUILD)/analyze.log >&2; exit 1; }
+	@echo "analyze: clang-tidy (.clang-tidy) finds nothing in $(words $(SRCS)) files"
 
 # The Python bindings (Debian's python3-numpy and python3-pytest).
 check-python: lib
