@@ -190,10 +190,22 @@ $(BUILD)/bench/%: bench/%.c $(SHARED)
 	$(CC) $(ALL_CFLAGS) -D_DEFAULT_SOURCE -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) \
 	    -lsgad -lblis -lm
 
+# The installed programs (and sgad-train-mpi) find the library through a
+# RUNPATH relative to their own directory ($$ORIGIN), so the binaries make
+# builds are the ones make install copies: first the path from BINDIR to
+# LIBDIR (installed: /usr/bin -> ../lib), then the path from the program's
+# build directory to LIBOUT (in the tree: ../../../lib). No absolute
+# build-tree path is recorded. BINDIR and LIBDIR are read when the programs
+# are linked: if they are not siblings under one prefix (../lib), give them
+# to make as well as to make install.
+relpath = $(shell realpath -m --relative-to=$(1) $(2))
+PROGRAM_RPATH = -Wl,-rpath,'$$ORIGIN/$(call relpath,$(BINDIR),$(LIBDIR))' \
+    -Wl,-rpath,'$$ORIGIN/$(call relpath,$(@D),$(LIBOUT))'
+
 $(PROGRAM_BINS): programs/cli.h
 $(BUILD)/programs/%: programs/%.c $(SHARED)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -lm
 
 $(BUILD)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(@D)
@@ -269,7 +281,7 @@ $(MPI_BIN): programs/sgad-train.c programs/cli.h programs/mpi/sgad_mpi.c program
 	@command -v $(MPICC) >/dev/null || { echo "make mpi: $(MPICC) not found; apt-get install libopenmpi-dev openmpi-bin" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $@ programs/sgad-train.c programs/mpi/sgad_mpi.c \
-	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
+	    -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -lm
 
 mpi: lib $(MPI_BIN)
 
@@ -291,7 +303,10 @@ sgad.pc: sgad.pc.in $(VERSION_H) FORCE
 
 FORCE:
 
-install: lib sgad.pc install-man
+# Installs what make built: the library, headers, pkg-config file, the
+# programs of $(BUILD)/programs (their RUNPATH is relative, see
+# PROGRAM_RPATH), sgad-train-mpi if make mpi built it, and the man pages.
+install: lib $(PROGRAM_BINS) sgad.pc install-man
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/sgad
 	install -m 644 include/sgad/*.h $(DESTDIR)$(INCLUDEDIR)/sgad/
 	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/
@@ -300,14 +315,8 @@ install: lib sgad.pc install-man
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 644 sgad.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -d $(DESTDIR)$(BINDIR)
-	for p in $(PROGRAMS); do \
-	    $(CC) $(ALL_CFLAGS) -o $(DESTDIR)$(BINDIR)/$$p programs/$$p.c -L$(LIBOUT) -lsgad -lm \
-	        -Wl,-rpath,$(LIBDIR) || exit 1; \
-	done
-	if [ -f $(MPI_BIN) ]; then \
-	    $(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $(DESTDIR)$(BINDIR)/sgad-train-mpi \
-	        programs/sgad-train.c programs/mpi/sgad_mpi.c -L$(LIBOUT) -lsgad -lm -Wl,-rpath,$(LIBDIR); \
-	fi
+	install -m 755 $(PROGRAM_BINS) $(DESTDIR)$(BINDIR)/
+	if [ -f $(MPI_BIN) ]; then install -m 755 $(MPI_BIN) $(DESTDIR)$(BINDIR)/; fi
 
 install-strip: install
 	strip --strip-unneeded $(DESTDIR)$(LIBDIR)/libsgad.so.$(VERSION)
