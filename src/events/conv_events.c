@@ -47,8 +47,8 @@ static cover cover_of(int64_t y, int64_t k, int64_t s, int64_t p, int64_t n)
 /* dst[0..n) += v * src[0..n), n <= B: one value's share of a panel, added
  * as the gathering products of event_tiles.c add an event (acc += v * w), so
  * sums in the same order give the same bits. A whole panel's loop has a
- * constant count, which the compiler vectorises without a remainder (27.5
- * -> 25 ms for D's conv2 forward against explicit 4-float vectors). */
+ * constant count, which the compiler vectorises without a remainder
+ * [bench:conv-events-panel-loop]. */
 static inline void add_scaled(float *restrict dst, float v, const float *restrict src, int64_t n)
 {
     if (n == B) {

@@ -238,9 +238,9 @@ typedef struct spike {
 } spike;
 
 /* Bytes of output gradient per weight-gradient chunk (ConvT1: 20
- * samples). Measured with ConvT1 at a 6% rate, 1 thread: 8 MiB chunks
- * 190 ms, 1 MiB 115-130 ms, 128 KiB 173 ms (too few spikes per register
- * sum). */
+ * samples): large chunks leave the caches, small ones give too few spikes
+ * per register sum; 1 MiB is the fastest size tried
+ * [bench:convt-wgrad-chunk]. */
 #define DYL_BYTES ((int64_t)1024 << 10)
 
 /* Output channels per register panel of the weight gradient. */

@@ -7,8 +7,8 @@
  *     x_t = sum over the divisors p of t of a_p     (steps t = 1..T),
  *
  * the same input has parts a_p that are zero wherever no neuron of period
- * p feeds the value: 3-4% of them are nonzero where 22-26% of x is
- * (measured on SGAD's discriminator). The parts are x's Moebius
+ * p feeds the value, so far fewer of them are nonzero than of x
+ * [bench:periodic-parts]. The parts are x's Moebius
  * inversion, a_t = sum over d | t of mu(t/d) x_d; every input has them,
  * and for pooled spikes (multiples of 1/k^2) they are exact.
  *

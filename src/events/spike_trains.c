@@ -66,8 +66,8 @@ static void sample_work(const uint64_t *key, int64_t firing, int64_t *spikes, in
 
 /* Values of an input tested for one that is neither 0 nor 1 before it is
  * listed: a pooled spike map (D's fc1 input) shows one within its first
- * few rows, and its listing was a whole pass (5% of that layer's forward
- * at 64x64x3 images). */
+ * few rows, and listing it by train would be a whole pass for nothing
+ * [bench:trains-probe]. */
 #define BINARY_PROBE ((int64_t)1 << 16)
 
 static int binary_prefix(const float *x, int64_t n)

@@ -1,7 +1,7 @@
 /* Division by a number fixed for a loop, as a multiply and a shift: the
  * event walks split every nonzero's position into channel, row and column,
- * and a hardware division per value was a twentieth of the convolution
- * events' weight gradient. */
+ * and a hardware division per value is slow enough to show in their
+ * profile [bench:fixed-divide]. */
 #ifndef SGAD_DIVIDE_H
 #define SGAD_DIVIDE_H
 

@@ -46,10 +46,10 @@ static void blis_sgemm(int threads, int trans_a, int trans_b, int64_t m, int64_t
 /* A small-output product worth splitting: the threads then take its rows
  * in equal bands, one BLIS call each. A row of C is the same sum in the
  * same order whichever band it is in (BLIS's block sizes do not depend on
- * m), so the result does not depend on the thread count either. Measured:
- * the decoder's step-by-step 64 x 256 x 784 products ran on one thread
- * while the other waited (with the spread-out convolution samples, a
- * sampling call at 2 threads went from 138 to 118 ms at best). */
+ * m), so the result does not depend on the thread count either. The
+ * decoder's step-by-step 64 x 256 x 784 products are such products: in one
+ * BLIS call they run on one thread while the others wait
+ * [bench:gemm-row-bands]. */
 #define SPLIT_MIN_FLOPS ((int64_t)1 << 22)
 
 static void split_rows(const sgad_ctx *ctx, int trans_a, int trans_b, int64_t m, int64_t n,

@@ -11,9 +11,8 @@
 #include "isa.h"
 
 /* Column buffers are kept under 4 MiB: large enough for GEMMs that run at
- * full speed (1, 2, 4 and 8 MiB measured within noise of each other), small
- * enough to stay near the caches and bound memory (8 MiB cost 8 MiB more
- * of the peak RSS, two scratch slots of 4 MiB more each). */
+ * full speed, small enough to stay near the caches and bound memory (two
+ * scratch slots hold one each) [bench:im2col-chunk]. */
 #define CHUNK_BYTES ((int64_t)4 << 20)
 
 int64_t sgad__chunk_samples(int64_t rows, int64_t cols_per_sample, int64_t total)

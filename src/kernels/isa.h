@@ -4,9 +4,8 @@
  * loader picks one per function once, by the CPU (GCC's target_clones, an
  * ifunc); OpenMP regions inside such a function are cloned with it, and
  * the helpers it calls per row or sample are forced inline
- * (SGAD__ALWAYS_INLINE) so that they are built into each clone. On this
- * project's machines the clones take 3-4% off a training iteration
- * (docs/bench.md).
+ * (SGAD__ALWAYS_INLINE) so that they are built into each clone. What the
+ * clones save is in docs/bench.md [bench:isa-clones].
  *
  * Both clones give the same bits: the library is built with
  * -ffp-contract=off, so no multiply-add is fused, and without -ffast-math

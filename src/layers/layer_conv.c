@@ -33,13 +33,11 @@ typedef struct conv {
 } conv;
 
 /* Shares of nonzero inputs below which the event-driven passes beat
- * im2col + BLIS, measured with bench/bench_events at batch 64, T 16 on
- * G's ConvT1 (128 -> 64, 7x7 -> 14x14) and D's conv2 (32 -> 64, k5,
- * 12x12 -> 8x8). An event costs k*k rows of `out` multiply-adds plus a
- * fixed overhead per row, so with few output channels the overhead
- * rules: G's ConvT2 (64 -> 1) ran 3x slower on events even at a 1% rate.
- * Transposed convolutions with fewer outputs than CONVT_MIN_OUT stay
- * dense unless set otherwise. */
+ * im2col + BLIS [bench:conv-break-even]. An event costs k*k rows of `out`
+ * multiply-adds plus a fixed overhead per row, so with few output
+ * channels the overhead rules and events never win: transposed
+ * convolutions with fewer outputs than CONVT_MIN_OUT stay dense unless
+ * set otherwise. */
 #define CONVT_BREAK_EVEN 0.12
 #define CONVT_MIN_OUT 16
 #define CONV_BREAK_EVEN 0.15
@@ -106,9 +104,9 @@ static sgad__conv_geom geom_of(const conv *c, const sgad__shape *in)
  * Passes whose chunks are independent (the forward pass and the input
  * gradient) run them in parallel, one chunk per thread with BLIS on one
  * thread (gemm.h), so a chunk's patches stay in one core's caches between
- * the copy and the product: D's conv2 forward at 2 threads went from 163
- * to 118 ms against threading each step of one chunk (bench_layers). The
- * chunks are smaller by the thread count, so scratch stays the same size.
+ * the copy and the product, which beats threading each step of one chunk
+ * [bench:conv-chunk]. The chunks are smaller by the thread count, so
+ * scratch stays the same size.
  * Weight gradients add up over the chunks, so they take the chunks in
  * order at the one-thread size: their sums do not depend on the thread
  * count. */
@@ -226,8 +224,8 @@ static sgad_status conv_forward(sgad_layer *l, const sgad__shape *in, const floa
 }
 
 /* db[o] += the sum of dy [B][C][S] over samples and positions: each
- * sample's run in four chains (sums.h; one chain was latency-bound, 1.4%
- * of a training iteration), the samples in order. */
+ * sample's run in four chains (sums.h: one chain is latency-bound
+ * [bench:conv-bias-chains]), the samples in order. */
 SGAD__AVX2_CLONE
 static void bias_grad(const sgad_ctx *ctx, int64_t batch, int64_t channels, int64_t size,
                       const float *dy, float *db)

@@ -22,11 +22,9 @@ typedef struct linear {
     int by_trains; /* the last forward's events went by spike train */
 } linear;
 
-/* Share of nonzero inputs below which the event path is faster than BLIS,
- * measured with bench/bench_events on G's fc2 (1024 -> 6272, binary
- * spikes) and D's fc1 (1024 -> 1024 and 10816 -> 2048, pooled spikes) at
- * batch 64, T 16: the forward and weight gradient together break even
- * at 0.25-0.35 of nonzeros. */
+/* Share of nonzero inputs below which the event path (forward and weight
+ * gradient together) is faster than BLIS [bench:linear-break-even]; the
+ * lower end of the layers measured, so no layer takes events that lose. */
 #define LINEAR_BREAK_EVEN 0.25
 
 static sgad_status linear_out_shape(const sgad_layer *l, const sgad__shape *in, sgad__shape *out)
@@ -45,7 +43,7 @@ static sgad_status linear_out_shape(const sgad_layer *l, const sgad__shape *in, 
 
 /* Grouping by spike train is not tried below this many steps (too few
  * for trains to repeat much) or outputs (the listing, a sort per sample,
- * costs more than it can save: D's fc2, 1024 -> 1, took 2x longer). */
+ * costs more than it can save [bench:trains-min-out]). */
 #define TRAINS_MIN_STEPS 4
 #define TRAINS_MIN_OUT 64
 
@@ -70,7 +68,8 @@ static sgad_status choose_trains(linear *lin, const sgad__shape *in, const float
 
 /* The event products' view of w (the weight, or its gradient to add to)
  * in panels built one at a time per thread (panels.h): the whole panel
- * form of G's fc2 took 24.5 MiB of scratch at the peak. */
+ * form of a large layer would be a scratch buffer the size of its weight
+ * [bench:linear-panels]. */
 static sgad_status weight_panels(const linear *lin, float *w, sgad__panels *p)
 {
     sgad_ctx *ctx = lin->base.ctx;

@@ -230,8 +230,8 @@ static SGAD__ALWAYS_INLINE int64_t row_stretches(const pool_map *p, int64_t j0, 
 }
 
 /* out[i] = pooled[(x + i) / k] * inv for i < n: each pooled value
- * repeated k times. 2x2 windows go in pairs, which vectorise (an indexed
- * load per element took a fifth of the backward). */
+ * repeated k times. 2x2 windows go in pairs, which vectorise, where an
+ * indexed load per element does not [bench:pooled-expand]. */
 static SGAD__ALWAYS_INLINE void expand_row(const float *restrict pooled, int64_t k, int64_t x,
                                            int64_t n, float inv, float *restrict out)
 {

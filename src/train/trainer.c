@@ -390,8 +390,8 @@ static double score_grad(sgad_trainer *t, const sgad_tensor *out, int target, do
 
 /* A parameter's squared gradient is summed in a fixed split into lanes,
  * each on one thread, then the lanes in order: the norm does not depend on
- * the thread count. (One thread summing G's 6.6 million squares in one
- * chain took about 1% of an SGAD iteration.) */
+ * the thread count, and G's 6.6 million squares are not one thread's
+ * single chain [bench:grad-norm-lanes]. */
 #define NORM_LANES 8
 
 SGAD__AVX2_CLONE
