@@ -10,9 +10,9 @@
 /* In inputs of SGAD__SHARE_SAMPLE_MIN values or more, a run of
  * SGAD__SHARE_RUN values (a cache line) out of every SGAD__SHARE_RUN *
  * SGAD__SHARE_STRIDE. The choice needs the share to a percent or so, which
- * 10^5 samples give, and a full count was a pass over the input of its own
- * (6% of a sampling run's time; every 7th value alone still read every
- * cache line). 7 shares no factor with the power-of-two row lengths of
+ * 10^5 samples give, and a full count is a pass over the input of its own
+ * [bench:share-sample]; every 7th value alone would still read every cache
+ * line. 7 shares no factor with the power-of-two row lengths of
  * images and feature maps once the runs are counted, so the sample does
  * not keep to a few columns. Smaller inputs are counted whole. */
 #define SGAD__SHARE_STRIDE 7
