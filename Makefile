@@ -108,7 +108,7 @@ $(BUILD)/tests/libfaultio.so: tests/helpers/fault_io.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
 
-check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers check-format
+check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers check-format check-includes
 	$(TEST_ENV) $(TEST_BIN)
 
 # Every C file of ours formatted as .clang-format says (Debian's

@@ -6,8 +6,10 @@
 #
 #     core < io < kernels < events < layers < net < train < eval
 #
-# and every quoted include names a header that exists. Prints each breach
-# as file:line: message and exits 1 if there is one.
+# and every quoted include names a header that exists. Every file of a
+# folder must also have its line in src/README.md (its file tables are the
+# map of the tree; a file missing there is a map gone stale). Prints each
+# breach as file:line: message and exits 1 if there is one.
 #
 # Usage: tools/check-includes.sh [SRC_DIR]   (default: src)
 set -eu
@@ -34,6 +36,8 @@ for dir in "$src"/*/; do
     fi
     for file in "$dir"*.c "$dir"*.h; do
         [ -f "$file" ] || continue
+        grep -q "\`$(basename "$file")\`" "$src/README.md" 2>/dev/null ||
+            echo "$file: not described in $src/README.md (add its line to the $folder/ table)"
         # file:line:header for each quoted include (system headers use <>).
         out=$(grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$file" |
               sed 's/^\([0-9]*\):.*"\(.*\)".*/\1 \2/' || true)
@@ -68,5 +72,5 @@ if [ -s "${TMPDIR:-/tmp}/sgad-includes.$$" ]; then
     status=1
 fi
 rm -f "${TMPDIR:-/tmp}/sgad-includes.$$"
-[ "$status" = 0 ] && echo "includes: every folder of $src/ uses only those below it"
+[ "$status" = 0 ] && echo "includes: every folder of $src/ uses only those below it; every file is in $src/README.md"
 exit "$status"
