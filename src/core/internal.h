@@ -131,8 +131,8 @@ sgad_status sgad__ctx_reduce(sgad_ctx *ctx, const char *fn, double *values, int6
 /* A fresh random stream id for the next object that needs random numbers. */
 uint64_t sgad__ctx_next_stream(sgad_ctx *ctx);
 
-/* Checks a value against sgad_option_bounds (and wholeness for enumerated
- * options), recording a message naming fn and owner. */
+/* Checks a value against the option's row of the table in options.c
+ * (bounds, wholeness, read-only), recording a message naming fn and owner. */
 sgad_status sgad__option_check(sgad_ctx *ctx, const char *fn, const char *owner, sgad_option option,
                                double value);
 
