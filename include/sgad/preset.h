@@ -55,8 +55,15 @@ SGAD_API sgad_status sgad_preset_create(sgad_ctx *ctx, sgad_model model, sgad_im
                                         int steps, int latent, sgad_net **generator,
                                         sgad_net **discriminator);
 
-/** @return the model's name ("sgad", "swgan", "sgan", "hybrid"), static. */
+/** @return the model's name ("sgan", "swgan", "sgad", "hybrid"), static;
+ *  "unknown" out of range. */
 SGAD_API const char *sgad_model_name(sgad_model model);
+
+/** The model a name denotes, the inverse of sgad_model_name: "sgan",
+ *  "swgan", "sgad" or "hybrid", compared case-sensitively.
+ *  @return SGAD_OK with *out set; SGAD_E_INVALID_ARG if name or out is
+ *          NULL or the name is none of these, *out then unchanged. */
+SGAD_API sgad_status sgad_model_from_name(const char *name, sgad_model *out);
 
 /** @return the shape's name ("28x28x1", "32x32x3", "64x64x3"), static;
  *  "unknown" out of range. */

@@ -15,7 +15,6 @@
 static const char *const loss_names[] = {"em", "minimax"};
 static const char *const optimizer_names[] = {"rmsprop", "adam"};
 static const char *const schedule_names[] = {"constant", "cosine", "paper"};
-static const char *const model_names[] = {"sgan", "swgan", "sgad", "hybrid"};
 static const char *const shape_names[] = {"28x28x1", "32x32x3", "64x64x3"};
 
 /* Optimizer settings in the order they are saved. */
@@ -281,7 +280,10 @@ static sgad_status read_preset(const sgad_checkpoint *c, const char *fn, int *mo
         *steps = 0;
         return SGAD_OK;
     }
-    SGAD__TRY(meta_enum(c, fn, "model", model_names, 4, model));
+    sgad_model named;
+    SGAD__CHECK(c->ctx, sgad_model_from_name(m, &named) == SGAD_OK, SGAD_E_FORMAT,
+                "%s: metadata model = \"%.32s\" is not known", fn, m);
+    *model = (int)named;
     SGAD__TRY(meta_enum(c, fn, "image_shape", shape_names, 3, shape));
     return meta_int(c, fn, "steps", 1, 1024, steps);
 }

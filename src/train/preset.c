@@ -1,4 +1,6 @@
 /* The paper's models, assembled from the public layer and net API only. */
+#include <string.h>
+
 #include "core/internal.h"
 
 typedef struct geom {
@@ -126,15 +128,30 @@ static sgad_status build_discriminator(sgad_ctx *ctx, sgad_net *d, sgad_model mo
     return build_conv_discriminator(ctx, d, gm, steps, model == SGAD_MODEL_HYBRID);
 }
 
+/* The one table of model names: indexed by sgad_model, whose values are
+ * pinned to 0..3. Programs, checkpoints and bindings reach it through
+ * sgad_model_name and sgad_model_from_name. */
+static const char *const model_names[] = {"sgan", "swgan", "sgad", "hybrid"};
+#define N_MODELS ((int)(sizeof model_names / sizeof model_names[0]))
+_Static_assert(N_MODELS == SGAD_MODEL_HYBRID + 1, "one name per sgad_model");
+
 const char *sgad_model_name(sgad_model model)
 {
-    switch (model) {
-    case SGAD_MODEL_SGAN: return "sgan";
-    case SGAD_MODEL_SWGAN: return "swgan";
-    case SGAD_MODEL_SGAD: return "sgad";
-    case SGAD_MODEL_HYBRID: return "hybrid";
-    }
+    if ((int)model >= 0 && (int)model < N_MODELS)
+        return model_names[model];
     return "unknown";
+}
+
+sgad_status sgad_model_from_name(const char *name, sgad_model *out)
+{
+    if (!name || !out)
+        return SGAD_E_INVALID_ARG;
+    for (int i = 0; i < N_MODELS; i++)
+        if (strcmp(name, model_names[i]) == 0) {
+            *out = (sgad_model)i;
+            return SGAD_OK;
+        }
+    return SGAD_E_INVALID_ARG;
 }
 
 const char *sgad_image_shape_name(sgad_image_shape shape)

@@ -119,6 +119,33 @@ START_TEST(user_built_generator)
 }
 END_TEST
 
+/* Each model's name leads back to the model, and names that are not the
+ * library's (other case, padding, empty, NULL) are refused. */
+START_TEST(model_names_round_trip)
+{
+    static const char *const names[] = {"sgan", "swgan", "sgad", "hybrid"};
+    for (int m = SGAD_MODEL_SGAN; m <= SGAD_MODEL_HYBRID; m++) {
+        ck_assert_str_eq(sgad_model_name((sgad_model)m), names[m]);
+        sgad_model back = (sgad_model)-1;
+        ASSERT_STATUS(SGAD_OK, sgad_model_from_name(sgad_model_name((sgad_model)m), &back));
+        ck_assert_int_eq(back, m);
+    }
+    ck_assert_str_eq(sgad_model_name((sgad_model)4), "unknown");
+    ck_assert_str_eq(sgad_model_name((sgad_model)-1), "unknown");
+    static const char *const wrong[] = {"",    "SGAD",  "Sgan",   "sgad ",  " sgad",
+                                        "sga", "sgadx", "custom", "unknown"};
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        sgad_model out = SGAD_MODEL_SWGAN;
+        ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_model_from_name(wrong[i], &out));
+        ck_assert_int_eq(out, SGAD_MODEL_SWGAN); /* unchanged on failure */
+    }
+    sgad_model out = SGAD_MODEL_SWGAN;
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_model_from_name(NULL, &out));
+    ck_assert_int_eq(out, SGAD_MODEL_SWGAN);
+    ASSERT_STATUS(SGAD_E_INVALID_ARG, sgad_model_from_name("sgad", NULL));
+}
+END_TEST
+
 Suite *suite_preset(void)
 {
     Suite *s = suite_create("preset");
@@ -127,6 +154,7 @@ Suite *suite_preset(void)
     tcase_add_test(tc, every_model_and_shape_connects);
     tcase_add_test(tc, score_gradient_reaches_the_generator);
     tcase_add_test(tc, user_built_generator);
+    tcase_add_test(tc, model_names_round_trip);
     suite_add_tcase(s, tc);
     return s;
 }
