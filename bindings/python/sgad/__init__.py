@@ -23,7 +23,6 @@ import numpy as np
 
 __all__ = ["SgadError", "Context", "Trainer", "MODELS", "SHAPES"]
 
-MODELS = {"sgan": 0, "swgan": 1, "sgad": 2, "hybrid": 3}
 SHAPES = {"28x28x1": 0, "32x32x3": 1, "64x64x3": 2}
 LOSSES = {"em": 0, "minimax": 1}
 OPTIMIZERS = {"rmsprop": 0, "adam": 1}
@@ -88,6 +87,25 @@ _sig("sgad_checkpoint_save", ctypes.c_int, _p, ctypes.c_char_p)
 _sig("sgad_checkpoint_read", ctypes.c_int, _p, ctypes.c_char_p, ctypes.POINTER(_p))
 _sig("sgad_checkpoint_free", None, _p)
 _sig("sgad_checkpoint_create_trainer", ctypes.c_int, _p, _p, ctypes.POINTER(_p))
+_sig("sgad_model_name", ctypes.c_char_p, ctypes.c_int)
+_sig("sgad_model_from_name", ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int))
+
+
+def _models():
+    """{name: sgad_model} as the library names them: values from 0 up to
+    the first whose name does not parse back to it (the library's table is
+    the only list of models)."""
+    models = {}
+    while True:
+        value, back = len(models), ctypes.c_int(-1)
+        name = _lib.sgad_model_name(value)
+        if (not name or _lib.sgad_model_from_name(name, ctypes.byref(back)) != 0
+                or back.value != value):
+            return models
+        models[name.decode()] = value
+
+
+MODELS = _models()
 
 
 class SgadError(RuntimeError):

@@ -1,6 +1,7 @@
 """The Python bindings (run with /usr/bin/python3 -m pytest): training
 steps on numpy batches, sampling into numpy, per-step scores, checkpoints,
 errors as exceptions, no copies."""
+import ctypes
 import os
 import sys
 
@@ -87,3 +88,21 @@ def test_context_outlives_its_trainers_whatever_the_order():
     assert t.sample(2, seed=1).shape == (2, 1, 28, 28)
     t.__del__()
     assert ctx._h is None  # released with the last trainer
+
+
+def test_model_names_come_from_the_library():
+    assert sgad.MODELS == {"sgan": 0, "swgan": 1, "sgad": 2, "hybrid": 3}
+    out = ctypes.c_int(-1)
+    for name, value in sgad.MODELS.items():
+        assert sgad._lib.sgad_model_name(value) == name.encode()
+        assert sgad._lib.sgad_model_from_name(name.encode(), ctypes.byref(out)) == 0
+        assert out.value == value
+    out.value = 7
+    for wrong in (b"SGAD", b"sgad ", b"", b"unknown"):
+        assert sgad._lib.sgad_model_from_name(wrong, ctypes.byref(out)) == 1  # INVALID_ARG
+    assert sgad._lib.sgad_model_from_name(None, ctypes.byref(out)) == 1
+    assert sgad._lib.sgad_model_from_name(b"sgad", None) == 1
+    assert out.value == 7
+    assert sgad._lib.sgad_model_name(len(sgad.MODELS)) == b"unknown"
+    with pytest.raises(KeyError):
+        sgad.Trainer.preset(sgad.Context(threads=1), "SGAD")
