@@ -1,12 +1,15 @@
-/* Command-line number parsing shared by the programs in examples/: a whole
- * string that is a number within [lo, hi], or a refusal. Header-only so each
- * program stays one file to build. */
-#ifndef SGAD_EXAMPLES_CLI_H
-#define SGAD_EXAMPLES_CLI_H
+/* Command-line parsing shared by the programs in programs/: a whole string
+ * that is a number within [lo, hi], or a refusal; and a table of options
+ * that take a value, looked up by flag and stored into the program's
+ * fields. Header-only, so a program needs no other file for it. */
+#ifndef SGAD_PROGRAMS_CLI_H
+#define SGAD_PROGRAMS_CLI_H
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline int cli_integer(const char *s, long long lo, long long hi, long long *out)
 {
@@ -27,6 +30,69 @@ static inline int cli_real(const char *s, double lo, double hi, double *out)
         return 0;
     *out = v;
     return 1;
+}
+
+/* The type of an option's field. */
+typedef enum cli_kind {
+    CLI_TEXT,   /* const char *: the argument itself */
+    CLI_INT,    /* int, bounds [lo, hi] within int's range */
+    CLI_LLONG,  /* long long, bounds [lo, hi] */
+    CLI_ULLONG, /* unsigned long long, bounds [lo, hi] with lo >= 0 */
+    CLI_REAL    /* double, bounds [real_lo, real_hi] */
+} cli_kind;
+
+/* An option that takes the next argument as its value. The union member
+ * named by kind points at the field; its type is checked where the table
+ * is written. */
+typedef struct cli_option {
+    const char *flag;
+    cli_kind kind;
+    union {
+        const char **text;
+        int *int_field;
+        long long *llong_field;
+        unsigned long long *ullong_field;
+        double *real_field;
+    };
+    long long lo, hi;
+    double real_lo, real_hi;
+} cli_option;
+
+/* The row of table[0..n) whose flag is `flag`, or NULL. */
+static inline const cli_option *cli_find(const cli_option *table, size_t n, const char *flag)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(table[i].flag, flag) == 0)
+            return &table[i];
+    return NULL;
+}
+
+/* Stores `value` (NULL: the argument is missing) in the option's field: 1,
+ * or 0 if it is missing or not a whole number within the bounds, the
+ * field then unchanged. */
+static inline int cli_store(const cli_option *opt, const char *value)
+{
+    long long n;
+    switch (opt->kind) {
+    case CLI_TEXT:
+        if (!value)
+            return 0;
+        *opt->text = value;
+        return 1;
+    case CLI_INT:
+        if (!cli_integer(value, opt->lo, opt->hi, &n))
+            return 0;
+        *opt->int_field = (int)n;
+        return 1;
+    case CLI_LLONG: return cli_integer(value, opt->lo, opt->hi, opt->llong_field);
+    case CLI_ULLONG:
+        if (!cli_integer(value, opt->lo, opt->hi, &n))
+            return 0;
+        *opt->ullong_field = (unsigned long long)n;
+        return 1;
+    case CLI_REAL: return cli_real(value, opt->real_lo, opt->real_hi, opt->real_field);
+    }
+    return 0;
 }
 
 #endif

@@ -155,18 +155,16 @@ static int sample(sgad_ctx *ctx, sgad_checkpoint *c, const options *o)
     } else {
         const char *model = sgad_checkpoint_meta(c, "model");
         fprintf(stderr, "sgad-sample: %s; using the generator alone\n", sgad_ctx_last_error(ctx));
-        static const char *const names[] = {"sgan", "swgan", "sgad", "hybrid"};
         static const char *const shapes[] = {"28x28x1", "32x32x3", "64x64x3"};
-        int m = -1, s = -1;
-        for (int i = 0; model && i < 4; i++)
-            m = strcmp(model, names[i]) ? m : i;
+        sgad_model m;
+        int s = -1;
+        const int known = sgad_model_from_name(model, &m) == SGAD_OK;
         for (int i = 0; i < 3 && sgad_checkpoint_meta(c, "image_shape"); i++)
             s = strcmp(sgad_checkpoint_meta(c, "image_shape"), shapes[i]) ? s : i;
-        if (m < 0 || s < 0 || !sgad_checkpoint_meta(c, "steps") ||
+        if (!known || s < 0 || !sgad_checkpoint_meta(c, "steps") ||
             !sgad_checkpoint_meta(c, "latent"))
             return fail(ctx, "checkpoint");
-        if (sgad_preset_create(ctx, (sgad_model)m, (sgad_image_shape)s,
-                               atoi(sgad_checkpoint_meta(c, "steps")),
+        if (sgad_preset_create(ctx, m, (sgad_image_shape)s, atoi(sgad_checkpoint_meta(c, "steps")),
                                atoi(sgad_checkpoint_meta(c, "latent")), &g, &d) != SGAD_OK)
             return fail(ctx, "model");
     }

@@ -21,13 +21,14 @@
 #endif
 
 typedef struct options {
-    const char *model, *data, *labels, *format, *loss, *optimizer, *schedule;
+    const char *model_name, *data, *labels, *format, *loss, *optimizer, *schedule;
     const char *checkpoint_dir, *resume, *log, *out;
     long long iters, epochs, checkpoint_every, sample_every, log_every, stop_at;
     int batch, steps, latent, threads, keep;
     double lr_d, lr_g, ema, clip, time_limit;
     int n_critic;
     unsigned long long seed;
+    sgad_model model; /* the one model_name names */
 } options;
 
 static volatile sig_atomic_t interrupted;
@@ -64,14 +65,14 @@ static int bad(const char *opt, const char *value)
     return 2;
 }
 
-static int one_of(const char *s, const char *a, const char *b, const char *c, const char *d)
+static int one_of(const char *s, const char *a, const char *b, const char *c)
 {
-    return s && (!strcmp(s, a) || !strcmp(s, b) || (c && !strcmp(s, c)) || (d && !strcmp(s, d)));
+    return s && (!strcmp(s, a) || !strcmp(s, b) || (c && !strcmp(s, c)));
 }
 
 static int parse(int argc, char **argv, options *o)
 {
-    *o = (options){.model = "sgad",
+    *o = (options){.model_name = "sgad",
                    .data = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz",
                    .optimizer = "rmsprop",
                    .schedule = "constant",
@@ -87,69 +88,64 @@ static int parse(int argc, char **argv, options *o)
                    .lr_g = 2e-4,
                    .n_critic = 1,
                    .seed = 1};
+    /* Every option takes a value, the next argument. */
+    const cli_option table[] = {
+        {"--model", CLI_TEXT, .text = &o->model_name},
+        {"--data", CLI_TEXT, .text = &o->data},
+        {"--labels", CLI_TEXT, .text = &o->labels},
+        {"--format", CLI_TEXT, .text = &o->format},
+        {"--loss", CLI_TEXT, .text = &o->loss},
+        {"--optimizer", CLI_TEXT, .text = &o->optimizer},
+        {"--schedule", CLI_TEXT, .text = &o->schedule},
+        {"--checkpoint-dir", CLI_TEXT, .text = &o->checkpoint_dir},
+        {"--resume", CLI_TEXT, .text = &o->resume},
+        {"--log", CLI_TEXT, .text = &o->log},
+        {"--out", CLI_TEXT, .text = &o->out},
+        {"--iters", CLI_LLONG, .llong_field = &o->iters, .lo = 1, .hi = 1000000000LL},
+        {"--epochs", CLI_LLONG, .llong_field = &o->epochs, .lo = 1, .hi = 100000},
+        {"--batch", CLI_INT, .int_field = &o->batch, .lo = 1, .hi = 4096},
+        {"--steps", CLI_INT, .int_field = &o->steps, .lo = 1, .hi = 1024},
+        {"--latent", CLI_INT, .int_field = &o->latent, .lo = 1, .hi = 4096},
+        {"--threads", CLI_INT, .int_field = &o->threads, .lo = 1, .hi = 256},
+        {"--checkpoint-every", CLI_LLONG, .llong_field = &o->checkpoint_every, .lo = 0,
+         .hi = 1000000000LL},
+        {"--sample-every", CLI_LLONG, .llong_field = &o->sample_every, .lo = 0, .hi = 1000000000LL},
+        {"--log-every", CLI_LLONG, .llong_field = &o->log_every, .lo = 1, .hi = 1000000000LL},
+        {"--keep", CLI_INT, .int_field = &o->keep, .lo = 0, .hi = 1000},
+        {"--stop-at", CLI_LLONG, .llong_field = &o->stop_at, .lo = 1, .hi = 1000000000LL},
+        {"--n-critic", CLI_INT, .int_field = &o->n_critic, .lo = 1, .hi = 1000},
+        {"--seed", CLI_ULLONG, .ullong_field = &o->seed, .lo = 0, .hi = LLONG_MAX},
+        {"--lr-d", CLI_REAL, .real_field = &o->lr_d, .real_lo = 0, .real_hi = 10},
+        {"--lr-g", CLI_REAL, .real_field = &o->lr_g, .real_lo = 0, .real_hi = 10},
+        {"--ema", CLI_REAL, .real_field = &o->ema, .real_lo = 0, .real_hi = 0.999999},
+        {"--clip", CLI_REAL, .real_field = &o->clip, .real_lo = 0, .real_hi = 1000},
+        {"--time-limit", CLI_REAL, .real_field = &o->time_limit, .real_lo = 0, .real_hi = 1e9},
+    };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long long n;
-        int ok = 1;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             exit(0);
         }
-#define TEXT(flag, field) else if (!strcmp(a, flag)) ok = (o->field = v) != NULL
-#define INT(flag, field, lo, hi)                                                                   \
-    else if (!strcmp(a, flag)) ok = cli_integer(v, lo, hi, &n) && ((o->field = n), 1)
-#define REAL(flag, field, lo, hi) else if (!strcmp(a, flag)) ok = cli_real(v, lo, hi, &o->field)
-        TEXT("--model", model);
-        TEXT("--data", data);
-        TEXT("--labels", labels);
-        TEXT("--format", format);
-        TEXT("--loss", loss);
-        TEXT("--optimizer", optimizer);
-        TEXT("--schedule", schedule);
-        TEXT("--checkpoint-dir", checkpoint_dir);
-        TEXT("--resume", resume);
-        TEXT("--log", log);
-        TEXT("--out", out);
-        INT("--iters", iters, 1, 1000000000LL);
-        INT("--epochs", epochs, 1, 100000);
-        INT("--batch", batch, 1, 4096);
-        INT("--steps", steps, 1, 1024);
-        INT("--latent", latent, 1, 4096);
-        INT("--threads", threads, 1, 256);
-        INT("--checkpoint-every", checkpoint_every, 0, 1000000000LL);
-        INT("--sample-every", sample_every, 0, 1000000000LL);
-        INT("--log-every", log_every, 1, 1000000000LL);
-        INT("--keep", keep, 0, 1000);
-        INT("--stop-at", stop_at, 1, 1000000000LL);
-        INT("--n-critic", n_critic, 1, 1000);
-        INT("--seed", seed, 0, LLONG_MAX);
-        REAL("--lr-d", lr_d, 0, 10);
-        REAL("--lr-g", lr_g, 0, 10);
-        REAL("--ema", ema, 0, 0.999999);
-        REAL("--clip", clip, 0, 1000);
-        REAL("--time-limit", time_limit, 0, 1e9);
-        else
-        {
+        const cli_option *opt = cli_find(table, sizeof table / sizeof table[0], a);
+        if (!opt) {
             fprintf(stderr, "sgad-train: unknown option '%s'\n", a);
             usage(stderr);
             return 2;
         }
-#undef TEXT
-#undef INT
-#undef REAL
-        if (!ok)
+        if (!cli_store(opt, v))
             return bad(a, v);
         i++;
     }
-    if (!one_of(o->model, "sgad", "swgan", "sgan", "hybrid"))
-        return bad("--model", o->model);
-    if (o->format && !one_of(o->format, "idx", "cifar", "png", NULL))
+    if (sgad_model_from_name(o->model_name, &o->model) != SGAD_OK)
+        return bad("--model", o->model_name);
+    if (o->format && !one_of(o->format, "idx", "cifar", "png"))
         return bad("--format", o->format);
-    if (o->loss && !one_of(o->loss, "em", "minimax", NULL, NULL))
+    if (o->loss && !one_of(o->loss, "em", "minimax", NULL))
         return bad("--loss", o->loss);
-    if (!one_of(o->optimizer, "rmsprop", "adam", NULL, NULL))
+    if (!one_of(o->optimizer, "rmsprop", "adam", NULL))
         return bad("--optimizer", o->optimizer);
-    if (!one_of(o->schedule, "constant", "cosine", "paper", NULL))
+    if (!one_of(o->schedule, "constant", "cosine", "paper"))
         return bad("--schedule", o->schedule);
     if (o->iters && o->epochs) {
         fprintf(stderr, "sgad-train: give --iters or --epochs, not both\n");
@@ -227,19 +223,11 @@ static int shape_of(run *r, sgad_image_shape *shape)
     return 0;
 }
 
-static sgad_model model_of(const char *name)
-{
-    return !strcmp(name, "sgan")     ? SGAD_MODEL_SGAN
-           : !strcmp(name, "swgan")  ? SGAD_MODEL_SWGAN
-           : !strcmp(name, "hybrid") ? SGAD_MODEL_HYBRID
-                                     : SGAD_MODEL_SGAD;
-}
-
 static int configure(run *r)
 {
     const options *o = &r->o;
     sgad_trainer *t = r->t;
-    const int sgan = model_of(o->model) == SGAD_MODEL_SGAN;
+    const int sgan = o->model == SGAD_MODEL_SGAN;
     const double lr_d = o->lr_d >= 0 ? o->lr_d : sgan ? 4e-4 : 2e-4;
     const int schedule = !strcmp(o->schedule, "cosine")  ? SGAD_SCHEDULE_COSINE
                          : !strcmp(o->schedule, "paper") ? SGAD_SCHEDULE_PAPER
@@ -263,9 +251,9 @@ static int make_trainer(run *r, sgad_image_shape shape)
 {
     const options *o = &r->o;
     if (!o->resume) {
-        const int sgan_hybrid = !strcmp(o->model, "sgan") || !strcmp(o->model, "hybrid");
+        const int sgan_hybrid = o->model == SGAD_MODEL_SGAN || o->model == SGAD_MODEL_HYBRID;
         const int minimax = o->loss ? !strcmp(o->loss, "minimax") : sgan_hybrid;
-        if (sgad_trainer_create_preset(r->ctx, model_of(o->model), shape, o->steps, o->latent,
+        if (sgad_trainer_create_preset(r->ctx, o->model, shape, o->steps, o->latent,
                                        minimax ? SGAD_LOSS_MINIMAX : SGAD_LOSS_EM,
                                        !strcmp(o->optimizer, "adam") ? SGAD_OPTIMIZER_ADAM
                                                                      : SGAD_OPTIMIZER_RMSPROP,
