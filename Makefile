@@ -56,6 +56,9 @@ BENCH_BIN := $(BUILD)/bench/bench_layers $(BUILD)/bench/sgad-bench
 DEMO_BIN := $(BUILD)/examples/demo_layers
 PROGRAMS := sgad-train sgad-sample sgad-inspect
 PROGRAM_BINS = $(PROGRAMS:%=$(BUILD)/programs/%)
+# Sources a program links besides programs/NAME.c: sgad-train's serial
+# implementation of programs/parallel.h (the MPI build links mpi/sgad_mpi.c).
+PROGRAM_SRCS_sgad-train := programs/parallel_serial.c
 
 # One fragment per optional concern (bindings, ABI guard, docs, metrics):
 # each may add to PROGRAMS and define its own targets. Included here, before
@@ -203,9 +206,10 @@ PROGRAM_RPATH = -Wl,-rpath,'$$ORIGIN/$(call relpath,$(BINDIR),$(LIBDIR))' \
     -Wl,-rpath,'$$ORIGIN/$(call relpath,$(@D),$(LIBOUT))'
 
 $(PROGRAM_BINS): programs/cli.h
+$(BUILD)/programs/sgad-train: programs/parallel.h $(PROGRAM_SRCS_sgad-train)
 $(BUILD)/programs/%: programs/%.c $(SHARED)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(PROGRAM_SRCS_$*) -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -lm
 
 $(BUILD)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(@D)
@@ -273,14 +277,15 @@ build/fuzz/corpus/idx build/fuzz/corpus/cifar build/fuzz/corpus/png: tests/fuzz/
 fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) $(FUZZ_TARGETS:%=build/fuzz/corpus/%)
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
-# The optional MPI layer (Debian's libopenmpi-dev): sgad-train built with
-# data-parallel training; the library itself never links MPI.
+# The optional MPI layer (Debian's libopenmpi-dev): sgad-train linked with
+# the MPI implementation of programs/parallel.h, for data-parallel
+# training; the library itself never links MPI.
 MPICC ?= mpicc
 MPI_BIN := $(BUILD)/mpi/sgad-train-mpi
-$(MPI_BIN): programs/sgad-train.c programs/cli.h programs/mpi/sgad_mpi.c programs/mpi/sgad_mpi.h $(SHARED)
+$(MPI_BIN): programs/sgad-train.c programs/cli.h programs/parallel.h programs/mpi/sgad_mpi.c $(SHARED)
 	@command -v $(MPICC) >/dev/null || { echo "make mpi: $(MPICC) not found; apt-get install libopenmpi-dev openmpi-bin" >&2; exit 1; }
 	@mkdir -p $(@D)
-	$(MPICC) $(ALL_CFLAGS) -DSGAD_WITH_MPI -o $@ programs/sgad-train.c programs/mpi/sgad_mpi.c \
+	$(MPICC) $(ALL_CFLAGS) -o $@ programs/sgad-train.c programs/mpi/sgad_mpi.c \
 	    -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -lm
 
 mpi: lib $(MPI_BIN)

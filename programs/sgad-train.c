@@ -15,10 +15,7 @@
 #include <sgad/sgad.h>
 
 #include "cli.h"
-
-#ifdef SGAD_WITH_MPI /* `make mpi`: data-parallel over MPI, see docs/mpi.md */
-#include "mpi/sgad_mpi.h"
-#endif
+#include "parallel.h"
 
 typedef struct options {
     const char *model_name, *data, *labels, *format, *loss, *optimizer, *schedule;
@@ -159,10 +156,7 @@ static int parse(int argc, char **argv, options *o)
 
 typedef struct run {
     options o;
-    int rank, ranks; /* this process of `ranks` data-parallel ones (1 without MPI) */
-#ifdef SGAD_WITH_MPI
-    sgad_mpi mpi;
-#endif
+    int rank, ranks;     /* this process of `ranks` data-parallel ones (parallel.h) */
     sgad_tensor *global; /* a whole global batch; real views this rank's slice of it */
     sgad_ctx *ctx;
     sgad_dataset *data;
@@ -323,10 +317,8 @@ static int setup(run *r)
         sgad_tensor_create(r->ctx, nd, sd, &r->samples) != SGAD_OK ||
         sgad_draw_latents(r->ctx, 12345, r->z) != SGAD_OK)
         return lib_fail(r, "buffers");
-#ifdef SGAD_WITH_MPI
-    if (sgad_mpi_attach(&r->mpi, r->ctx, r->t) != SGAD_OK)
+    if (parallel_attach(r->ctx, r->t) != SGAD_OK)
         return lib_fail(r, "mpi");
-#endif
     if (r->rank != 0)
         return 0; /* rank 0 alone writes */
     mkdir(o->out, 0777);
@@ -346,17 +338,6 @@ static int setup(run *r)
 }
 
 /* ---- running ---------------------------------------------------------------- */
-
-/* Whether the run ends here, the same on every rank (any rank's reason). */
-static int agree(run *r, int last)
-{
-#ifdef SGAD_WITH_MPI
-    if (r->ranks > 1)
-        return !sgad_mpi_all_ok(!last);
-#endif
-    (void)r;
-    return last;
-}
 
 /* For the MPI test: SGAD_MPI_TEST_DIE_AT=N kills rank 1 after iteration N. */
 static void test_failure(const run *r, long long done)
@@ -484,7 +465,7 @@ static int train(run *r)
         const double seconds = now() - r->started;
         int last = done == r->total || interrupted || done == o->stop_at ||
                    (o->time_limit > 0 && seconds >= o->time_limit);
-        last = agree(r, last);
+        last = parallel_any_last(last); /* the same on every rank: any rank's reason */
         if (r->rank != 0) {
             if (last)
                 break;
@@ -533,15 +514,8 @@ int main(int argc, char **argv)
 {
     run r;
     memset(&r, 0, sizeof r);
-    r.ranks = 1;
-#ifdef SGAD_WITH_MPI
-    if (sgad_mpi_init(&argc, &argv, &r.mpi)) {
-        fprintf(stderr, "sgad-train: MPI did not start\n");
+    if (parallel_init(&argc, &argv, &r.rank, &r.ranks))
         return 1;
-    }
-    r.rank = r.mpi.rank;
-    r.ranks = r.mpi.size;
-#endif
     const int bad_args = parse(argc, argv, &r.o);
     if (bad_args)
         return bad_args;
@@ -552,14 +526,9 @@ int main(int argc, char **argv)
     int rc = setup(&r);
     if (!rc)
         rc = train(&r);
-#ifdef SGAD_WITH_MPI
-    if (rc && rc != 130 && r.ranks > 1)
-        sgad_mpi_abort(rc); /* the other ranks would wait for this one forever */
+    if (rc && rc != 130)
+        parallel_abort_others(rc);
     finish(&r);
-    sgad_mpi_finalize();
+    parallel_finalize();
     return rc;
-#else
-    finish(&r);
-    return rc;
-#endif
 }

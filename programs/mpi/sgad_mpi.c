@@ -1,38 +1,56 @@
-/* The MPI layer (sgad_mpi.h). Only this file includes mpi.h. */
-#include "sgad_mpi.h"
+/* parallel.h over MPI (sgad-train-mpi). Only this file includes mpi.h. */
+#include "../parallel.h"
 
 #include <mpi.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
-int sgad_mpi_init(int *argc, char ***argv, sgad_mpi *m)
+typedef struct sgad_mpi {
+    int rank, size;
+} sgad_mpi;
+
+/* The one MPI world of the process; the hooks receive it as their user
+ * pointer, so it lives as long as the trainer. */
+static sgad_mpi world;
+
+int parallel_init(int *argc, char ***argv, int *rank, int *ranks)
 {
     int provided;
-    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+        fprintf(stderr, "sgad-train: MPI did not start\n");
         return 1;
+    }
     /* errors come back as codes, so a dead peer gives a message, not a hang */
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(MPI_COMM_WORLD, &m->rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &m->size);
+    MPI_Comm_rank(MPI_COMM_WORLD, &world.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world.size);
+    *rank = world.rank;
+    *ranks = world.size;
     return 0;
 }
 
-void sgad_mpi_finalize(void)
+void parallel_finalize(void)
 {
     MPI_Finalize();
 }
 
-void sgad_mpi_abort(int code)
+void parallel_abort_others(int code)
 {
-    MPI_Abort(MPI_COMM_WORLD, code);
+    if (world.size > 1)
+        MPI_Abort(MPI_COMM_WORLD, code);
 }
 
-int sgad_mpi_all_ok(int ok)
+/* A collective "did every rank go on": the smallest flag wins, so one
+ * rank's end (or a failed exchange) ends the run on all of them. */
+int parallel_any_last(int last)
 {
-    int all = 0;
-    if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
-        return 0;
-    return all;
+    if (world.size <= 1)
+        return last;
+    int go_on = !last, all = 0;
+    if (MPI_Allreduce(&go_on, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return 1;
+    return !all;
 }
 
 /* Gradients: summed across ranks, then divided by the number of ranks:
@@ -113,13 +131,13 @@ static sgad_status broadcast_random_state(sgad_trainer *t)
     return sgad_trainer_set_seed(t, seed);
 }
 
-sgad_status sgad_mpi_attach(sgad_mpi *m, sgad_ctx *ctx, sgad_trainer *t)
+sgad_status parallel_attach(sgad_ctx *ctx, sgad_trainer *t)
 {
-    sgad_status s = sgad_trainer_set_grad_hook(t, average_gradients, m);
+    sgad_status s = sgad_trainer_set_grad_hook(t, average_gradients, &world);
     if (s == SGAD_OK)
-        s = sgad_ctx_set_reduce_hook(ctx, sum_statistics, m);
+        s = sgad_ctx_set_reduce_hook(ctx, sum_statistics, &world);
     if (s == SGAD_OK)
-        s = sgad_trainer_set_shard(t, m->rank, m->size);
+        s = sgad_trainer_set_shard(t, world.rank, world.size);
     if (s == SGAD_OK)
         s = broadcast_state(t);
     if (s == SGAD_OK)
