@@ -215,10 +215,12 @@ $(BUILD)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad -lm
 
-# One table of whole SGAD iterations (bench/table.py; mk/bench.mk has the
-# per-layer bench and the comparison with PyTorch).
-bench: deps $(BENCH_BIN)
-	$(PYTHON) bench/table.py --bin $(BUILD)/bench/sgad-bench --iters $(BENCH_ITERS) $(BENCH_ARGS)
+# One table of whole SGAD iterations, fresh and continuing the trained
+# state of mk/bench.mk's bench-checkpoint (bench/table.py; mk/bench.mk has
+# the per-layer bench and the comparison with PyTorch).
+bench: deps $(BENCH_BIN) $(BENCH_CKPT)
+	$(PYTHON) bench/table.py --bin $(BUILD)/bench/sgad-bench --iters $(BENCH_ITERS) \
+	    --checkpoint $(BENCH_CKPT) --data $(BENCH_DATA) $(BENCH_ARGS)
 
 # The README's first command: SGAD on Debian's Fashion-MNIST for about ten
 # minutes on 2 cores (batch 32, T 8 to get a few hundred iterations in that

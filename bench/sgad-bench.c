@@ -2,12 +2,19 @@
  *
  *   sgad-bench [--model sgad|swgan|sgan|hybrid] [--shape 28x28x1|32x32x3|64x64x3]
  *              [--batch B] [--steps T] [--threads K] [--iters N]
- *              [--path auto|dense|events]
+ *              [--path auto|dense|events] [--checkpoint FILE --data IDX]
  *
- * --path sets SGAD_OPT_INPUT_PATH on every layer that has it: dense
- * measures the dense products alone, events forces event-driven ones.
+ * --path sets SGAD_OPT_INPUT_PATH on every layer that has it (linear,
+ * conv2d, convt2d): dense measures the dense products alone, events forces
+ * event-driven ones; after the warm-up every such layer's
+ * SGAD_OPT_INPUT_PATH_TAKEN must show the forced path, or the run fails.
+ * --checkpoint continues a trained state (model, shape and T come from the
+ * file) on real batches of --data (IDX), since the event paths' gains
+ * depend on firing rates, which a fresh net on noise does not have; the
+ * JSON then has every spiking layer's firing rate in the last iteration.
  * After one warm-up iteration it runs N training iterations (D update and
- * G update) on random data, then after one warm-up sampling call N timed
+ * G update) on random data or the data's batches, then after one warm-up
+ * sampling call N timed
  * ones of B images each (the first call of a shape grows the buffers its
  * layers keep: at 64x64x3 it took a third longer), and prints
  * a line per phase and, last, one JSON line: median_ms, min_ms (training
@@ -35,6 +42,7 @@ typedef struct options {
     sgad_image_shape shape;
     int batch, steps, threads, iters;
     sgad_input_path path;
+    const char *checkpoint, *data; /* NULL: a fresh preset on random images */
 } options;
 
 static double now(void)
@@ -63,7 +71,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: sgad-bench [--model sgad|swgan|sgan|hybrid] "
                "[--shape 28x28x1|32x32x3|64x64x3]\n"
                "                  [--batch B] [--steps T] [--threads K] [--iters N]\n"
-               "                  [--path auto|dense|events]\n");
+               "                  [--path auto|dense|events] [--checkpoint FILE --data IDX]\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -90,7 +98,7 @@ static options parse(int argc, char **argv)
 {
     static const char *const models[] = {"sgan", "swgan", "sgad", "hybrid"};
     static const char *const shapes[] = {"28x28x1", "32x32x3", "64x64x3"};
-    options o = {SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 64, 16, 1, 3, SGAD_PATH_AUTO};
+    options o = {SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 64, 16, 1, 3, SGAD_PATH_AUTO, NULL, NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = v != NULL, e = 0;
@@ -114,6 +122,10 @@ static options parse(int argc, char **argv)
         } else if (strcmp(a, "--path") == 0) {
             ok = ok && parse_enum(v, path_names, 3, &e);
             o.path = (sgad_input_path)e;
+        } else if (strcmp(a, "--checkpoint") == 0) {
+            o.checkpoint = v;
+        } else if (strcmp(a, "--data") == 0) {
+            o.data = v;
         } else {
             ok = 0;
         }
@@ -123,6 +135,10 @@ static options parse(int argc, char **argv)
             exit(2);
         }
         i++;
+    }
+    if ((o.checkpoint == NULL) != (o.data == NULL)) {
+        fprintf(stderr, "sgad-bench: --checkpoint and --data go together\n");
+        exit(2);
     }
     return o;
 }
@@ -242,16 +258,68 @@ static void widest_product(sgad_ctx *ctx, sgad_net *g, dim_t *m, dim_t *n, dim_t
     }
 }
 
-/* Sets SGAD_OPT_INPUT_PATH on every layer of net that has it (the layers
- * whose products can be event-driven: linear and convt2d). */
+/* The layers whose products can be event-driven: those with
+ * SGAD_OPT_INPUT_PATH. */
+static int has_input_path(const sgad_layer *l)
+{
+    const sgad_layer_kind kind = sgad_layer_get_kind(l);
+    return kind == SGAD_LAYER_LINEAR || kind == SGAD_LAYER_CONV2D || kind == SGAD_LAYER_CONVT2D;
+}
+
+/* Sets SGAD_OPT_INPUT_PATH on every layer of net that has it. */
 static void set_input_path(sgad_ctx *ctx, sgad_net *net, sgad_input_path path)
 {
     for (int i = 0; i < sgad_net_layer_count(net); i++) {
         sgad_layer *l = sgad_net_layer(net, i);
-        const sgad_layer_kind kind = sgad_layer_get_kind(l);
-        if (kind == SGAD_LAYER_LINEAR || kind == SGAD_LAYER_CONVT2D)
+        if (has_input_path(l))
             check(ctx, sgad_layer_set(l, SGAD_OPT_INPUT_PATH, (double)path), "input path");
     }
+}
+
+/* Whether a layer's last forward took the forced path: dense, or events of
+ * any kind (by train and by period are events too). */
+static int took(sgad_input_path forced, double taken)
+{
+    if (forced == SGAD_PATH_DENSE)
+        return taken == SGAD_PATH_DENSE;
+    return taken != SGAD_PATH_DENSE && taken != SGAD_PATH_AUTO;
+}
+
+/* Exits with a message unless every layer with a path option took the
+ * forced one in its last forward: a benchmark labelled dense must be. */
+static void check_paths_taken(sgad_ctx *ctx, sgad_net *net, const char *name,
+                              sgad_input_path forced)
+{
+    if (forced == SGAD_PATH_AUTO)
+        return;
+    for (int i = 0; i < sgad_net_layer_count(net); i++) {
+        sgad_layer *l = sgad_net_layer(net, i);
+        double taken;
+        if (!has_input_path(l))
+            continue;
+        check(ctx, sgad_layer_get(l, SGAD_OPT_INPUT_PATH_TAKEN, &taken), "path taken");
+        if (!took(forced, taken)) {
+            fprintf(stderr, "sgad-bench: %s layer %d (%s) took path %g, not the forced %s\n", name,
+                    i, sgad_layer_kind_name(sgad_layer_get_kind(l)), taken, path_names[forced]);
+            exit(1);
+        }
+    }
+}
+
+/* "[[layer, rate], ...]" for every layer of G (which 0) or D (1) that
+ * spikes, from the trainer's last iteration, into buf. */
+static void firing_rates_json(const sgad_trainer *t, int which, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "[");
+    const sgad_net *net = sgad_trainer_net(t, which);
+    for (int i = 0; i < sgad_net_layer_count(net) && len < cap; i++) {
+        double rate;
+        if (sgad_trainer_firing_rate(t, which, i, &rate) != SGAD_OK)
+            continue; /* not a spiking layer */
+        len += (size_t)snprintf(buf + len, cap - len, "%s[%d,%.5f]", len > 1 ? "," : "", i, rate);
+    }
+    if (len < cap)
+        snprintf(buf + len, cap - len, "]");
 }
 
 /* ---- BLIS in the same process -------------------------------------------- */
@@ -296,35 +364,75 @@ static sgad_tensor *random_tensor(sgad_ctx *ctx, int nd, const int64_t *dims, fl
     return t;
 }
 
+/* A trainer over fresh preset nets, as the PyTorch reference builds its
+ * models (the loss by model, RMSprop); *g and *d are the caller's to free
+ * after the trainer. */
+static sgad_trainer *fresh_trainer(sgad_ctx *ctx, const options *o, sgad_net **g, sgad_net **d)
+{
+    check(ctx, sgad_preset_create(ctx, o->model, o->shape, o->steps, 0, g, d), "preset");
+    /* the latent size is the first linear layer's input width */
+    sgad_tensor *w1;
+    check(ctx, sgad_layer_param(sgad_net_layer(*g, 1), 0, NULL, &w1, NULL), "latent");
+    const int minimax = o->model == SGAD_MODEL_SGAN || o->model == SGAD_MODEL_HYBRID;
+    sgad_trainer *t;
+    check(ctx,
+          sgad_trainer_create(ctx, *g, *d, (int)sgad_tensor_dim(w1, 1),
+                              minimax ? SGAD_LOSS_MINIMAX : SGAD_LOSS_EM, SGAD_OPTIMIZER_RMSPROP,
+                              &t),
+          "trainer");
+    return t;
+}
+
+/* The trainer a checkpoint (a file, or a directory's newest valid file)
+ * describes, with its weights and optimizer state; o's model, shape and
+ * steps are set from it. */
+static sgad_trainer *trainer_from_checkpoint(sgad_ctx *ctx, options *o)
+{
+    char path[4096];
+    const char *file = o->checkpoint;
+    if (sgad_checkpoint_find_latest(ctx, o->checkpoint, path, sizeof path) == SGAD_OK)
+        file = path; /* a directory of checkpoints */
+    sgad_checkpoint *c;
+    check(ctx, sgad_checkpoint_read(ctx, file, &c), file);
+    sgad_trainer *t;
+    check(ctx, sgad_checkpoint_create_trainer(c, ctx, &t), "trainer from checkpoint");
+    sgad_checkpoint_free(c);
+    int steps;
+    check(ctx, sgad_trainer_preset(t, &o->model, &o->shape, &steps, NULL), "preset of checkpoint");
+    o->steps = steps;
+    return t;
+}
+
 int main(int argc, char **argv)
 {
-    const options o = parse(argc, argv);
+    options o = parse(argc, argv);
     static const int64_t sides[3][2] = {{1, 28}, {3, 32}, {3, 64}};
     sgad_ctx *ctx;
     if (sgad_ctx_create(&ctx) != SGAD_OK)
         return 1;
     check(ctx, sgad_ctx_set_threads(ctx, o.threads), "threads");
-    sgad_net *g, *d;
-    check(ctx, sgad_preset_create(ctx, o.model, o.shape, o.steps, 0, &g, &d), "preset");
+    sgad_net *own_g = NULL, *own_d = NULL; /* a fresh trainer's nets */
+    sgad_trainer *t =
+        o.checkpoint ? trainer_from_checkpoint(ctx, &o) : fresh_trainer(ctx, &o, &own_g, &own_d);
+    sgad_net *g = sgad_trainer_net(t, 0), *d = sgad_trainer_net(t, 1);
     set_input_path(ctx, g, o.path);
     set_input_path(ctx, d, o.path);
     /* the latent size is the first linear layer's input width */
     sgad_tensor *w1;
     check(ctx, sgad_layer_param(sgad_net_layer(g, 1), 0, NULL, &w1, NULL), "latent");
     const int latent = (int)sgad_tensor_dim(w1, 1);
-    sgad_trainer *t;
-    check(ctx,
-          sgad_trainer_create(ctx, g, d, latent,
-                              o.model == SGAD_MODEL_SGAN || o.model == SGAD_MODEL_HYBRID
-                                  ? SGAD_LOSS_MINIMAX
-                                  : SGAD_LOSS_EM,
-                              SGAD_OPTIMIZER_RMSPROP, &t),
-          "trainer");
     uint64_t state = 42;
     const int64_t c = sides[o.shape][0], side = sides[o.shape][1];
     const int64_t rdims[4] = {o.batch, c, side, side}, zd[3] = {1, o.batch, latent};
     sgad_tensor *real = random_tensor(ctx, 4, rdims, 0, 1, &state);
+    sgad_dataset *data = NULL;
+    if (o.data) {
+        check(ctx, sgad_dataset_open(ctx, SGAD_DATA_IDX, o.data, NULL, &data), "data");
+        check(ctx, sgad_dataset_batch(data, 1, 0, 0, real, NULL), "batch");
+    }
     check(ctx, sgad_trainer_step(t, real, NULL), "warm-up iteration");
+    check_paths_taken(ctx, g, "G", o.path);
+    check_paths_taken(ctx, d, "D", o.path);
     const double gflop = iteration_flops(ctx, g, d) * 1e-9;
     dim_t gm = 0, gn = 0, gk = 0;
     widest_product(ctx, g, &gm, &gn, &gk);
@@ -332,7 +440,10 @@ int main(int argc, char **argv)
     double *ms = calloc((size_t)o.iters, sizeof *ms), *sms = calloc((size_t)o.iters, sizeof *sms);
     if (!ms || !sms)
         return 1;
+    const int64_t batches = data ? sgad_dataset_batches(data, o.batch) : 1;
     for (int i = 0; i < o.iters; i++) {
+        if (data) /* real batches, read outside the timed step */
+            check(ctx, sgad_dataset_batch(data, 1, 0, (i + 1) % batches, real, NULL), "batch");
         const double t0 = now();
         check(ctx, sgad_trainer_step(t, real, NULL), "iteration");
         ms[i] = 1e3 * (now() - t0);
@@ -358,23 +469,30 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     const double rss_mib = (double)ru.ru_maxrss / 1024.0;
     const double ref = sgemm_gflops(o.threads, gm, gn, gk);
+    char rates_g[2048], rates_d[2048];
+    firing_rates_json(t, 0, rates_g, sizeof rates_g);
+    firing_rates_json(t, 1, rates_d, sizeof rates_d);
     printf("training: median %.1f ms, min %.1f ms per iteration; sampling %.1f images/s\n", med,
            ms[0], sample_rate);
     printf("{\"model\":\"%s\",\"shape\":\"%lldx%lldx%lld\",\"batch\":%d,\"steps\":%d,"
            "\"threads\":%d,\"path\":\"%s\",\"iters\":%d,\"median_ms\":%.2f,\"min_ms\":%.2f,"
            "\"sample_images_per_s\":%.2f,\"peak_rss_mib\":%.1f,\"gflop_per_iter\":%.6f,"
-           "\"achieved_gflops\":%.2f,\"sgemm_gflops\":%.2f,\"sgemm_mnk\":[%ld,%ld,%ld]}\n",
+           "\"achieved_gflops\":%.2f,\"sgemm_gflops\":%.2f,\"sgemm_mnk\":[%ld,%ld,%ld],"
+           "\"state\":\"%s\",\"trained_iterations\":%lld,\"firing_rates\":{\"G\":%s,\"D\":%s}}\n",
            sgad_model_name(o.model), (long long)side, (long long)side, (long long)c, o.batch,
            o.steps, o.threads, path_names[o.path], o.iters, med, ms[0], sample_rate, rss_mib, gflop,
-           gflop / (med * 1e-3), ref, (long)gm, (long)gn, (long)gk);
+           gflop / (med * 1e-3), ref, (long)gm, (long)gn, (long)gk,
+           o.checkpoint ? "trained" : "fresh",
+           (long long)(sgad_trainer_iterations(t) - o.iters - 1), rates_g, rates_d);
     free(ms);
     free(sms);
     sgad_tensor_free(real);
     sgad_tensor_free(z);
     sgad_tensor_free(images);
+    sgad_dataset_free(data);
     sgad_trainer_free(t);
-    sgad_net_free(g);
-    sgad_net_free(d);
+    sgad_net_free(own_g);
+    sgad_net_free(own_d);
     sgad_ctx_free(ctx);
     return 0;
 }

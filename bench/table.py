@@ -22,6 +22,7 @@ COLUMNS = (
     ("model", "model", "{}"),
     ("shape", "shape", "{}"),
     ("thr", "threads", "{}"),
+    ("state", "state", "{}"),
     ("ms/iter", "median_ms", "{:.0f}"),
     ("min ms", "min_ms", "{:.0f}"),
     ("sample img/s", "sample_images_per_s", "{:.0f}"),
@@ -98,12 +99,21 @@ def main():
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--steps", type=int, default=16)
     p.add_argument("--rows", default=DEFAULT_ROWS)
+    p.add_argument("--checkpoint", help="also time rows of this checkpoint's model and shape "
+                                        "continuing its trained state ('trained' rows)")
+    p.add_argument("--data", help="the IDX images the trained rows train on")
     a = p.parse_args()
+    if bool(a.checkpoint) != bool(a.data):
+        sys.exit("table: --checkpoint and --data go together")
     results = []
     for model, shape, threads in parse_rows(a.rows):
-        results.append(run([a.bin, "--model", model, "--shape", shape, "--batch", str(a.batch),
-                            "--steps", str(a.steps), "--threads", str(threads),
-                            "--iters", str(a.iters)]))
+        row = [a.bin, "--model", model, "--shape", shape, "--batch", str(a.batch),
+               "--steps", str(a.steps), "--threads", str(threads), "--iters", str(a.iters)]
+        results.append(run(row))
+        if a.checkpoint:
+            trained = run(row + ["--checkpoint", a.checkpoint, "--data", a.data])
+            if (trained["model"], trained["shape"]) == (model, shape):
+                results.append(trained)
     print(f"sgad-bench: batch {a.batch}, T {a.steps}, median of {a.iters} training "
           "iterations after one warm-up; GFLOP/s = GFLOP/iter over ms/iter;\n"
           "BLIS sgemm = bli_sgemm in the same process, same threads, on the shape of "
