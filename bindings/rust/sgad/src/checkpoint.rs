@@ -18,11 +18,24 @@ const PATH_CAP: usize = 4096;
 
 /// A checkpoint read into memory and checked (`sgad_checkpoint`).
 ///
-/// Holds its [`Context`]; neither `Send` nor `Sync` (see [`Context`]).
+/// Holds its [`Context`]; `Send` and not `Sync` (see [`Context`]).
+///
+/// ```compile_fail
+/// fn share_between_threads<T: Sync>(_: &T) {}
+/// let ctx = sgad::Context::new().unwrap();
+/// let trainer = sgad::Trainer::new(&ctx, sgad::Preset::new(sgad::Model::Sgad,
+///                                                          sgad::ImageShape::Gray28)).unwrap();
+/// let checkpoint = sgad::Checkpoint::from_bytes(&ctx, &trainer.save_to_vec().unwrap()).unwrap();
+/// share_between_threads(&checkpoint);
+/// ```
 pub struct Checkpoint {
     raw: NonNull<sys::sgad_checkpoint>,
     ctx: Context,
 }
+
+// SAFETY: as for `Trainer`: every call on the checkpoint holds `ctx`'s
+// lock (`restore` holds both contexts' locks). Not `Sync`.
+unsafe impl Send for Checkpoint {}
 
 /// A tensor's name and dimensions inside a checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,14 +51,14 @@ impl Checkpoint {
     pub fn read(ctx: &Context, path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = c_path(path.as_ref(), "Checkpoint::read")?;
         let mut raw = std::ptr::null_mut();
-        ctx.check(unsafe { sys::sgad_checkpoint_read(ctx.raw(), path.as_ptr(), &mut raw) })?;
+        ctx.call(|| unsafe { sys::sgad_checkpoint_read(ctx.raw(), path.as_ptr(), &mut raw) })?;
         Checkpoint::adopt(ctx, raw)
     }
 
     /// Reads and checks a checkpoint from bytes (copied).
     pub fn from_bytes(ctx: &Context, bytes: &[u8]) -> Result<Checkpoint> {
         let mut raw = std::ptr::null_mut();
-        ctx.check(unsafe {
+        ctx.call(|| unsafe {
             sys::sgad_checkpoint_read_memory(ctx.raw(), bytes.as_ptr().cast(), bytes.len(), &mut raw)
         })?;
         Checkpoint::adopt(ctx, raw)
@@ -62,7 +75,7 @@ impl Checkpoint {
     pub fn find_latest(ctx: &Context, dir: impl AsRef<Path>) -> Result<PathBuf> {
         let dir = c_path(dir.as_ref(), "Checkpoint::find_latest")?;
         let mut out = vec![0 as c_char; PATH_CAP];
-        ctx.check(unsafe {
+        ctx.call(|| unsafe {
             sys::sgad_checkpoint_find_latest(ctx.raw(), dir.as_ptr(), out.as_mut_ptr(), PATH_CAP)
         })?;
         Ok(path_from(&out))
@@ -70,6 +83,7 @@ impl Checkpoint {
 
     /// The metadata entries (format, versions, preset, settings, counters).
     pub fn metadata(&self) -> Vec<(String, String)> {
+        let _lock = self.ctx.lock();
         let count = unsafe { sys::sgad_checkpoint_meta_count(self.raw.as_ptr()) };
         (0..count)
             .filter_map(|i| {
@@ -85,13 +99,15 @@ impl Checkpoint {
     /// The value of a metadata key, e.g. `"iteration"`.
     pub fn meta(&self, key: &str) -> Option<String> {
         let key = CString::new(key).ok()?;
+        let _lock = self.ctx.lock();
         let value = unsafe { sys::sgad_checkpoint_meta(self.raw.as_ptr(), key.as_ptr()) };
         (!value.is_null()).then(|| owned(value))
     }
 
     /// The tensors, in file order.
     pub fn tensors(&self) -> Result<Vec<TensorInfo>> {
-        let count = unsafe { sys::sgad_checkpoint_tensor_count(self.raw.as_ptr()) };
+        let count =
+            self.ctx.locked(|| unsafe { sys::sgad_checkpoint_tensor_count(self.raw.as_ptr()) });
         (0..count).map(|i| self.tensor_info(i)).collect()
     }
 
@@ -99,7 +115,7 @@ impl Checkpoint {
         let mut name = std::ptr::null();
         let mut ndim = 0;
         let mut dims = [0i64; sys::SGAD_MAX_DIMS as usize];
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
             sys::sgad_checkpoint_tensor_info(self.raw.as_ptr(), i, &mut name, &mut ndim,
                                              dims.as_mut_ptr())
         })?;
@@ -126,7 +142,7 @@ impl Checkpoint {
             .map_err(|_| Error::new(Status::InvalidArg, format!("{call}: name holds a NUL byte")))?;
         let len = out.len();
         let mut dst = Wrapped::output(&self.ctx, call, &[len], out)?;
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
             sys::sgad_checkpoint_tensor_read(self.raw.as_ptr(), name.as_ptr(), dst.as_mut_ptr())
         })
     }
@@ -135,7 +151,7 @@ impl Checkpoint {
     /// in the checkpoint's context.
     pub fn create_trainer(&self) -> Result<Trainer> {
         let mut raw = std::ptr::null_mut();
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
             sys::sgad_checkpoint_create_trainer(self.raw.as_ptr(), self.ctx.raw(), &mut raw)
         })?;
         Trainer::adopt(&self.ctx, raw)
@@ -144,7 +160,7 @@ impl Checkpoint {
 
 impl Drop for Checkpoint {
     fn drop(&mut self) {
-        unsafe { sys::sgad_checkpoint_free(self.raw.as_ptr()) }
+        self.ctx.locked(|| unsafe { sys::sgad_checkpoint_free(self.raw.as_ptr()) })
     }
 }
 
@@ -152,20 +168,23 @@ impl Trainer {
     /// Saves the whole training state to `path`, crash-safely.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = c_path(path.as_ref(), "Trainer::save")?;
-        self.context().check(unsafe { sys::sgad_checkpoint_save(self.raw(), path.as_ptr()) })
+        self.context().call(|| unsafe { sys::sgad_checkpoint_save(self.raw(), path.as_ptr()) })
     }
 
     /// The checkpoint's bytes, as [`save`](Trainer::save) would write them.
     pub fn save_to_vec(&self) -> Result<Vec<u8>> {
         let mut size = 0usize;
-        let status = unsafe {
-            sys::sgad_checkpoint_save_memory(self.raw(), std::ptr::null_mut(), 0, &mut size)
-        };
-        if status != sys::sgad_status::SGAD_E_SHAPE {
-            self.context().check(status)?; // anything but "too small" is a real failure
+        {
+            let lock = self.context().lock();
+            let status = unsafe {
+                sys::sgad_checkpoint_save_memory(self.raw(), std::ptr::null_mut(), 0, &mut size)
+            };
+            if status != sys::sgad_status::SGAD_E_SHAPE {
+                lock.check(status)?; // anything but "too small" is a real failure
+            }
         }
         let mut bytes = vec![0u8; size];
-        self.context().check(unsafe {
+        self.context().call(|| unsafe {
             sys::sgad_checkpoint_save_memory(self.raw(), bytes.as_mut_ptr().cast(), size, &mut size)
         })?;
         bytes.truncate(size);
@@ -177,7 +196,7 @@ impl Trainer {
     pub fn save_rotating(&self, dir: impl AsRef<Path>, keep: u32) -> Result<PathBuf> {
         let dir = c_path(dir.as_ref(), "Trainer::save_rotating")?;
         let mut out = vec![0 as c_char; PATH_CAP];
-        self.context().check(unsafe {
+        self.context().call(|| unsafe {
             sys::sgad_checkpoint_save_rotating(self.raw(), dir.as_ptr(),
                                                crate::trainer::c_int(keep), out.as_mut_ptr(),
                                                PATH_CAP)
@@ -198,17 +217,21 @@ impl Trainer {
     /// Puts a checkpoint's whole state into this trainer, which must be of
     /// the same preset. All or nothing.
     pub fn restore(&mut self, checkpoint: &Checkpoint) -> Result<()> {
-        // The library reports into the trainer's or the checkpoint's
-        // context; clear both so the message found is this call's.
+        // The call uses both contexts (they may differ), so it holds both
+        // locks. The library reports into the trainer's or the
+        // checkpoint's context; clear both so the message found is this
+        // call's.
+        let (own, other) = self.context().lock_pair(&checkpoint.ctx);
         unsafe {
-            sys::sgad_ctx_clear_error(self.context().raw());
-            sys::sgad_ctx_clear_error(checkpoint.ctx.raw());
+            sys::sgad_ctx_clear_error(own.raw());
+            if let Some(other) = &other {
+                sys::sgad_ctx_clear_error(other.raw());
+            }
         }
         let status = unsafe { sys::sgad_checkpoint_restore(checkpoint.raw.as_ptr(), self.raw()) };
-        let own = self.context().check(status);
-        match own {
-            Err(e) if e.message().is_empty() => checkpoint.ctx.check(status),
-            other => other,
+        match (own.check(status), &other) {
+            (Err(e), Some(other)) if e.message().is_empty() => other.check(status),
+            (result, _) => result,
         }
     }
 }

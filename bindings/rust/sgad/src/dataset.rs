@@ -16,11 +16,22 @@ use crate::tensor::Wrapped;
 /// in [0, 1], in shuffled batches whose order is a pure function of
 /// (seed, epoch), so a resumed run sees the same batches.
 ///
-/// Holds its [`Context`]; neither `Send` nor `Sync` (see [`Context`]).
+/// Holds its [`Context`]; `Send` and not `Sync` (see [`Context`]).
+///
+/// ```compile_fail
+/// fn share_between_threads<T: Sync>(_: &T) {}
+/// let ctx = sgad::Context::new().unwrap();
+/// let data = sgad::Dataset::open(&ctx, sgad::DataFormat::Idx, "images.idx", None).unwrap();
+/// share_between_threads(&data);
+/// ```
 pub struct Dataset {
     raw: NonNull<sys::sgad_dataset>,
     ctx: Context,
 }
+
+// SAFETY: as for `Trainer`: every call on the dataset holds `ctx`'s lock.
+// Not `Sync`.
+unsafe impl Send for Dataset {}
 
 impl Dataset {
     /// Opens a file (IDX, raw or gzip; a CIFAR-10 batch) or a directory
@@ -32,7 +43,7 @@ impl Dataset {
         let labels: Option<CString> =
             labels.map(|l| c_path(l, "Dataset::open")).transpose()?;
         let mut raw = std::ptr::null_mut();
-        ctx.check(unsafe {
+        ctx.call(|| unsafe {
             sys::sgad_dataset_open(ctx.raw(), format.to_raw(), path.as_ptr(),
                                    labels.as_ref().map_or(std::ptr::null(), |l| l.as_ptr()),
                                    &mut raw)
@@ -45,7 +56,7 @@ impl Dataset {
                       -> Result<Dataset> {
         let (labels_ptr, labels_len) = labels.map_or((std::ptr::null(), 0), |l| (l.as_ptr(), l.len()));
         let mut raw = std::ptr::null_mut();
-        ctx.check(unsafe {
+        ctx.call(|| unsafe {
             sys::sgad_dataset_open_memory(ctx.raw(), format.to_raw(), data.as_ptr().cast(),
                                           data.len(), labels_ptr.cast(), labels_len, &mut raw)
         })?;
@@ -60,7 +71,7 @@ impl Dataset {
 
     /// Number of images.
     pub fn len(&self) -> usize {
-        unsafe { sys::sgad_dataset_count(self.raw.as_ptr()) as usize }
+        self.ctx.locked(|| unsafe { sys::sgad_dataset_count(self.raw.as_ptr()) as usize })
     }
 
     /// Whether there are no images.
@@ -72,7 +83,9 @@ impl Dataset {
     pub fn image_dims(&self) -> [usize; 3] {
         let (mut c, mut h, mut w) = (0i64, 0i64, 0i64);
         // Cannot fail on a live dataset: every output pointer is given.
-        let _ = unsafe { sys::sgad_dataset_image_dims(self.raw.as_ptr(), &mut c, &mut h, &mut w) };
+        let _ = self.ctx.locked(|| unsafe {
+            sys::sgad_dataset_image_dims(self.raw.as_ptr(), &mut c, &mut h, &mut w)
+        });
         [c as usize, h as usize, w as usize]
     }
 
@@ -85,14 +98,14 @@ impl Dataset {
     pub fn label(&self, i: usize) -> Result<Option<u32>> {
         let mut label = -1;
         let i = i64::try_from(i).unwrap_or(i64::MAX);
-        self.ctx.check(unsafe { sys::sgad_dataset_label(self.raw.as_ptr(), i, &mut label) })?;
+        self.ctx.call(|| unsafe { sys::sgad_dataset_label(self.raw.as_ptr(), i, &mut label) })?;
         Ok(u32::try_from(label).ok())
     }
 
     /// Whole batches of size `batch` in an epoch (the rest is left out).
     pub fn batches(&self, batch: usize) -> usize {
         let batch = i64::try_from(batch).unwrap_or(i64::MAX);
-        unsafe { sys::sgad_dataset_batches(self.raw.as_ptr(), batch).max(0) as usize }
+        self.ctx.locked(|| unsafe { sys::sgad_dataset_batches(self.raw.as_ptr(), batch).max(0) as usize })
     }
 
     /// Fills `images` with batch `index` of `epoch` in the order of
@@ -113,7 +126,7 @@ impl Dataset {
         let mut images = Wrapped::output(&self.ctx, call, &dims, images)?;
         let epoch = i64::try_from(epoch).unwrap_or(i64::MAX);
         let index = i64::try_from(index).unwrap_or(i64::MAX);
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
             sys::sgad_dataset_batch(self.raw.as_ptr(), seed, epoch, index, images.as_mut_ptr(),
                                     labels_ptr)
         })
@@ -125,7 +138,7 @@ impl Dataset {
         let dims = self.batch_dims("Dataset::read", images.len())?;
         let mut images = Wrapped::output(&self.ctx, "Dataset::read", &dims, images)?;
         let first = i64::try_from(first).unwrap_or(i64::MAX);
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
             sys::sgad_dataset_read(self.raw.as_ptr(), first, images.as_mut_ptr())
         })
     }
@@ -145,7 +158,7 @@ impl Dataset {
 
 impl Drop for Dataset {
     fn drop(&mut self) {
-        unsafe { sys::sgad_dataset_free(self.raw.as_ptr()) }
+        self.ctx.locked(|| unsafe { sys::sgad_dataset_free(self.raw.as_ptr()) })
     }
 }
 
@@ -157,7 +170,7 @@ impl Context {
         let call = "Context::write_grid";
         let path = c_path(path.as_ref(), call)?;
         let images = Wrapped::input(self, call, &dims, images)?;
-        self.check(unsafe {
+        self.call(|| unsafe {
             sys::sgad_image_write_grid(self.raw(), path.as_ptr(), images.as_ptr(),
                                        crate::trainer::c_int(rows), crate::trainer::c_int(cols))
         })
@@ -170,7 +183,7 @@ impl Context {
         let call = "Context::write_idx";
         let path = c_path(path.as_ref(), call)?;
         let images = Wrapped::input(self, call, &dims, images)?;
-        self.check(unsafe { sys::sgad_image_write_idx(self.raw(), path.as_ptr(), images.as_ptr()) })
+        self.call(|| unsafe { sys::sgad_image_write_idx(self.raw(), path.as_ptr(), images.as_ptr()) })
     }
 
     /// Writes sample `sample`'s per-step decoder inputs as a strip PNG (the
@@ -183,7 +196,7 @@ impl Context {
         let steps = Wrapped::input(self, call, &dims, steps)?;
         let scores = scores.map(|s| Wrapped::input(self, call, &dims[..2], s)).transpose()?;
         let sample = i64::try_from(sample).unwrap_or(i64::MAX);
-        self.check(unsafe {
+        self.call(|| unsafe {
             sys::sgad_image_write_strip(self.raw(), path.as_ptr(), steps.as_ptr(),
                                         scores.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
                                         sample)

@@ -41,7 +41,7 @@ mod tensor;
 mod trainer;
 
 pub use checkpoint::{Checkpoint, TensorInfo};
-pub use context::{version, Context};
+pub use context::{version, Context, ContextLock};
 pub use dataset::Dataset;
 pub use error::{Error, Result, Status};
 pub use kinds::{DataFormat, ImageShape, Loss, Model, OptimizerKind, OptimizerOption, Role,

@@ -9,9 +9,11 @@ use crate::context::Context;
 use crate::error::{Error, Result, Status};
 
 /// An `sgad_tensor` over a slice (sgad_tensor_wrap), freed on drop. The
-/// lifetime ties it to the slice, so the library never sees freed memory.
+/// lifetime ties it to the slice, so the library never sees freed memory,
+/// and to the context, whose lock it takes to free itself.
 pub(crate) struct Wrapped<'a> {
     raw: NonNull<sys::sgad_tensor>,
+    ctx: &'a Context,
     writable: bool,
     _data: PhantomData<&'a mut [f32]>,
 }
@@ -20,18 +22,18 @@ impl<'a> Wrapped<'a> {
     /// A tensor the library only reads: passed to `const sgad_tensor *`
     /// parameters alone (as_ptr), so the cast from `&[f32]` is never written
     /// through.
-    pub(crate) fn input(ctx: &Context, call: &str, dims: &[usize], data: &'a [f32])
+    pub(crate) fn input(ctx: &'a Context, call: &str, dims: &[usize], data: &'a [f32])
                         -> Result<Wrapped<'a>> {
         Wrapped::wrap(ctx, call, dims, data.as_ptr() as *mut f32, data.len(), false)
     }
 
     /// A tensor the library writes into.
-    pub(crate) fn output(ctx: &Context, call: &str, dims: &[usize], data: &'a mut [f32])
+    pub(crate) fn output(ctx: &'a Context, call: &str, dims: &[usize], data: &'a mut [f32])
                          -> Result<Wrapped<'a>> {
         Wrapped::wrap(ctx, call, dims, data.as_mut_ptr(), data.len(), true)
     }
 
-    fn wrap(ctx: &Context, call: &str, dims: &[usize], data: *mut f32, len: usize,
+    fn wrap(ctx: &'a Context, call: &str, dims: &[usize], data: *mut f32, len: usize,
             writable: bool) -> Result<Wrapped<'a>> {
         let expected = checked_product(dims).ok_or_else(|| {
             Error::new(Status::InvalidArg, format!("{call}: dimensions {dims:?} overflow"))
@@ -42,12 +44,12 @@ impl<'a> Wrapped<'a> {
         }
         let dims: Vec<i64> = dims.iter().map(|&d| d as i64).collect();
         let mut raw = std::ptr::null_mut();
-        ctx.check(unsafe {
+        ctx.call(|| unsafe {
             sys::sgad_tensor_wrap(ctx.raw(), dims.len() as i32, dims.as_ptr(), data, &mut raw)
         })?;
         let raw = NonNull::new(raw)
             .ok_or_else(|| Error::new(Status::Internal, format!("{call}: no tensor made")))?;
-        Ok(Wrapped { raw, writable, _data: PhantomData })
+        Ok(Wrapped { raw, ctx, writable, _data: PhantomData })
     }
 
     pub(crate) fn as_ptr(&self) -> *const sys::sgad_tensor {
@@ -62,7 +64,7 @@ impl<'a> Wrapped<'a> {
 
 impl Drop for Wrapped<'_> {
     fn drop(&mut self) {
-        unsafe { sys::sgad_tensor_free(self.raw.as_ptr()) }
+        self.ctx.locked(|| unsafe { sys::sgad_tensor_free(self.raw.as_ptr()) })
     }
 }
 

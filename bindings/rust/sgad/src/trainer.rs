@@ -93,12 +93,26 @@ pub struct Samples {
 /// iteration is a D update then a G update on the same latents.
 ///
 /// Holds its [`Context`], so the context lives at least as long. Like the
-/// context it is neither `Send` nor `Sync` (see [`Context`]).
+/// context it is `Send` and not `Sync` (see [`Context`]): it can move to
+/// another thread, and its calls take the context's lock.
+///
+/// ```compile_fail
+/// fn share_between_threads<T: Sync>(_: &T) {}
+/// let ctx = sgad::Context::new().unwrap();
+/// let trainer = sgad::Trainer::new(&ctx, sgad::Preset::new(sgad::Model::Sgad,
+///                                                          sgad::ImageShape::Gray28)).unwrap();
+/// share_between_threads(&trainer);
+/// ```
 pub struct Trainer {
     raw: NonNull<sys::sgad_trainer>,
     preset: Preset,
     ctx: Context,
 }
+
+// SAFETY: the trainer belongs to `ctx`, and every call on it (freeing
+// included) holds `ctx`'s lock, so it may run on any thread (see `Shared`
+// in context.rs). Not `Sync`: `NonNull` and `Context` are not.
+unsafe impl Send for Trainer {}
 
 impl Trainer {
     /// A preset trainer with the model's loss (EM for SWGAN and SGAD,
@@ -112,7 +126,7 @@ impl Trainer {
     pub fn with_loss(ctx: &Context, preset: Preset, loss: Loss, optimizer: OptimizerKind)
                      -> Result<Trainer> {
         let mut raw = std::ptr::null_mut();
-        ctx.check(unsafe {
+        ctx.call(|| unsafe {
             sys::sgad_trainer_create_preset(ctx.raw(), preset.model.to_raw(),
                                             preset.shape.to_raw(), c_int(preset.steps),
                                             c_int(preset.latent), loss.to_raw(),
@@ -138,7 +152,7 @@ impl Trainer {
         let mut model = sys::sgad_model(0);
         let mut shape = sys::sgad_image_shape(0);
         let (mut steps, mut latent) = (0, 0);
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
             sys::sgad_trainer_preset(self.raw(), &mut model, &mut shape, &mut steps, &mut latent)
         })?;
         Ok(Preset {
@@ -160,30 +174,31 @@ impl Trainer {
     }
 
     /// The raw handle, for calls through sgad-sys. It stays owned by this
-    /// `Trainer`: do not free it.
+    /// `Trainer`: do not free it. Make such calls while holding
+    /// `self.context().lock()` (see [`Context::lock`]).
     pub fn raw(&self) -> *mut sys::sgad_trainer {
         self.raw.as_ptr()
     }
 
     /// Seeds the latents the training steps draw.
     pub fn set_seed(&mut self, seed: u64) -> Result<()> {
-        self.ctx.check(unsafe { sys::sgad_trainer_set_seed(self.raw(), seed) })
+        self.ctx.call(|| unsafe { sys::sgad_trainer_set_seed(self.raw(), seed) })
     }
 
     /// The seed of the latents.
     pub fn seed(&self) -> u64 {
-        unsafe { sys::sgad_trainer_seed(self.raw()) }
+        self.ctx.locked(|| unsafe { sys::sgad_trainer_seed(self.raw()) })
     }
 
     /// Changes a setting; out-of-range values are an error naming the bounds.
     pub fn set(&mut self, option: TrainerOption, value: f64) -> Result<()> {
-        self.ctx.check(unsafe { sys::sgad_trainer_set(self.raw(), option.to_raw(), value) })
+        self.ctx.call(|| unsafe { sys::sgad_trainer_set(self.raw(), option.to_raw(), value) })
     }
 
     /// Reads a setting.
     pub fn get(&self, option: TrainerOption) -> Result<f64> {
         let mut value = 0.0;
-        self.ctx.check(unsafe { sys::sgad_trainer_get(self.raw(), option.to_raw(), &mut value) })?;
+        self.ctx.call(|| unsafe { sys::sgad_trainer_get(self.raw(), option.to_raw(), &mut value) })?;
         Ok(value)
     }
 
@@ -191,19 +206,19 @@ impl Trainer {
     pub fn set_optimizer(&mut self, role: Role, option: OptimizerOption, value: f64)
                          -> Result<()> {
         let opt = self.optimizer(role)?;
-        self.ctx.check(unsafe { sys::sgad_optimizer_set(opt, option.to_raw(), value) })
+        self.ctx.call(|| unsafe { sys::sgad_optimizer_set(opt, option.to_raw(), value) })
     }
 
     /// Reads a setting of G's or D's optimizer.
     pub fn optimizer_setting(&self, role: Role, option: OptimizerOption) -> Result<f64> {
         let opt = self.optimizer(role)?;
         let mut value = 0.0;
-        self.ctx.check(unsafe { sys::sgad_optimizer_get(opt, option.to_raw(), &mut value) })?;
+        self.ctx.call(|| unsafe { sys::sgad_optimizer_get(opt, option.to_raw(), &mut value) })?;
         Ok(value)
     }
 
     fn optimizer(&self, role: Role) -> Result<*mut sys::sgad_optimizer> {
-        let opt = unsafe { sys::sgad_trainer_optimizer(self.raw(), role.which()) };
+        let opt = self.ctx.locked(|| unsafe { sys::sgad_trainer_optimizer(self.raw(), role.which()) });
         if opt.is_null() {
             return Err(Error::new(Status::Internal, "the trainer has no optimizer"));
         }
@@ -212,18 +227,18 @@ impl Trainer {
 
     /// Completed iterations.
     pub fn iterations(&self) -> u64 {
-        unsafe { sys::sgad_trainer_iterations(self.raw()) as u64 }
+        self.ctx.locked(|| unsafe { sys::sgad_trainer_iterations(self.raw()) as u64 })
     }
 
     /// The epoch counter the trainer keeps (and checkpoints save) for the caller.
     pub fn epoch(&self) -> u64 {
-        unsafe { sys::sgad_trainer_epoch(self.raw()) as u64 }
+        self.ctx.locked(|| unsafe { sys::sgad_trainer_epoch(self.raw()) as u64 })
     }
 
     /// Sets the epoch counter.
     pub fn set_epoch(&mut self, epoch: u64) -> Result<()> {
         let epoch = i64::try_from(epoch).unwrap_or(-1);
-        self.ctx.check(unsafe { sys::sgad_trainer_set_epoch(self.raw(), epoch) })
+        self.ctx.call(|| unsafe { sys::sgad_trainer_set_epoch(self.raw(), epoch) })
     }
 
     /// Floats in one image: C * H * W of the preset's shape.
@@ -239,7 +254,7 @@ impl Trainer {
         let n = self.batch_of(real, "Trainer::step")?;
         let [c, h, w] = self.preset.shape.dims();
         let real = Wrapped::input(&self.ctx, "Trainer::step", &[n, c, h, w], real)?;
-        self.ctx.check(unsafe { sys::sgad_trainer_step(self.raw(), real.as_ptr(), std::ptr::null()) })
+        self.ctx.call(|| unsafe { sys::sgad_trainer_step(self.raw(), real.as_ptr(), std::ptr::null()) })
     }
 
     /// As [`step`](Trainer::step) with the caller's latents `z`, `[1, N, latent]`.
@@ -249,7 +264,7 @@ impl Trainer {
         let [c, h, w] = self.preset.shape.dims();
         let real = Wrapped::input(&self.ctx, call, &[n, c, h, w], real)?;
         let z = Wrapped::input(&self.ctx, call, &[1, n, self.preset.latent as usize], z)?;
-        self.ctx.check(unsafe { sys::sgad_trainer_step(self.raw(), real.as_ptr(), z.as_ptr()) })
+        self.ctx.call(|| unsafe { sys::sgad_trainer_step(self.raw(), real.as_ptr(), z.as_ptr()) })
     }
 
     /// The number of whole images in `real`, or an error saying why not.
@@ -268,7 +283,7 @@ impl Trainer {
     pub fn stats(&self) -> Result<Stats> {
         let stat = |which: sys::sgad_stat| -> Result<f64> {
             let mut value = 0.0;
-            self.ctx.check(unsafe { sys::sgad_trainer_stat(self.raw(), which, &mut value) })?;
+            self.ctx.call(|| unsafe { sys::sgad_trainer_stat(self.raw(), which, &mut value) })?;
             Ok(value)
         };
         Ok(Stats {
@@ -288,7 +303,7 @@ impl Trainer {
     /// Firing rate of layer `layer` of G or D in the last iteration.
     pub fn firing_rate(&self, role: Role, layer: usize) -> Result<f64> {
         let mut rate = 0.0;
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
             sys::sgad_trainer_firing_rate(self.raw(), role.which(), c_int(layer as u32), &mut rate)
         })?;
         Ok(rate)
@@ -300,8 +315,8 @@ impl Trainer {
         let input = [1, i64::try_from(n).unwrap_or(i64::MAX), self.preset.latent as i64];
         let mut ndim = 0;
         let mut dims = [0i64; sys::SGAD_MAX_DIMS as usize];
-        let g = unsafe { sys::sgad_trainer_net(self.raw(), 0) };
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
+            let g = sys::sgad_trainer_net(self.raw(), 0);
             sys::sgad_net_output_dims(g, 3, input.as_ptr(), &mut ndim, dims.as_mut_ptr())
         })?;
         if !(3..=dims.len() as i32).contains(&ndim) {
@@ -361,7 +376,7 @@ impl Trainer {
         let mut steps = steps.map(|s| Wrapped::output(&self.ctx, call, &step_dims, s)).transpose()?;
         let mut scores = scores.map(|s| Wrapped::output(&self.ctx, call, &[t, n], s)).transpose()?;
         let flags = if ema { sys::sgad_sample_flag::SGAD_SAMPLE_EMA.0 } else { 0 };
-        self.ctx.check(unsafe {
+        self.ctx.call(|| unsafe {
             sys::sgad_trainer_sample_ex(self.raw(), z.as_ptr(), images.as_mut_ptr(), flags,
                                         steps.as_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()),
                                         scores.as_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()))
@@ -372,7 +387,7 @@ impl Trainer {
 impl Drop for Trainer {
     fn drop(&mut self) {
         // Fields drop after this, so the context outlives the trainer.
-        unsafe { sys::sgad_trainer_free(self.raw.as_ptr()) }
+        self.ctx.locked(|| unsafe { sys::sgad_trainer_free(self.raw.as_ptr()) })
     }
 }
 
