@@ -180,6 +180,30 @@ impl Context {
 
     /// Takes the context's lock (waiting while another thread is in a call
     /// on this context or its objects), for calls through sgad-sys.
+    ///
+    /// ```
+    /// # fn main() -> sgad::Result<()> {
+    /// # let ctx = sgad::Context::new()?;
+    /// # let trainer = sgad::Trainer::new(&ctx, sgad::Preset::new(sgad::Model::Sgad,
+    /// #                                                          sgad::ImageShape::Gray28))?;
+    /// let lock = trainer.context().lock();
+    /// let g = unsafe { sgad::sys::sgad_trainer_net(trainer.raw(), 0) };   // 0: G, 1: D
+    /// let layers = unsafe { sgad::sys::sgad_net_layer_count(g) };
+    /// let mut tau = 0.0;
+    /// let status = unsafe {
+    ///     sgad::sys::sgad_layer_get(sgad::sys::sgad_net_layer(g, layers - 1),
+    ///                               sgad::sys::sgad_option::SGAD_OPT_NEURON_TAU, &mut tau)
+    /// };
+    /// let tau = lock.check(status).map(|()| tau);   // an Err carries the library's message
+    /// // G's last layer is SGAD's attention decoder, which has no tau:
+    /// let err = tau.unwrap_err();
+    /// assert_eq!(err.status(), sgad::Status::Unsupported);
+    /// assert_eq!(err.message(), "sgad_layer_get: a attention layer has no option 100");
+    /// drop(lock); // before calling the safe API on this context again
+    /// assert_eq!(trainer.iterations(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn lock(&self) -> ContextLock<'_> {
         // A panic while the lock was held cannot have left libsgad's state
         // half-changed (its calls never unwind), so poisoning means nothing.
