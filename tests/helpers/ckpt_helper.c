@@ -53,6 +53,10 @@ static int loop(const char *dir, int hidden)
     tiny_gan g;
     if (sgad_ctx_create(&ctx) != SGAD_OK || tiny_gan_create(ctx, hidden, 3, &g) != 0)
         return 1;
+    /* The killer times its signal from this line, so that a slow start (a
+     * loaded machine, a sanitiser build) cannot swallow the whole pause. */
+    printf("ready\n");
+    fflush(stdout);
     for (;;) /* until killed */
         if (tiny_gan_train(&g, 1) != SGAD_OK ||
             sgad_checkpoint_save_rotating(g.t, dir, 3, NULL, 0) != SGAD_OK)

@@ -10,6 +10,7 @@
  * - resume in a new process: 4 iterations straight equal 2, save, load in
  *   another process, 2 more, byte for byte, at 1 and 2 threads. */
 #include <dirent.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,17 @@ START_TEST(injected_failures_keep_the_previous_file)
 }
 END_TEST
 
+/* Waits (up to a minute) for the saver's "ready" line: the random pause
+ * before its SIGKILL then starts when the saving loop does, however long
+ * the process took to start. */
+static void wait_ready(int fd)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    ck_assert_msg(poll(&p, 1, 60000) == 1, "the saver did not start within a minute");
+    char line[16];
+    ck_assert_msg(read(fd, line, sizeof line) > 0, "the saver ended before it was ready");
+}
+
 START_TEST(killed_saver_leaves_loadable_checkpoints)
 {
     if (getenv("SGAD_TEST_SKIP_SLOW"))
@@ -133,13 +145,21 @@ START_TEST(killed_saver_leaves_loadable_checkpoints)
     uint64_t state = (uint64_t)time(NULL);
     int mid_save = 0, checked = 0, empty = 0;
     for (int trial = 0; trial < trials; trial++) {
+        int ready[2];
+        ck_assert_int_eq(pipe(ready), 0);
         const pid_t pid = fork();
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
             setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+            dup2(ready[1], STDOUT_FILENO);
+            close(ready[0]);
+            close(ready[1]);
             execl(helper, helper, "loop", dir, "1024", (char *)NULL);
             _exit(127);
         }
+        close(ready[1]);
+        wait_ready(ready[0]);
+        close(ready[0]);
         const struct timespec pause = {0, (long)(5e6 + tu_uniform(&state) * 60e6)};
         nanosleep(&pause, NULL);
         kill(pid, SIGKILL);
