@@ -2,7 +2,7 @@
 # Installs the Debian packages libsgad's build, tests and demo need, when any
 # is missing. Quiet and fast when everything is there.
 set -e
-PACKAGES="${SGAD_DEPS:-gcc g++ make pkg-config libblis-dev libjansson-dev check libpng-dev zlib1g-dev liblapack-dev clang-format} ${SGAD_DEPS_EXTRA:-}"
+PACKAGES="${SGAD_DEPS:-gcc g++ make pkg-config libblis-dev libjansson-dev check libpng-dev zlib1g-dev liblapack-dev clang-format libhdf5-dev python3-h5py} ${SGAD_DEPS_EXTRA:-}"
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; make sure these are installed: $PACKAGES" >&2
