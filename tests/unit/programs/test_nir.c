@@ -48,6 +48,15 @@ static int logged(const char *dir, const char *needle)
     return found;
 }
 
+/* A passed test removes its directory; a failed one leaves it, with
+ * log.txt, for a look. */
+static void remove_dir(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
 static char *workdir(void)
 {
     static char dir[64];
@@ -78,6 +87,7 @@ START_TEST(handmade_graph_spikes)
                      0);
     ck_assert_msg(logged(dir, "lif, tau 2, v_th 1, v_reset 0, decay_input 1, hard reset"),
                   "the import log names the LIF's settings");
+    remove_dir(dir);
 }
 END_TEST
 
@@ -114,6 +124,7 @@ START_TEST(checkpoint_round_trip)
     char g[512];
     snprintf(g, sizeof g, "%s/g.nir", dir);
     ck_assert_int_eq(access(g, F_OK), -1);
+    remove_dir(dir);
 }
 END_TEST
 
@@ -144,6 +155,7 @@ START_TEST(bad_files_refused)
     ck_assert_int_eq(run(dir, "$P convert x"), 2);
     ck_assert_int_eq(run(dir, "$P export --checkpoint c --net q --out x"), 2);
     ck_assert_int_eq(run(dir, "$P import small.nir --input small_x.f32 --batch 2"), 2);
+    remove_dir(dir);
 }
 END_TEST
 
