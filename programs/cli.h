@@ -1,7 +1,9 @@
 /* Command-line parsing shared by the programs in programs/: a whole string
- * that is a number within [lo, hi], or a refusal; and a table of options
- * that take a value, looked up by flag and stored into the program's
- * fields. Header-only, so a program needs no other file for it. */
+ * that is a number within [lo, hi], or a refusal; an argument split into
+ * its flag and value, so that every value option is accepted both as
+ * "--flag value" and as "--flag=value"; and a table of options that take a
+ * value, looked up by flag and stored into the program's fields.
+ * Header-only, so a program needs no other file for it. */
 #ifndef SGAD_PROGRAMS_CLI_H
 #define SGAD_PROGRAMS_CLI_H
 
@@ -30,6 +32,35 @@ static inline int cli_real(const char *s, double lo, double hi, double *out)
         return 0;
     *out = v;
     return 1;
+}
+
+/* One argument argv[i] as an option: its flag and its value. */
+typedef struct cli_arg {
+    char flag[64];     /* argv[i] up to its first '=' (a "--" argument), else argv[i] */
+    const char *value; /* the text after that '=', else argv[i + 1] (NULL past the end) */
+    int attached;      /* 1 if the value came after '=' in argv[i] itself */
+} cli_arg;
+
+/* Splits argv[i] (i < argc). A flag that does not fit in cli_arg's flag
+ * is left whole and cut there: it then names no option, as no option is
+ * that long, so it is reported as unknown. Only "--" arguments are split,
+ * so a value such as "a=b" given as the next argument stays whole. */
+static inline void cli_split(cli_arg *a, int argc, char **argv, int i)
+{
+    const char *s = argv[i], *eq = strncmp(s, "--", 2) == 0 ? strchr(s, '=') : NULL;
+    const size_t len = eq ? (size_t)(eq - s) : strlen(s);
+    const size_t keep = len < sizeof a->flag ? len : sizeof a->flag - 1;
+    memcpy(a->flag, s, keep);
+    a->flag[keep] = 0;
+    a->attached = eq && len < sizeof a->flag;
+    a->value = a->attached ? eq + 1 : i + 1 < argc ? argv[i + 1] : NULL;
+}
+
+/* How many arguments after argv[i] the option used: its value's, unless
+ * that was attached with '=' or the option takes none. */
+static inline int cli_used(const cli_arg *a, int takes_value)
+{
+    return takes_value && !a->attached;
 }
 
 /* The type of an option's field. */

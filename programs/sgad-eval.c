@@ -117,18 +117,20 @@ static int parse(int argc, char **argv, options *o)
 {
     *o = (options){.epochs = 2, .batch = 64, .threads = 1, .seed = 1};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             exit(0);
         }
+        cli_arg arg; /* "--flag value" or "--flag=value" */
+        cli_split(&arg, argc, argv, i);
+        const char *a = arg.flag, *v = arg.value;
         int takes;
         const int ok = parse_one(o, a, v, &takes);
         if (ok < 0)
-            return bad("unknown option '%s'%s", a, "");
-        if (!ok)
+            return bad("unknown option '%s'%s", argv[i], "");
+        if (!ok || (!takes && arg.attached)) /* "--ema=x": a switch takes no value */
             return bad("bad value for %s: '%s'", a, v ? v : "(missing)");
-        i += takes;
+        i += cli_used(&arg, takes);
     }
     return check_modes(o);
 }

@@ -31,7 +31,9 @@ static int parse(int argc, char **argv, options *o)
 {
     *o = (options){.n = 64, .seed = 1, .threads = 2};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        cli_arg arg; /* "--flag value" or "--flag=value" */
+        cli_split(&arg, argc, argv, i);
+        const char *a = arg.flag, *v = arg.value;
         int ok = 1, takes = 1;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
@@ -58,12 +60,12 @@ static int parse(int argc, char **argv, options *o)
             usage(stderr);
             return 2;
         }
-        if (!ok) {
+        if (!ok || (!takes && arg.attached)) { /* "--ema=x": a switch takes no value */
             fprintf(stderr, "sgad-sample: bad value for %s: '%s'\n", a, v ? v : "(missing)");
             usage(stderr);
             return 2;
         }
-        i += takes;
+        i += cli_used(&arg, takes);
     }
     if (!o->checkpoint) {
         fprintf(stderr, "sgad-sample: --checkpoint is required\n");
