@@ -45,8 +45,9 @@ STATIC := $(LIBOUT)/libsgad.a
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck_pic -lsubunit -lrt -lm)
 TEST_SRCS := $(wildcard tests/*.c tests/unit/*/*.c)
 # Library sources the tests compile in to test them alone (pure functions;
-# the library's own copies are hidden).
-TEST_LIB_SRCS := src/net/plan.c
+# the library's own copies are hidden), and the programs' parts they test
+# the same way (the JSON-lines writer, with jansson).
+TEST_LIB_SRCS := src/net/plan.c programs/jsonl.c
 TEST_BIN := $(BUILD)/tests/check_sgad
 # Programs the tests run as child processes (crash and fault tests).
 TEST_HELPERS = $(BUILD)/tests/ckpt_helper $(BUILD)/tests/libfaultio.so $(PROGRAM_BINS)
@@ -57,8 +58,9 @@ DEMO_BIN := $(BUILD)/examples/demo_layers
 PROGRAMS := sgad-train sgad-sample sgad-inspect
 PROGRAM_BINS = $(PROGRAMS:%=$(BUILD)/programs/%)
 # Sources a program links besides programs/NAME.c: sgad-train's serial
-# implementation of programs/parallel.h (the MPI build links mpi/sgad_mpi.c).
-PROGRAM_SRCS_sgad-train := programs/parallel_serial.c
+# implementation of programs/parallel.h (the MPI build links mpi/sgad_mpi.c)
+# and the JSON-lines writer (programs/jsonl.c, with jansson).
+PROGRAM_SRCS_sgad-train := programs/parallel_serial.c programs/jsonl.c
 
 # One fragment per optional concern (bindings, ABI guard, docs, metrics):
 # each may add to PROGRAMS and define its own targets. Included here, before
@@ -96,10 +98,10 @@ $(BUILD)/tests/suites.inc: $(TEST_SRCS)
 	@mkdir -p $(@D)
 	sed -n 's/^Suite \*\(suite_[a-z0-9_]*\)(void)$$/SGAD_SUITE(\1)/p' $(TEST_SRCS) > $@
 
-$(TEST_BIN): $(TEST_SRCS) $(TEST_LIB_SRCS) tests/*.h $(BUILD)/tests/suites.inc $(SHARED)
+$(TEST_BIN): $(TEST_SRCS) $(TEST_LIB_SRCS) tests/*.h programs/jsonl.h $(BUILD)/tests/suites.inc $(SHARED)
 	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -D_DEFAULT_SOURCE -I$(BUILD)/tests -Itests \
-	    -o $@ $(TEST_SRCS) $(TEST_LIB_SRCS) \
-	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad $(CHECK_LIBS) -lz -lm
+	    -Iprograms -o $@ $(TEST_SRCS) $(TEST_LIB_SRCS) \
+	    -L$(LIBOUT) -Wl,-rpath,$(CURDIR)/$(LIBOUT) -lsgad $(CHECK_LIBS) -ljansson -lz -lm
 
 $(BUILD)/tests/ckpt_helper: tests/helpers/ckpt_helper.c tests/tiny_gan.c tests/tiny_gan.h $(SHARED)
 	@mkdir -p $(@D)
@@ -205,11 +207,11 @@ relpath = $(shell realpath -m --relative-to=$(1) $(2))
 PROGRAM_RPATH = -Wl,-rpath,'$$ORIGIN/$(call relpath,$(BINDIR),$(LIBDIR))' \
     -Wl,-rpath,'$$ORIGIN/$(call relpath,$(@D),$(LIBOUT))'
 
-$(PROGRAM_BINS): programs/cli.h
+$(PROGRAM_BINS): programs/cli.h programs/jsonl.h
 $(BUILD)/programs/sgad-train: programs/parallel.h $(PROGRAM_SRCS_sgad-train)
 $(BUILD)/programs/%: programs/%.c $(SHARED)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(PROGRAM_SRCS_$*) -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(PROGRAM_SRCS_$*) -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -ljansson -lm
 
 $(BUILD)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(@D)
@@ -284,11 +286,12 @@ fuzz: deps $(FUZZ_TARGETS:%=build/fuzz/fuzz_%) $(FUZZ_TARGETS:%=build/fuzz/corpu
 # training; the library itself never links MPI.
 MPICC ?= mpicc
 MPI_BIN := $(BUILD)/mpi/sgad-train-mpi
-$(MPI_BIN): programs/sgad-train.c programs/cli.h programs/parallel.h programs/mpi/sgad_mpi.c $(SHARED)
+$(MPI_BIN): programs/sgad-train.c programs/cli.h programs/parallel.h programs/mpi/sgad_mpi.c \
+    programs/jsonl.c programs/jsonl.h $(SHARED)
 	@command -v $(MPICC) >/dev/null || { echo "make mpi: $(MPICC) not found; apt-get install libopenmpi-dev openmpi-bin" >&2; exit 1; }
 	@mkdir -p $(@D)
-	$(MPICC) $(ALL_CFLAGS) -o $@ programs/sgad-train.c programs/mpi/sgad_mpi.c \
-	    -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -lm
+	$(MPICC) $(ALL_CFLAGS) -o $@ programs/sgad-train.c programs/mpi/sgad_mpi.c programs/jsonl.c \
+	    -L$(LIBOUT) $(PROGRAM_RPATH) -lsgad -ljansson -lm
 
 mpi: lib $(MPI_BIN)
 

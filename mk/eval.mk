@@ -2,3 +2,6 @@
 # judges generated images with it (docs/metrics.md). Built, installed and
 # run by the tests like the other programs.
 PROGRAMS += sgad-eval
+# Its JSON line is written by programs/jsonl.c.
+PROGRAM_SRCS_sgad-eval := programs/jsonl.c
+$(BUILD)/programs/sgad-eval: $(PROGRAM_SRCS_sgad-eval)

@@ -22,6 +22,7 @@
 #include <sgad/sgad.h>
 
 #include "cli.h"
+#include "jsonl.h"
 
 typedef struct options {
     const char *train_out, *train_images, *train_labels, *test_images, *test_labels;
@@ -390,22 +391,33 @@ static void real_accuracy(sgad_dataset *real, const features *f, int64_t n, resu
     r->real_accuracy = (double)right / (double)n;
 }
 
-/* Writes s as a JSON string (paths may hold quotes or backslashes). */
-static void json_string(const char *s)
+/* The last line on stdout: one JSON object, written with jansson
+ * (jsonl.h: a non-finite figure is null and named in "nonfinite"), with a
+ * space after ',' and ':' as it always had. */
+static int print_json(const options *o, const result *r)
 {
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", (unsigned)(unsigned char)*s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
+    json_t *j = json_object();
+    int bad = !j || jsonl_set_real(j, "frechet", r->frechet) ||
+              json_object_set_new(j, "samples", json_integer(r->n)) ||
+              json_object_set_new(j, "real", json_integer(r->n)) ||
+              jsonl_set_real(j, "entropy", r->entropy) ||
+              jsonl_set_real(j, "max_entropy", r->max_entropy) ||
+              json_object_set_new(j, "class_share", json_array());
+    for (int k = 0; !bad && k < r->classes; k++)
+        bad = jsonl_append_real(j, "class_share", r->share[k]);
+    bad = bad ||
+          (r->has_accuracy ? jsonl_set_real(j, "real_accuracy", r->real_accuracy)
+                           : json_object_set_new(j, "real_accuracy", json_null())) ||
+          jsonl_set_text(j, "classifier", o->classifier) ||
+          json_object_set_new(j, "feature_dim", json_integer(r->dim)) ||
+          jsonl_write(stdout, j, JSON_REAL_PRECISION(9));
+    json_decref(j);
+    if (bad)
+        fprintf(stderr, "sgad-eval: could not write the result's JSON line\n");
+    return bad;
 }
 
-static void print_result(const options *o, const result *r)
+static int print_result(const options *o, const result *r)
 {
     printf("samples %lld (%s) against %lld real images, %lld features\n", (long long)r->n,
            o->checkpoint ? "generated" : o->images, (long long)r->n, (long long)r->dim);
@@ -413,19 +425,7 @@ static void print_result(const options *o, const result *r)
     printf("class entropy %.4f of at most %.4f nats\n", r->entropy, r->max_entropy);
     if (r->has_accuracy)
         printf("classifier accuracy on the real images %.4f\n", r->real_accuracy);
-    printf("{\"frechet\": %.9g, \"samples\": %lld, \"real\": %lld, \"entropy\": %.9g, "
-           "\"max_entropy\": %.9g, \"class_share\": [",
-           r->frechet, (long long)r->n, (long long)r->n, r->entropy, r->max_entropy);
-    for (int k = 0; k < r->classes; k++)
-        printf("%s%.9g", k ? ", " : "", r->share[k]);
-    printf("], \"real_accuracy\": ");
-    if (r->has_accuracy)
-        printf("%.9g", r->real_accuracy);
-    else
-        printf("null");
-    printf(", \"classifier\": ");
-    json_string(o->classifier);
-    printf(", \"feature_dim\": %lld}\n", (long long)r->dim);
+    return print_json(o, r);
 }
 
 typedef struct evaluation {
@@ -454,8 +454,7 @@ static int measure(sgad_ctx *ctx, const options *o, evaluation *e)
     e->r.classes = sgad_classifier_classes(e->cls);
     class_stats(&e->fg, n, e->r.classes, &e->r);
     real_accuracy(e->real, &e->fr, n, &e->r);
-    print_result(o, &e->r);
-    return 0;
+    return print_result(o, &e->r);
 }
 
 /* Nonzero (after a message) unless d holds the classifier's image size. */
