@@ -25,10 +25,12 @@ int parallel_init(int *argc, char ***argv, int *rank, int *ranks);
  * SGAD_E_STATE if the ranks are at different iterations. */
 sgad_status parallel_attach(sgad_ctx *ctx, sgad_trainer *t);
 
-/* Whether the run ends here on any rank; collective, so every rank calls
- * it once per iteration and all get the same answer. A failed exchange
- * counts as an end. */
-int parallel_any_last(int last);
+/* Makes values[0..count) (count at most 8) the same on every rank: each
+ * becomes its largest value over the ranks, so a flag set on any rank
+ * (the run ends, a signal arrived) is set on all. Collective: every rank
+ * calls it once per iteration with the same count. 0, or nonzero if the
+ * exchange failed, values then this rank's own. */
+int parallel_agree(int *values, int count);
 
 /* After this process failed with exit status `code`: stops every rank,
  * since the others would wait for this one forever. Returns only when

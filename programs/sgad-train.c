@@ -1,6 +1,12 @@
 /* sgad-train: trains one of the paper's four models on a dataset, with
  * checkpoints, sample grids, a JSON-lines log and a progress line. Run
- * `sgad-train --help`. SIGINT saves a checkpoint and exits with 130. */
+ * `sgad-train --help`.
+ *
+ * Signals, for schedulers that stop or warn a job: SIGINT and SIGTERM save
+ * a checkpoint and exit with 128 + the signal (130, 143); SIGUSR1 saves
+ * one and training goes on. A handler only records the signal; the loop
+ * acts on it between iterations, since an iteration is all or nothing in
+ * the library and the state between two is the one a checkpoint holds. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -15,6 +21,7 @@
 #include <sgad/sgad.h>
 
 #include "cli.h"
+#include "jsonl.h"
 #include "parallel.h"
 
 typedef struct options {
@@ -28,12 +35,35 @@ typedef struct options {
     sgad_model model; /* the one model_name names */
 } options;
 
-static volatile sig_atomic_t interrupted;
+/* Set by the handler, read and cleared by the loop only. stop_signal: the
+ * first SIGINT or SIGTERM (0: none), kept since the run ends on it;
+ * save_requested: a SIGUSR1 not yet served by a checkpoint. The handler
+ * runs with the other two signals blocked (sa_mask), so its test-and-set
+ * of stop_signal is not interleaved with another handler's. */
+static volatile sig_atomic_t stop_signal, save_requested;
 
-static void on_sigint(int sig)
+static void on_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    if (sig == SIGUSR1)
+        save_requested = 1;
+    else if (!stop_signal)
+        stop_signal = sig;
+}
+
+/* SA_RESTART: a system call that the signal interrupts (a write of the
+ * log, an MPI exchange's socket) resumes instead of failing with EINTR. */
+static void catch_signals(void)
+{
+    static const int signals[] = {SIGINT, SIGTERM, SIGUSR1};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&sa.sa_mask, signals[i]);
+    for (int i = 0; i < 3; i++)
+        sigaction(signals[i], &sa, NULL);
 }
 
 static void usage(FILE *f)
@@ -52,7 +82,10 @@ static void usage(FILE *f)
             "RMSprop lr 2e-4 (SGAN: D 4e-4), checkpoints in OUT/checkpoints every 500\n"
             "iterations keeping 3, samples every 500, log OUT/train.jsonl every 10.\n"
             "--time-limit and --stop-at end a run early with a checkpoint, as Ctrl-C does;\n"
-            "--resume continues it with the schedule it was started with.\n");
+            "--resume continues it with the schedule it was started with. Options take\n"
+            "their value as the next argument or after '=' (--iters=100). SIGINT and\n"
+            "SIGTERM save a checkpoint and exit with 130 and 143; SIGUSR1 saves one and\n"
+            "goes on.\n");
 }
 
 static int bad(const char *opt, const char *value)
@@ -85,7 +118,7 @@ static int parse(int argc, char **argv, options *o)
                    .lr_g = 2e-4,
                    .n_critic = 1,
                    .seed = 1};
-    /* Every option takes a value, the next argument. */
+    /* Every option takes a value: the next argument, or the text after '='. */
     const cli_option table[] = {
         {"--model", CLI_TEXT, .text = &o->model_name},
         {"--data", CLI_TEXT, .text = &o->data},
@@ -119,20 +152,21 @@ static int parse(int argc, char **argv, options *o)
         {"--time-limit", CLI_REAL, .real_field = &o->time_limit, .real_lo = 0, .real_hi = 1e9},
     };
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             exit(0);
         }
-        const cli_option *opt = cli_find(table, sizeof table / sizeof table[0], a);
+        cli_arg a;
+        cli_split(&a, argc, argv, i);
+        const cli_option *opt = cli_find(table, sizeof table / sizeof table[0], a.flag);
         if (!opt) {
-            fprintf(stderr, "sgad-train: unknown option '%s'\n", a);
+            fprintf(stderr, "sgad-train: unknown option '%s'\n", argv[i]);
             usage(stderr);
             return 2;
         }
-        if (!cli_store(opt, v))
-            return bad(a, v);
-        i++;
+        if (!cli_store(opt, a.value))
+            return bad(a.flag, a.value);
+        i += cli_used(&a, 1);
     }
     if (sgad_model_from_name(o->model_name, &o->model) != SGAD_OK)
         return bad("--model", o->model_name);
@@ -164,6 +198,7 @@ typedef struct run {
     sgad_tensor *real, *z, *samples;
     FILE *log;
     long long total, per_epoch, first;
+    int stopped; /* the run ended on a signal, agreed by every rank */
     double started;
     char ckpt_dir[1024];
 } run;
@@ -347,38 +382,48 @@ static void test_failure(const run *r, long long done)
         raise(SIGKILL);
 }
 
-static void log_rates(FILE *f, sgad_trainer *t, int which)
+/* The firing rate of each spiking layer of G (which 0) or D (1). An empty
+ * array for a net without spiking layers, so the key is always there. */
+static int log_rates(json_t *line, sgad_trainer *t, int which)
 {
     sgad_net *net = sgad_trainer_net(t, which);
-    fprintf(f, ",\"firing_rates_%s\":[", which ? "d" : "g");
-    int first = 1;
+    const char *key = which ? "firing_rates_d" : "firing_rates_g";
+    if (json_object_set_new(line, key, json_array()))
+        return -1;
     for (int i = 0; i < sgad_net_layer_count(net); i++) {
         double r;
-        if (sgad_trainer_firing_rate(t, which, i, &r) != SGAD_OK)
-            continue;
-        fprintf(f, "%s%.5f", first ? "" : ",", r);
-        first = 0;
+        if (sgad_trainer_firing_rate(t, which, i, &r) == SGAD_OK && jsonl_append_real(line, key, r))
+            return -1;
     }
-    fputc(']', f);
+    return 0;
 }
 
+/* One line of train.jsonl (jsonl.h: non-finite figures are null and named
+ * in "nonfinite"). A line that cannot be made or written is reported once
+ * and training goes on: the log is a record, the checkpoints are the run. */
 static void write_log(run *r, double seconds)
 {
     static const char *const names[] = {"d_real", "d_fake",      "wasserstein", "loss_d",
                                         "loss_g", "grad_norm_d", "grad_norm_g", "g_updated",
                                         "lr_d",   "lr_g"};
+    static int reported;
     sgad_trainer *t = r->t;
-    fprintf(r->log, "{\"iteration\":%lld,\"epoch\":%lld,\"seconds\":%.3f",
-            (long long)sgad_trainer_iterations(t), (long long)sgad_trainer_epoch(t), seconds);
-    for (int k = 0; k <= SGAD_STAT_LR_G; k++) {
+    json_t *line =
+        json_pack("{s:I,s:I,s:f}", "iteration", (json_int_t)sgad_trainer_iterations(t), "epoch",
+                  (json_int_t)sgad_trainer_epoch(t), "seconds", round(seconds * 1000) / 1000);
+    int bad = !line;
+    for (int k = 0; !bad && k <= SGAD_STAT_LR_G; k++) {
         double v;
         sgad_trainer_stat(t, (sgad_stat)k, &v);
-        fprintf(r->log, ",\"%s\":%.6g", names[k], v);
+        bad = jsonl_set_real(line, names[k], v);
     }
-    log_rates(r->log, t, 0);
-    log_rates(r->log, t, 1);
-    fputs("}\n", r->log);
-    fflush(r->log);
+    bad = bad || log_rates(line, t, 0) || log_rates(line, t, 1) ||
+          jsonl_write(r->log, line, JSON_COMPACT | JSON_REAL_PRECISION(9));
+    json_decref(line);
+    if (bad && !reported) {
+        reported = 1;
+        fprintf(stderr, "sgad-train: could not write the log: %s\n", strerror(errno));
+    }
 }
 
 static void progress(run *r, double seconds)
@@ -446,6 +491,60 @@ static int save_checkpoint(run *r)
     return 0;
 }
 
+/* What every rank acts on after an iteration: whether the run ends there,
+ * the signal that stops it, and whether SIGUSR1 asked for a checkpoint.
+ * Each is the largest over the ranks (parallel_agree), so a signal that
+ * reached one rank acts on all at the same iteration, and ranks that saw
+ * different stopping signals all take the higher number (SIGTERM, 15, over
+ * SIGINT, 2): every rank then exits with the same status. */
+typedef struct decision {
+    int last, stop_signal, save;
+} decision;
+
+static decision decide(const run *r, long long done, double seconds)
+{
+    const options *o = &r->o;
+    /* read, then cleared: a SIGUSR1 that lands between the two is served
+     * by the checkpoint this one asks for, as it comes after it */
+    const int save = save_requested;
+    if (save)
+        save_requested = 0;
+    int v[3] = {done == r->total || done == o->stop_at ||
+                    (o->time_limit > 0 && seconds >= o->time_limit),
+                stop_signal, save};
+    if (parallel_agree(v, 3))
+        v[0] = 1; /* a failed exchange ends the run; v holds this rank's own */
+    return (decision){v[0] || v[1], v[1], v[2]};
+}
+
+static const char *signal_name(int sig)
+{
+    return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+/* Rank 0's part of an iteration: the log, samples and checkpoints. */
+static int record(run *r, long long done, double seconds, decision d)
+{
+    const options *o = &r->o;
+    if (done % o->log_every == 0 || d.last) {
+        write_log(r, seconds);
+        progress(r, seconds);
+    }
+    if ((o->sample_every && done % o->sample_every == 0) || d.last)
+        if (save_samples(r))
+            return 1;
+    if ((o->checkpoint_every && done % o->checkpoint_every == 0) || d.last || d.save) {
+        if (save_checkpoint(r))
+            return 1;
+        if (d.save && !d.last)
+            fprintf(stderr, "sgad-train: SIGUSR1: saved a checkpoint; training goes on\n");
+    }
+    if (d.stop_signal)
+        fprintf(stderr, "sgad-train: %s; the checkpoint above resumes the run\n",
+                signal_name(d.stop_signal));
+    return 0;
+}
+
 static int train(run *r)
 {
     const options *o = &r->o;
@@ -463,29 +562,17 @@ static int train(run *r)
         test_failure(r, it + 1);
         const long long done = it + 1;
         const double seconds = now() - r->started;
-        int last = done == r->total || interrupted || done == o->stop_at ||
-                   (o->time_limit > 0 && seconds >= o->time_limit);
-        last = parallel_any_last(last); /* the same on every rank: any rank's reason */
-        if (r->rank != 0) {
-            if (last)
-                break;
-            continue;
+        const decision d = decide(r, done, seconds); /* the same on every rank */
+        if (r->rank == 0 && record(r, done, seconds, d))
+            return 1; /* main stops the other ranks */
+        if (d.stop_signal) {
+            /* an exit status, not the signal re-raised: the shell's $? is
+             * 128 + the signal either way, but a status also reaches
+             * mpirun as every rank's own, after MPI_Finalize */
+            r->stopped = 1;
+            return 128 + d.stop_signal;
         }
-        if (done % o->log_every == 0 || last) {
-            write_log(r, seconds);
-            progress(r, seconds);
-        }
-        if ((o->sample_every && done % o->sample_every == 0) || last)
-            if (save_samples(r))
-                return 1;
-        if ((o->checkpoint_every && done % o->checkpoint_every == 0) || last)
-            if (save_checkpoint(r))
-                return 1;
-        if (interrupted) {
-            fprintf(stderr, "sgad-train: interrupted; the checkpoint above resumes the run\n");
-            return 130;
-        }
-        if (last)
+        if (d.last)
             break;
     }
     if (r->rank == 0)
@@ -514,19 +601,19 @@ int main(int argc, char **argv)
 {
     run r;
     memset(&r, 0, sizeof r);
+    /* first of all, so a signal during MPI's start or the data's loading
+     * is kept for the first iteration boundary instead of ending the
+     * process (SIGUSR1's default action) without a checkpoint */
+    catch_signals();
     if (parallel_init(&argc, &argv, &r.rank, &r.ranks))
         return 1;
     const int bad_args = parse(argc, argv, &r.o);
     if (bad_args)
         return bad_args;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
     int rc = setup(&r);
     if (!rc)
         rc = train(&r);
-    if (rc && rc != 130)
+    if (rc && !r.stopped) /* a stop on a signal is agreed: every rank exits alike */
         parallel_abort_others(rc);
     finish(&r);
     parallel_finalize();

@@ -41,16 +41,19 @@ void parallel_abort_others(int code)
         MPI_Abort(MPI_COMM_WORLD, code);
 }
 
-/* A collective "did every rank go on": the smallest flag wins, so one
- * rank's end (or a failed exchange) ends the run on all of them. */
-int parallel_any_last(int last)
+/* One MPI_MAX reduction of all the values, so agreeing on several flags
+ * costs one exchange per iteration. Into a copy, so that a failed exchange
+ * leaves the caller's values as they were. */
+int parallel_agree(int *values, int count)
 {
+    int all[8];
     if (world.size <= 1)
-        return last;
-    int go_on = !last, all = 0;
-    if (MPI_Allreduce(&go_on, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return 0;
+    if (count < 1 || count > 8 ||
+        MPI_Allreduce(values, all, count, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
         return 1;
-    return !all;
+    memcpy(values, all, (size_t)count * sizeof *values);
+    return 0;
 }
 
 /* Gradients: summed across ranks, then divided by the number of ranks:
