@@ -566,9 +566,13 @@ static int train(run *r)
         if (r->rank == 0 && record(r, done, seconds, d))
             return 1; /* main stops the other ranks */
         if (d.stop_signal) {
-            /* an exit status, not the signal re-raised: the shell's $? is
+            /* No rank exits before rank 0 has saved: mpirun kills the
+             * whole job as soon as one rank exits with a nonzero status.
+             * An exit status, not the signal re-raised: the shell's $? is
              * 128 + the signal either way, but a status also reaches
-             * mpirun as every rank's own, after MPI_Finalize */
+             * mpirun as every rank's own, after MPI_Finalize. */
+            int saved = 1;
+            parallel_agree(&saved, 1);
             r->stopped = 1;
             return 128 + d.stop_signal;
         }
