@@ -7,7 +7,11 @@
  *             [--test-images FILE --test-labels FILE] [--epochs N] [--count N]
  *             [--batch B] [--threads K] [--seed S]
  *   sgad-eval (--checkpoint PATH | --images FILE) --real FILE [--real-labels FILE]
- *             --classifier PATH [--count N] [--ema] [--seed S] [--threads K] [--batch B]
+ *             [--classifier PATH | --train-images FILE [--train-labels FILE]]
+ *             [--count N] [--ema] [--seed S] [--threads K] [--batch B] [--epochs N]
+ *
+ * Without --classifier an evaluation trains one on the real data's
+ * training split once and caches it (eval_cache.h).
  *
  * The last line on stdout of an evaluation is one JSON object (the
  * contract the experiment scripts read). Exit 0 on success, 2 on wrong
@@ -22,6 +26,7 @@
 #include <sgad/sgad.h>
 
 #include "cli.h"
+#include "eval_cache.h"
 #include "jsonl.h"
 
 typedef struct options {
@@ -37,10 +42,14 @@ static void usage(FILE *f)
                "                 [--test-images FILE --test-labels FILE] [--epochs N] [--count N]\n"
                "                 [--batch B] [--threads K] [--seed S]\n"
                "       sgad-eval (--checkpoint PATH | --images FILE) --real FILE\n"
-               "                 [--real-labels FILE] --classifier PATH [--count N] [--ema]\n"
-               "                 [--seed S] [--threads K] [--batch B]\n"
+               "                 [--real-labels FILE] [--classifier PATH | --train-images FILE\n"
+               "                 [--train-labels FILE]] [--count N] [--ema] [--seed S]\n"
+               "                 [--threads K] [--batch B] [--epochs N]\n"
                "Image files are IDX (raw or .gz; labels IDX1) or CIFAR-10 (a data_batch .bin\n"
-               "file or a directory of them, labels included).\n");
+               "file or a directory of them, labels included). Without --classifier, one is\n"
+               "trained on the real data's training split (or --train-images) and cached in\n"
+               "$XDG_CACHE_HOME/sgad (~/.cache/sgad). Options take their value as the next\n"
+               "argument or after '=' (--count=1000).\n");
 }
 
 static int bad(const char *fmt, const char *a, const char *b)
@@ -105,12 +114,18 @@ static int check_modes(const options *o)
     if (!o->checkpoint == !o->images)
         return bad("give exactly one of --checkpoint and --images (or --train-classifier)%s", "",
                    "");
-    if (!o->real || !o->classifier)
-        return bad("an evaluation needs --real and --classifier%s", "", "");
+    if (!o->real)
+        return bad("an evaluation needs --real%s", "", "");
     if (o->images && o->ema)
         return bad("--ema applies to --checkpoint only%s", "", "");
-    if (o->train_images || o->train_labels || o->test_images || o->test_labels)
-        return bad("--train-images/--train-labels/--test-* belong to --train-classifier%s", "", "");
+    if (o->test_images || o->test_labels)
+        return bad("--test-images/--test-labels belong to --train-classifier%s", "", "");
+    if (o->classifier && (o->train_images || o->train_labels))
+        return bad("--train-images/--train-labels name the data of a classifier to train and "
+                   "cache, not with --classifier%s",
+                   "", "");
+    if (o->train_labels && !o->train_images)
+        return bad("--train-labels goes with --train-images%s", "", "");
     return 0;
 }
 
@@ -502,8 +517,54 @@ static int evaluate(sgad_ctx *ctx, const options *o)
     return rc;
 }
 
+/* ---- the cached classifier ------------------------------------------------ */
+
+/* eval_cache_train: a classifier trained as --train-classifier would, on
+ * all the request's images with its seed, batch and epochs, through a
+ * context of its own seeded with the request's seed, so that neither
+ * --seed (the latents') nor --batch (the features') of the evaluation
+ * changes the cached classifier. */
+static int train_for_cache(void *user, const eval_cache_request *req, const char *path)
+{
+    const options *o = user;
+    options t = {.train_out = path,
+                 .train_images = req->images,
+                 .train_labels = req->labels,
+                 .epochs = req->epochs,
+                 .batch = req->batch,
+                 .threads = o->threads,
+                 .seed = req->seed};
+    sgad_ctx *ctx;
+    if (sgad_ctx_create(&ctx) != SGAD_OK)
+        return 1;
+    int rc = sgad_ctx_set_threads(ctx, (int)o->threads) != SGAD_OK ? fail(ctx, "threads") : 0;
+    if (!rc && sgad_ctx_set_seed(ctx, (uint64_t)req->seed) != SGAD_OK)
+        rc = fail(ctx, "seed");
+    if (!rc)
+        rc = train(ctx, &t);
+    sgad_ctx_free(ctx);
+    return rc;
+}
+
+/* Points o->classifier at the cached classifier for --real's training
+ * split, training it first if needed; path holds it. */
+static int use_cache(sgad_ctx *ctx, options *o, char *path, size_t cap)
+{
+    char images[4096], labels[4096];
+    const int rc = eval_cache_split(o->real, o->real_labels, o->train_images, o->train_labels,
+                                    images, labels, sizeof images);
+    if (rc)
+        return rc;
+    const eval_cache_request req = {images, labels[0] ? labels : NULL, o->epochs, 64, 1};
+    if (eval_cache_classifier(ctx, &req, train_for_cache, o, path, cap))
+        return 1;
+    o->classifier = path;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    char cached[4096];
     options o;
     const int wrong = parse(argc, argv, &o);
     if (wrong)
@@ -514,6 +575,8 @@ int main(int argc, char **argv)
     int rc = sgad_ctx_set_threads(ctx, (int)o.threads) != SGAD_OK ? fail(ctx, "threads") : 0;
     if (!rc)
         sgad_ctx_set_seed(ctx, (uint64_t)o.seed);
+    if (!rc && !o.train_out && !o.classifier)
+        rc = use_cache(ctx, &o, cached, sizeof cached);
     if (!rc)
         rc = o.train_out ? train(ctx, &o) : evaluate(ctx, &o);
     sgad_ctx_free(ctx);
