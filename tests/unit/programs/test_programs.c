@@ -1,6 +1,11 @@
 /* The programs people run: sgad-train for a few iterations on a tiny IDX
  * file the test writes, sgad-sample on its checkpoint (PNG grid, IDX file,
- * strips), sgad-inspect, resume, SIGINT, and wrong arguments. */
+ * strips), sgad-inspect, resume, the signals a scheduler sends (SIGINT,
+ * SIGTERM, SIGUSR1), the JSON-lines log read back with jansson, sgad-eval's
+ * classifier cache, and wrong arguments. No test depends on speed: a
+ * signal is sent once the log or a checkpoint shows the run got there. */
+#include <dirent.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +45,18 @@ static void write_tiny_idx(const char *path)
     fclose(f);
 }
 
+/* The labels of write_tiny_idx's images (IDX1): the bar's place. */
+static void write_tiny_labels(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    const unsigned char head[8] = {0, 0, 8, 1, 0, 0, 0, 16};
+    fwrite(head, 1, 8, f);
+    for (int i = 0; i < 16; i++)
+        fputc(i % 7, f);
+    fclose(f);
+}
+
 static int count_lines(const char *path, const char *needle)
 {
     FILE *f = fopen(path, "r");
@@ -68,6 +85,165 @@ static void expect_png(sgad_ctx *ctx, const char *path, int64_t h, int64_t w)
     sgad_dataset_free(d);
 }
 
+/* Every line of a train.jsonl is a JSON object (jansson reads it) whose
+ * figures are numbers, or null with their key in "nonfinite"; the
+ * iterations are 1, 2, ..., n with --log-every 1, a resumed run's lines
+ * following the stopped run's. Returns n (0 for an empty or missing log). */
+static long long check_log(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[16384];
+    long long n = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_error_t err;
+        json_t *o = json_loads(line, 0, &err);
+        ck_assert_msg(o && json_is_object(o), "%s: not a JSON object (%s): %s", path, err.text,
+                      line);
+        const json_t *it = json_object_get(o, "iteration");
+        ck_assert_msg(json_is_integer(it) && json_integer_value(it) == n + 1,
+                      "%s: iteration %lld expected: %s", path, n + 1, line);
+        n++;
+        const json_t *flags = json_object_get(o, "nonfinite");
+        const char *key;
+        json_t *v;
+        json_object_foreach(o, key, v)
+        {
+            if (!strcmp(key, "nonfinite") || json_is_array(v))
+                continue;
+            int flagged = 0;
+            for (size_t i = 0; i < json_array_size(flags); i++)
+                flagged |= !strcmp(json_string_value(json_array_get(flags, i)), key);
+            ck_assert_msg(json_is_number(v) || (json_is_null(v) && flagged), "%s: %s in %s", path,
+                          key, line);
+        }
+        ck_assert_msg(json_array_size(json_object_get(o, "firing_rates_g")) > 0, "%s", line);
+        json_decref(o);
+    }
+    fclose(f);
+    return n;
+}
+
+/* Waits until done(arg) (polling, up to 4 minutes: no test depends on
+ * speed, and a loaded machine runs a few iterations a second), failing
+ * the test if the process pid has ended meanwhile. */
+static void await(int (*done)(const void *), const void *arg, pid_t pid, const char *what)
+{
+    for (int tries = 0; tries < 12000 && !done(arg); tries++) {
+        int st = 0;
+        ck_assert_msg(waitpid(pid, &st, WNOHANG) == 0, "sgad-train ended (status %d) before %s", st,
+                      what);
+        const struct timespec pause = {0, 20000000};
+        nanosleep(&pause, NULL);
+    }
+    ck_assert_msg(done(arg), "no %s after 4 minutes", what);
+}
+
+/* A run of sgad-train in the background (stderr to ERR), waited on by
+ * the test. */
+typedef struct bg_run {
+    char dir[64], data[128], out[128], log[160], ckpts[160], err[128];
+    pid_t pid;
+    long long after; /* for log_beyond: an iteration the log must pass */
+} bg_run;
+
+static void start_run(bg_run *r, const char *tag)
+{
+    snprintf(r->dir, sizeof r->dir, "/tmp/sgad-%s-XXXXXX", tag);
+    ck_assert_ptr_nonnull(mkdtemp(r->dir));
+    snprintf(r->data, sizeof r->data, "%s/tiny.idx", r->dir);
+    snprintf(r->out, sizeof r->out, "%s/run", r->dir);
+    snprintf(r->log, sizeof r->log, "%s/train.jsonl", r->out);
+    snprintf(r->ckpts, sizeof r->ckpts, "%s/checkpoints", r->out);
+    snprintf(r->err, sizeof r->err, "%s/err.txt", r->dir);
+    write_tiny_idx(r->data);
+    char bin[512];
+    snprintf(bin, sizeof bin, "%s/sgad-train", examples());
+    r->pid = fork();
+    ck_assert_int_ge(r->pid, 0);
+    if (r->pid == 0) {
+        if (!freopen(r->err, "w", stderr))
+            _exit(127);
+        setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+        execl(bin, bin, "--data", r->data, "--iters", "1000000", "--batch", "4", "--steps", "2",
+              "--threads", "1", "--checkpoint-every", "0", "--sample-every", "0", "--keep", "0",
+              "--log-every", "1", "--out", r->out, (char *)NULL);
+        _exit(127);
+    }
+}
+
+static long long last_logged(const char *log)
+{
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return 0;
+    char line[16384];
+    long long it = 0;
+    while (fgets(line, sizeof line, f))
+        if (line[strlen(line) - 1] == '\n') /* a whole line */
+            sscanf(line, "{\"iteration\":%lld", &it);
+    fclose(f);
+    return it;
+}
+
+/* The iteration of the newest checkpoint in dir, 0 if none. Checkpoints
+ * appear whole (renamed from a temporary file), so a name is a file. */
+static long long newest_checkpoint(const char *dir)
+{
+    DIR *d = opendir(dir);
+    long long newest = 0, it;
+    char tail[32];
+    const struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (sscanf(e->d_name, "ckpt-%lld.safetensor%31s", &it, tail) == 2 && !strcmp(tail, "s") &&
+            it > newest)
+            newest = it;
+    if (d)
+        closedir(d);
+    return newest;
+}
+
+static int log_started(const void *r)
+{
+    return last_logged(((const bg_run *)r)->log) >= 1;
+}
+
+static int log_beyond(const void *r)
+{
+    return last_logged(((const bg_run *)r)->log) > ((const bg_run *)r)->after;
+}
+
+static int checkpoint_saved(const void *r)
+{
+    return newest_checkpoint(((const bg_run *)r)->ckpts) >= 1;
+}
+
+/* The child's exit status after sig, or -1 if it did not exit. */
+static int stop_with(bg_run *r, int sig)
+{
+    ck_assert_int_eq(kill(r->pid, sig), 0);
+    int st;
+    ck_assert_int_eq(waitpid(r->pid, &st, 0), r->pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int file_has(const char *path, const char *needle)
+{
+    size_t n;
+    char *text = (char *)tu_read_file(path, &n);
+    const int has = text && strstr(text, needle);
+    free(text);
+    return has;
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
 START_TEST(train_then_sample)
 {
     sgad_ctx *ctx = tu_ctx(1);
@@ -75,13 +251,15 @@ START_TEST(train_then_sample)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(data, sizeof data, "%s/tiny.idx", dir);
     write_tiny_idx(data);
-    ck_assert_int_eq(sh("./sgad-train --data %s --iters 2 --batch 4 --steps 2 --threads 1 "
-                        "--checkpoint-every 1 --sample-every 1 --log-every 1 --out %s/run "
-                        "2>/dev/null",
+    /* value options as --flag=value, as getopt_long takes them */
+    ck_assert_int_eq(sh("./sgad-train --model=sgad --data=%s --iters=2 --batch=4 --steps 2 "
+                        "--threads 1 --checkpoint-every 1 --sample-every 1 --log-every=1 "
+                        "--out=%s/run 2>/dev/null",
                         data, dir),
                      0);
     snprintf(p, sizeof p, "%s/run/train.jsonl", dir);
     ck_assert_int_eq(count_lines(p, "\"iteration\":"), 2);
+    ck_assert_int_eq(check_log(p), 2);
     ck_assert_int_eq(count_lines(p, "\"firing_rates_g\":[0."), 2);
     snprintf(p, sizeof p, "%s/run/samples.png", dir);
     expect_png(ctx, p, 8 * 30 - 2, 8 * 30 - 2);
@@ -96,9 +274,10 @@ START_TEST(train_then_sample)
     ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
     snprintf(p, sizeof p, "%s/run/train.jsonl", dir);
     ck_assert_int_eq(count_lines(p, "\"iteration\":3,"), 1);
+    ck_assert_int_eq(check_log(p), 3);
     /* sample: grid, IDX, strips */
     snprintf(cmd, sizeof cmd,
-             "./sgad-sample --checkpoint %s/run/checkpoints --n 5 --seed 3 "
+             "./sgad-sample --checkpoint=%s/run/checkpoints --n=5 --seed 3 "
              "--grid %s/g.png --idx %s/s.idx --strips %s/strips 2>/dev/null",
              dir, dir, dir, dir);
     ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
@@ -126,35 +305,112 @@ START_TEST(train_then_sample)
 }
 END_TEST
 
+/* SIGINT (Ctrl-C) once training runs: a checkpoint and status 130. */
 START_TEST(sigint_saves_a_checkpoint)
 {
-    char dir[] = "/tmp/sgad-int-XXXXXX", data[256], bin[512], out[300];
+    bg_run r;
+    start_run(&r, "int");
+    await(log_started, &r, r.pid, "log line");
+    ck_assert_int_eq(stop_with(&r, SIGINT), 130);
+    ck_assert_msg(newest_checkpoint(r.ckpts) >= 1, "no checkpoint in %s", r.ckpts);
+    ck_assert(file_has(r.err, "sgad-train: SIGINT; the checkpoint above resumes the run"));
+    remove_dir(r.dir);
+}
+END_TEST
+
+/* A scheduler's warning, then its stop: SIGUSR1 saves a checkpoint and
+ * training goes on; SIGTERM saves one and exits with 143; resuming from
+ * it continues at the saved iteration, the log's lines following on. */
+START_TEST(sigusr1_then_sigterm_then_resume)
+{
+    bg_run r;
+    start_run(&r, "term");
+    await(log_started, &r, r.pid, "log line");
+    ck_assert_int_eq(kill(r.pid, SIGUSR1), 0);
+    await(checkpoint_saved, &r, r.pid, "checkpoint after SIGUSR1");
+    r.after = newest_checkpoint(r.ckpts);
+    await(log_beyond, &r, r.pid, "iteration after SIGUSR1's checkpoint");
+    ck_assert_int_eq(stop_with(&r, SIGTERM), 143);
+    const long long saved = newest_checkpoint(r.ckpts);
+    ck_assert_msg(saved > r.after, "SIGTERM saved %lld, SIGUSR1 %lld", saved, r.after);
+    ck_assert_int_eq(check_log(r.log), saved); /* the stop's iteration is logged last */
+    ck_assert(file_has(r.err, "sgad-train: SIGUSR1: saved a checkpoint; training goes on"));
+    ck_assert(file_has(r.err, "sgad-train: SIGTERM; the checkpoint above resumes the run"));
+    char cmd[1024], until[32], expect[96];
+    snprintf(until, sizeof until, "%lld", saved + 2);
+    snprintf(cmd, sizeof cmd,
+             "./sgad-train --data %s --iters %s --batch 4 --threads 1 --log-every 1 "
+             "--resume %s --out %s 2>%s/resume.txt",
+             r.data, until, r.ckpts, r.out, r.dir);
+    ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
+    snprintf(cmd, sizeof cmd, "%s/resume.txt", r.dir);
+    snprintf(expect, sizeof expect, "at iteration %lld\n", saved);
+    ck_assert_msg(file_has(cmd, expect), "the resumed run did not start at %lld", saved);
+    ck_assert_int_eq(check_log(r.log), saved + 2);
+    remove_dir(r.dir);
+}
+END_TEST
+
+/* sgad-eval without --classifier: the first run trains one on the
+ * training split beside the real file (MNIST's names) and caches it under
+ * XDG_CACHE_HOME, the second uses it, a damaged entry is retrained. */
+static void eval_cached(const char *dir, const char *expect)
+{
+    char cmd[2048], out[160], err[160];
+    snprintf(out, sizeof out, "%s/eval.out", dir);
+    snprintf(err, sizeof err, "%s/eval.err", dir);
+    snprintf(cmd, sizeof cmd,
+             "XDG_CACHE_HOME=%s/cache ./sgad-eval --images=%s/t10k-images-idx3-ubyte "
+             "--real %s/t10k-images-idx3-ubyte --epochs 1 --count=16 --threads 1 >%s 2>%s",
+             dir, dir, dir, out, err);
+    ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
+    ck_assert_msg(file_has(err, expect), "sgad-eval did not say '%s'", expect);
+    /* the last line of stdout is JSON naming the cached classifier */
+    FILE *f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[16384], last[16384] = "";
+    while (fgets(line, sizeof line, f))
+        snprintf(last, sizeof last, "%s", line);
+    fclose(f);
+    json_error_t e;
+    json_t *o = json_loads(last, 0, &e);
+    ck_assert_msg(o != NULL, "not JSON (%s): %s", e.text, last);
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/cache/sgad/classifier-", dir);
+    const char *cls = json_string_value(json_object_get(o, "classifier"));
+    ck_assert_msg(cls && !strncmp(cls, prefix, strlen(prefix)), "classifier %s", cls);
+    ck_assert_int_eq((int)json_integer_value(json_object_get(o, "samples")), 16);
+    json_decref(o);
+}
+
+START_TEST(eval_caches_its_classifier)
+{
+    char dir[] = "/tmp/sgad-cache-XXXXXX", p[256];
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(data, sizeof data, "%s/tiny.idx", dir);
-    snprintf(out, sizeof out, "%s/run", dir);
-    write_tiny_idx(data);
-    snprintf(bin, sizeof bin, "%s/sgad-train", examples());
-    const pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        freopen("/dev/null", "w", stderr);
-        setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-        execl(bin, bin, "--data", data, "--iters", "100000", "--batch", "4", "--steps", "2",
-              "--threads", "1", "--checkpoint-every", "0", "--sample-every", "0", "--out", out,
-              (char *)NULL);
-        _exit(127);
-    }
-    const struct timespec wait = {1, 500000000};
-    nanosleep(&wait, NULL);
-    kill(pid, SIGINT);
-    int st;
-    waitpid(pid, &st, 0);
-    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 130, "status %d", st);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "ls %s/checkpoints/ckpt-*.safetensors >/dev/null 2>&1", out);
+    snprintf(p, sizeof p, "%s/t10k-images-idx3-ubyte", dir);
+    write_tiny_idx(p);
+    snprintf(p, sizeof p, "%s/train-images-idx3-ubyte", dir);
+    write_tiny_idx(p);
+    snprintf(p, sizeof p, "%s/train-labels-idx1-ubyte", dir);
+    write_tiny_labels(p);
+    eval_cached(dir, "sgad-eval: no --classifier: training one on ");
+    eval_cached(dir, "sgad-eval: using the cached classifier ");
+    /* one byte of the cached classifier changed: never trusted */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "f=$(ls %s/cache/sgad/classifier-*.safetensors) && "
+             "printf 'X' | dd of=\"$f\" bs=1 seek=3000 conv=notrunc 2>/dev/null",
+             dir);
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    eval_cached(dir, "is damaged (the classifier file is not the one its key file records); "
+                     "training a new one");
+    eval_cached(dir, "sgad-eval: using the cached classifier ");
+    /* a key file that names other data: retrained too */
+    snprintf(cmd, sizeof cmd, "sed -i 's/^epochs 1/epochs 9/' %s/cache/sgad/classifier-*.key", dir);
     ck_assert_int_eq(system(cmd), 0);
+    eval_cached(dir, "is damaged (its key does not match the data and settings)");
+    eval_cached(dir, "sgad-eval: using the cached classifier ");
+    remove_dir(dir);
 }
 END_TEST
 
@@ -162,6 +418,14 @@ START_TEST(wrong_arguments_get_usage)
 {
     ck_assert_int_eq(sh("./sgad-train --iters 0 2>/dev/null%s%s", "", ""), 2);
     ck_assert_int_eq(sh("./sgad-train --model foo 2>/dev/null%s%s", "", ""), 2);
+    ck_assert_int_eq(sh("./sgad-train --model=foo 2>/dev/null%s%s", "", ""), 2);
+    ck_assert_int_eq(sh("./sgad-train --iters= 2>/dev/null%s%s", "", ""), 2);
+    ck_assert_int_eq(sh("./sgad-train --nope=1 2>/dev/null%s%s", "", ""), 2);
+    ck_assert_int_eq(sh("./sgad-sample --checkpoint x --ema=1 2>/dev/null%s%s", "", ""), 2);
+    ck_assert_int_eq(sh("./sgad-eval --images a --real b --classifier c --train-images d "
+                        "2>/dev/null%s%s",
+                        "", ""),
+                     2);
     ck_assert_int_eq(sh("./sgad-train --iters 5 --epochs 1 2>/dev/null%s%s", "", ""), 2);
     ck_assert_int_eq(sh("./sgad-train --data /nonexistent 2>/dev/null%s%s", "", ""), 1);
     ck_assert_int_eq(sh("./sgad-sample --n 3 2>/dev/null%s%s", "", ""), 2);
@@ -177,9 +441,11 @@ Suite *suite_programs(void)
 {
     Suite *s = suite_create("programs");
     TCase *tc = tcase_create("programs");
-    tcase_set_timeout(tc, 300);
+    tcase_set_timeout(tc, 900); /* a test waits up to 4 minutes a step on a loaded machine */
     tcase_add_test(tc, train_then_sample);
     tcase_add_test(tc, sigint_saves_a_checkpoint);
+    tcase_add_test(tc, sigusr1_then_sigterm_then_resume);
+    tcase_add_test(tc, eval_caches_its_classifier);
     tcase_add_test(tc, wrong_arguments_get_usage);
     suite_add_tcase(s, tc);
     return s;
