@@ -154,6 +154,11 @@ const char *sgad__shape_str(const sgad__shape *s, char *buf, size_t len);
 /* Nonzero if the two tensors' data ranges share memory. */
 int sgad__tensors_overlap(const sgad_tensor *a, const sgad_tensor *b);
 
+/* SGAD_OK if t has shape want, else SGAD_E_SHAPE with "fn: what is [..],
+ * expected [..]". */
+sgad_status sgad__expect_shape(sgad_ctx *ctx, const char *fn, const char *what,
+                               const sgad_tensor *t, const sgad__shape *want);
+
 /* Creates an owned tensor of shape s (zero-filled). */
 sgad_status sgad__tensor_new(sgad_ctx *ctx, const sgad__shape *s, sgad_tensor **out);
 

@@ -159,3 +159,14 @@ int sgad__tensors_overlap(const sgad_tensor *a, const sgad_tensor *b)
     const float *b0 = b->data, *b1 = b->data + b->numel;
     return a0 < b1 && b0 < a1;
 }
+
+sgad_status sgad__expect_shape(sgad_ctx *ctx, const char *fn, const char *what,
+                               const sgad_tensor *t, const sgad__shape *want)
+{
+    sgad__shape got;
+    sgad__shape_of(t, &got);
+    char a[SGAD__SHAPE_STR_LEN], b[SGAD__SHAPE_STR_LEN];
+    SGAD__CHECK(ctx, sgad__shape_equal(&got, want), SGAD_E_SHAPE, "%s: %s is %s, expected %s", fn,
+                what, sgad__shape_str(&got, a, sizeof a), sgad__shape_str(want, b, sizeof b));
+    return SGAD_OK;
+}

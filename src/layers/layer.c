@@ -150,17 +150,6 @@ sgad_status sgad_layer_output_dims(const sgad_layer *l, int ndim, const int64_t 
     return SGAD_OK;
 }
 
-static sgad_status expect_shape(sgad_ctx *ctx, const char *fn, const char *what,
-                                const sgad_tensor *t, const sgad__shape *want)
-{
-    sgad__shape got;
-    sgad__shape_of(t, &got);
-    char a[SGAD__SHAPE_STR_LEN], b[SGAD__SHAPE_STR_LEN];
-    SGAD__CHECK(ctx, sgad__shape_equal(&got, want), SGAD_E_SHAPE, "%s: %s is %s, expected %s", fn,
-                what, sgad__shape_str(&got, a, sizeof a), sgad__shape_str(want, b, sizeof b));
-    return SGAD_OK;
-}
-
 /* ---- forward and backward ---------------------------------------------- */
 
 sgad_status sgad__layer_forward_raw(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
@@ -194,7 +183,7 @@ sgad_status sgad_layer_forward(sgad_layer *l, const sgad_tensor *x, sgad_tensor 
     sgad__shape in, out;
     SGAD__TRY(input_shape(l, fn, x->ndim, x->dims, &in));
     SGAD__TRY(l->ops->out_shape(l, &in, &out));
-    SGAD__TRY(expect_shape(l->ctx, fn, "y", y, &out));
+    SGAD__TRY(sgad__expect_shape(l->ctx, fn, "y", y, &out));
     SGAD__CHECK(l->ctx, !sgad__tensors_overlap(x, y), SGAD_E_INVALID_ARG,
                 "%s: x and y share memory", fn);
     return sgad__layer_forward_raw(l, &in, x->data, y->data);
@@ -210,10 +199,10 @@ sgad_status sgad_layer_backward(sgad_layer *l, const sgad_tensor *x, const sgad_
     sgad__shape in, out;
     SGAD__TRY(input_shape(l, fn, x->ndim, x->dims, &in));
     SGAD__TRY(l->ops->out_shape(l, &in, &out));
-    SGAD__TRY(expect_shape(l->ctx, fn, "y", y, &out));
-    SGAD__TRY(expect_shape(l->ctx, fn, "dy", dy, &out));
+    SGAD__TRY(sgad__expect_shape(l->ctx, fn, "y", y, &out));
+    SGAD__TRY(sgad__expect_shape(l->ctx, fn, "dy", dy, &out));
     if (dx) {
-        SGAD__TRY(expect_shape(l->ctx, fn, "dx", dx, &in));
+        SGAD__TRY(sgad__expect_shape(l->ctx, fn, "dx", dx, &in));
         SGAD__CHECK(l->ctx,
                     !sgad__tensors_overlap(dx, dy) && !sgad__tensors_overlap(dx, x) &&
                         !sgad__tensors_overlap(dx, y),

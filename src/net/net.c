@@ -241,17 +241,6 @@ static sgad_status buf_reserve(sgad_ctx *ctx, net_buf *b, const sgad__shape *sha
     return SGAD_OK;
 }
 
-static sgad_status check_tensor_shape(sgad_ctx *ctx, const char *fn, const char *what,
-                                      const sgad_tensor *t, const sgad__shape *want)
-{
-    sgad__shape got;
-    sgad__shape_of(t, &got);
-    char a[SGAD__SHAPE_STR_LEN], b[SGAD__SHAPE_STR_LEN];
-    SGAD__CHECK(ctx, sgad__shape_equal(&got, want), SGAD_E_SHAPE, "%s: %s is %s, expected %s", fn,
-                what, sgad__shape_str(&got, a, sizeof a), sgad__shape_str(want, b, sizeof b));
-    return SGAD_OK;
-}
-
 static sgad_status codes_reserve(sgad_ctx *ctx, net_buf *b, int64_t n)
 {
     if (n <= b->codes_cap)
@@ -456,7 +445,7 @@ static sgad_status run_forward(sgad_net *net, const char *fn, const sgad_tensor 
         return SGAD_E_NOMEM;
     sgad_status s = infer_shapes(net, fn, &in, shapes);
     if (s == SGAD_OK && y)
-        s = check_tensor_shape(net->ctx, fn, "y", y, &shapes[net->nlayers - 1]);
+        s = sgad__expect_shape(net->ctx, fn, "y", y, &shapes[net->nlayers - 1]);
     if (s == SGAD_OK)
         s = reserve_all(net, &in, shapes);
     sgad__free(net->ctx, shapes);
@@ -663,9 +652,9 @@ sgad_status sgad_net_backward(sgad_net *net, const sgad_tensor *dy, sgad_tensor 
         return SGAD_E_INVALID_ARG;
     SGAD__CHECK(net->ctx, dy != NULL, SGAD_E_INVALID_ARG, "%s: dy is NULL", fn);
     SGAD__CHECK(net->ctx, net->has_forward, SGAD_E_STATE, "%s: no forward to go back through", fn);
-    SGAD__TRY(check_tensor_shape(net->ctx, fn, "dy", dy, &net->acts[net->nlayers - 1].shape));
+    SGAD__TRY(sgad__expect_shape(net->ctx, fn, "dy", dy, &net->acts[net->nlayers - 1].shape));
     if (dx) {
-        SGAD__TRY(check_tensor_shape(net->ctx, fn, "dx", dx, &net->input.shape));
+        SGAD__TRY(sgad__expect_shape(net->ctx, fn, "dx", dx, &net->input.shape));
         SGAD__CHECK(net->ctx, !sgad__tensors_overlap(dx, dy), SGAD_E_INVALID_ARG,
                     "%s: dx and dy share memory", fn);
     }
