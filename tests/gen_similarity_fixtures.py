@@ -9,7 +9,8 @@ Run with Debian's python (python3-numpy, python3-scipy):
 It writes tests/fixtures/similarity_<case>.bin (arrays "x" and "y",
 float32, in the SGFX layout tests/fixture.c reads) and
 tests/fixtures/similarity_expected.txt, one line "<case> <measure>
-<value>" per score with 17 significant digits. Both sides compute in
+<value>" per score with 17 significant digits; and two .npy files as
+numpy writes them for the reader's test (npy_f4.npy, npy_f8_v2.npy). Both sides compute in
 double from the same float32 values.
 
 Where the C code and this script could differ by more than rounding, the
@@ -232,6 +233,13 @@ def main():
     print("ties    rsa_euclidean %.12g" % v)
     with open(os.path.join(OUT, "similarity_expected.txt"), "w") as f:
         f.writelines(lines)
+    # .npy files as numpy writes them, for tests/unit/io/test_npy.c: value
+    # (i, j) = i - j / 4 (exact in float32), version 1.0 float32 and 2.0
+    # float64
+    m = np.array([[i - j / 4 for j in range(5)] for i in range(3)])
+    np.save(os.path.join(OUT, "npy_f4.npy"), m.astype("<f4"))
+    with open(os.path.join(OUT, "npy_f8_v2.npy"), "wb") as f:
+        np.lib.format.write_array(f, m.astype("<f8"), version=(2, 0))
 
 
 if __name__ == "__main__":
