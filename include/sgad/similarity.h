@@ -30,8 +30,9 @@
  * CKA), or more than SGAD_SIMILARITY_MAX_STIMULI stimuli or
  * SGAD_SIMILARITY_MAX_UNITS units; SGAD_E_SHAPE when the two
  * representations hold different numbers of stimuli or a stride is shorter
- * than a row; SGAD_E_NUMERIC for a NaN or infinity (named by row and
- * column) or when the data make the measure undefined (a constant recorded
+ * than a row; SGAD_E_NUMERIC for a NaN or infinity, or a magnitude above
+ * 1e100 that would overflow the sums of squares (named by row and column),
+ * or when the data make the measure undefined (a constant recorded
  * unit for the encoding, a stimulus whose units are all equal for the
  * correlation RDM, a representation with every column constant; the
  * message names which); SGAD_E_NOMEM; SGAD_E_INTERNAL if LAPACK fails.

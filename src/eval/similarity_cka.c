@@ -64,13 +64,19 @@ static sgad_status gram(sgad_ctx *ctx, const char *name, const sgad_rep *x, sgad
             for (int64_t k = i + 1; k < n; k++)
                 scratch[t++] = g[i * n + k];
         const double median = sgad__sim_median(scratch, t);
+        const double width = 2 * rbf_scale * rbf_scale * median;
         if (!(median > 0)) {
             st = sgad__fail(ctx, SGAD_E_NUMERIC,
                             "%s: half or more of %s's pairs of stimuli coincide; the median "
                             "distance (the RBF bandwidth) is 0",
                             fn, name);
+        } else if (!(width > 0 && isfinite(1 / width))) {
+            st = sgad__fail(ctx, SGAD_E_NUMERIC,
+                            "%s: the RBF bandwidth of %s, 2 (%g)^2 times the median %g, is out "
+                            "of the range of doubles",
+                            fn, name, rbf_scale, median);
         } else {
-            const double inv = 1 / (2 * rbf_scale * rbf_scale * median);
+            const double inv = 1 / width;
             for (int64_t i = 0; i < n * n; i++)
                 g[i] = exp(-g[i] * inv);
         }

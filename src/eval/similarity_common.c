@@ -53,11 +53,14 @@ sgad_status sgad__sim_copy(sgad_ctx *ctx, const char *fn, const char *name, cons
             for (int64_t j = 0; j < p; j++)
                 ai[j] = ((const float *)r->data)[i * stride + j];
         for (int64_t j = 0; j < p; j++)
-            if (!isfinite(ai[j])) {
+            if (!(fabs(ai[j]) <= SGAD__SIM_MAX_MAGNITUDE)) {
+                const double v = ai[j];
                 sgad__free(ctx, a);
-                return sgad__fail(ctx, SGAD_E_NUMERIC,
-                                  "%s: %s[%lld][%lld] is %g; values must be finite", fn, name,
-                                  (long long)i, (long long)j, ai[j]);
+                return sgad__fail(ctx, SGAD_E_NUMERIC, "%s: %s[%lld][%lld] is %g; %s", fn, name,
+                                  (long long)i, (long long)j, v,
+                                  isfinite(v) ? "magnitudes above 1e100 would overflow the sums "
+                                                "of squares"
+                                              : "values must be finite");
             }
     }
     *out = a;

@@ -95,7 +95,9 @@ static sgad_status fit_predict(const problem *pb, const int64_t *train, int64_t 
             for (int64_t j = 0; j < q; j++)
                 pg[i * q + j] = my[j];
         for (int64_t l = 0; l < k; l++) {
-            const double d = s[l] / (s[l] * s[l] + lambda);
+            /* 0 only if both underflow: then the direction is noise */
+            const double den = s[l] * s[l] + lambda;
+            const double d = den > 0 ? s[l] / den : 0;
             for (int64_t i = 0; i < t; i++) {
                 const double ail = a[i * r + l] * d;
                 for (int64_t j = 0; j < q; j++)

@@ -23,8 +23,14 @@ sgad_status sgad__sim_check(sgad_ctx *ctx, const char *fn, const char *name, con
 sgad_status sgad__sim_check_pair(sgad_ctx *ctx, const char *fn, const sgad_rep *x,
                                  const sgad_rep *y, int64_t min_rows);
 
+/* Largest magnitude of an input value: squares stay below 1e200, so sums
+ * of up to SGAD_SIMILARITY_MAX_STIMULI * SGAD_SIMILARITY_MAX_UNITS of them
+ * (and of products of them) cannot overflow anywhere in the measures. */
+#define SGAD__SIM_MAX_MAGNITUDE 1e100
+
 /* A checked view copied into rows * cols doubles (sgad__alloc; the caller
- * frees it), refusing a non-finite value by its row and column. */
+ * frees it), refusing a non-finite value, or one above
+ * SGAD__SIM_MAX_MAGNITUDE, by its row and column. */
 sgad_status sgad__sim_copy(sgad_ctx *ctx, const char *fn, const char *name, const sgad_rep *r,
                            double **out);
 
