@@ -245,7 +245,7 @@ demo-layers: deps $(DEMO_BIN)
 # time (tests/fuzz/run.sh). A finding leaves a crash-* file and fails.
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
-FUZZ_TARGETS := checkpoint idx cifar png
+FUZZ_TARGETS := checkpoint idx cifar png npy
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
     -Iinclude -Isrc -Itests
@@ -265,6 +265,14 @@ build/fuzz/fuzz_idx build/fuzz/fuzz_cifar build/fuzz/fuzz_png: tests/fuzz/fuzz_d
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -DSGAD_FUZZ_FORMAT=$(FUZZ_FORMAT_$(@F)) -o $@ $< $(FUZZ_OBJS) \
 	    $(FUZZ_LIBS)
+
+# The float-matrix reader (similarity.h), seeded by tests/fuzz/seeds_npy.py.
+build/fuzz/fuzz_npy: tests/fuzz/fuzz_npy.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
+
+build/fuzz/corpus/npy: tests/fuzz/seeds_npy.py
+	/usr/bin/python3 tests/fuzz/seeds_npy.py build/fuzz/corpus
 
 FUZZ_FORMAT_fuzz_idx := SGAD_DATA_IDX
 FUZZ_FORMAT_fuzz_cifar := SGAD_DATA_CIFAR10
