@@ -67,8 +67,8 @@ typedef struct sgad_rep {
     int64_t stride;   /**< elements from one row to the next; 0 means cols */
 } sgad_rep;
 
-/** Most stimuli a measure accepts: an n x n double matrix (512 MiB here)
- *  is the largest working array of RSA and CKA. */
+/** Most stimuli a measure accepts: RSA works on four n x n double
+ *  matrices (2 GiB at this size), CKA on two. */
 #define SGAD_SIMILARITY_MAX_STIMULI 8192
 /** Most units a representation may have. */
 #define SGAD_SIMILARITY_MAX_UNITS ((int64_t)1 << 24)
@@ -159,8 +159,9 @@ typedef enum sgad_summary { SGAD_SUMMARY_MEAN = 0, SGAD_SUMMARY_MEDIAN = 1 } sga
  *  A prediction with no variance scores r = 0.
  *  @param x the model's representation [n x p]. @param y the recorded one
  *  [n x q]; a constant column of y is an error (SGAD_E_NUMERIC names it).
- *  @param folds 2..n; every inner training set must keep 2 rows or more
- *  (n >= 2 folds + 2 is always enough).
+ *  @param folds 2..n; every outer training set must hold at least folds
+ *  rows and every inner training set 2 or more (n >= 4 folds is always
+ *  enough; SGAD_E_INVALID_ARG otherwise, with the size that falls short).
  *  @param alphas alpha_count ridge strengths > 0, finite; NULL (with
  *  alpha_count 0) for the default grid.
  *  @param summary SGAD_SUMMARY_MEAN or SGAD_SUMMARY_MEDIAN over units.
