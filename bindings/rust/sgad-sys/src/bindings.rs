@@ -6,6 +6,10 @@ pub const SGAD_MAX_THREADS: u32 = 256;
 pub const SGAD_MAX_DIMS: u32 = 6;
 pub const SGAD_MAX_NAME: u32 = 64;
 pub const SGAD_FRECHET_MAX_DIM: u32 = 4096;
+pub const SGAD_SIMILARITY_MAX_STIMULI: u32 = 8192;
+pub const SGAD_ENCODING_DEFAULT_FOLDS: u32 = 5;
+pub const SGAD_ENCODING_DEFAULT_ALPHAS: u32 = 11;
+pub const SGAD_SVCCA_DEFAULT_VARIANCE: f64 = 0.99;
 pub const SGAD_VERSION_MAJOR: u32 = 1;
 pub const SGAD_VERSION_MINOR: u32 = 0;
 pub const SGAD_VERSION_PATCH: u32 = 0;
@@ -1783,6 +1787,392 @@ extern "C" {
         dy: *const sgad_tensor,
         dx: *mut sgad_tensor,
     ) -> sgad_status;
+}
+impl sgad_dtype {
+    pub const SGAD_DTYPE_F32: sgad_dtype = sgad_dtype(0);
+}
+impl sgad_dtype {
+    pub const SGAD_DTYPE_F64: sgad_dtype = sgad_dtype(1);
+}
+#[repr(transparent)]
+#[doc = " Element types of a representation. Values are pinned."]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct sgad_dtype(pub ::std::os::raw::c_uint);
+#[doc = " A view of a representation: rows (stimuli) x cols (units) values of"]
+#[doc = "  type dtype; value (i, j) is at element i * stride + j of data. The"]
+#[doc = "  caller owns the memory; calls only read it."]
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct sgad_rep {
+    #[doc = "< the first value (float or double)"]
+    pub data: *const ::std::os::raw::c_void,
+    #[doc = "< SGAD_DTYPE_F32 or SGAD_DTYPE_F64"]
+    pub dtype: sgad_dtype,
+    #[doc = "< stimuli, 3..SGAD_SIMILARITY_MAX_STIMULI"]
+    pub rows: i64,
+    #[doc = "< units, 1..SGAD_SIMILARITY_MAX_UNITS"]
+    pub cols: i64,
+    #[doc = "< elements from one row to the next; 0 means cols"]
+    pub stride: i64,
+}
+#[test]
+fn bindgen_test_layout_sgad_rep() {
+    assert_eq!(
+        ::std::mem::size_of::<sgad_rep>(),
+        40usize,
+        concat!("Size of: ", stringify!(sgad_rep))
+    );
+    assert_eq!(
+        ::std::mem::align_of::<sgad_rep>(),
+        8usize,
+        concat!("Alignment of ", stringify!(sgad_rep))
+    );
+    fn test_field_data() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<sgad_rep>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).data) as usize - ptr as usize
+            },
+            0usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(sgad_rep),
+                "::",
+                stringify!(data)
+            )
+        );
+    }
+    test_field_data();
+    fn test_field_dtype() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<sgad_rep>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).dtype) as usize - ptr as usize
+            },
+            8usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(sgad_rep),
+                "::",
+                stringify!(dtype)
+            )
+        );
+    }
+    test_field_dtype();
+    fn test_field_rows() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<sgad_rep>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).rows) as usize - ptr as usize
+            },
+            16usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(sgad_rep),
+                "::",
+                stringify!(rows)
+            )
+        );
+    }
+    test_field_rows();
+    fn test_field_cols() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<sgad_rep>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).cols) as usize - ptr as usize
+            },
+            24usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(sgad_rep),
+                "::",
+                stringify!(cols)
+            )
+        );
+    }
+    test_field_cols();
+    fn test_field_stride() {
+        assert_eq!(
+            unsafe {
+                let uninit = ::std::mem::MaybeUninit::<sgad_rep>::uninit();
+                let ptr = uninit.as_ptr();
+                ::std::ptr::addr_of!((*ptr).stride) as usize - ptr as usize
+            },
+            32usize,
+            concat!(
+                "Offset of field: ",
+                stringify!(sgad_rep),
+                "::",
+                stringify!(stride)
+            )
+        );
+    }
+    test_field_stride();
+}
+impl sgad_rdm_distance {
+    #[doc = " 1 - Pearson correlation between the two stimuli's unit vectors"]
+    #[doc = "  (each centred over its units); in [0, 2]. Undefined for a stimulus"]
+    #[doc = "  whose units are all equal (SGAD_E_NUMERIC names the row)."]
+    pub const SGAD_RDM_CORRELATION: sgad_rdm_distance = sgad_rdm_distance(0);
+}
+impl sgad_rdm_distance {
+    #[doc = " Euclidean distance between the two stimuli's unit vectors."]
+    pub const SGAD_RDM_EUCLIDEAN: sgad_rdm_distance = sgad_rdm_distance(1);
+}
+#[repr(transparent)]
+#[doc = " Dissimilarities between stimuli for an RDM. Values are pinned."]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct sgad_rdm_distance(pub ::std::os::raw::c_uint);
+extern "C" {
+    #[doc = " The representational dissimilarity matrix of x: rdm[i * n + j] is the"]
+    #[doc = "  dissimilarity of stimuli i and j (n = x->rows), symmetric with a zero"]
+    #[doc = "  diagonal."]
+    #[doc = "  @param rdm receives n * n doubles (caller-owned)."]
+    #[doc = "  @return SGAD_OK or a common error (file comment)."]
+    pub fn sgad_rdm(
+        ctx: *mut sgad_ctx,
+        x: *const sgad_rep,
+        distance: sgad_rdm_distance,
+        rdm: *mut f64,
+    ) -> sgad_status;
+}
+extern "C" {
+    #[doc = " Representational similarity analysis (Kriegeskorte et al. 2008): the"]
+    #[doc = "  RDMs of x and y (sgad_rdm, same distance for both), compared by the"]
+    #[doc = "  Spearman correlation of their n (n - 1) / 2 entries above the diagonal,"]
+    #[doc = "  ties ranked by their average rank (as scipy.stats.spearmanr):"]
+    #[doc = ""]
+    #[doc = " @verbatim"]
+    #[doc = "   score = Pearson(rank(upper(RDM_x)), rank(upper(RDM_y)))"]
+    #[doc = " @endverbatim"]
+    #[doc = ""]
+    #[doc = "  With permutations > 0 it also gives a one-sided permutation p-value:"]
+    #[doc = "  the stimuli of y's RDM are relabelled (rows and columns together) by"]
+    #[doc = "  `permutations` uniformly random permutations drawn from the"]
+    #[doc = "  counter-based generator under seed, and"]
+    #[doc = "  p = (1 + #{permuted score >= score}) / (1 + permutations)."]
+    #[doc = "  The same seed gives the same p-value on every machine."]
+    #[doc = "  @param permutations 0 (no test) .. 1000000."]
+    #[doc = "  @param score receives the Spearman correlation in [-1, 1]."]
+    #[doc = "  @param p_value receives p in (0, 1], or NaN when permutations is 0; may"]
+    #[doc = "  be NULL then."]
+    #[doc = "  @return SGAD_OK; a common error; SGAD_E_NUMERIC when an RDM's entries"]
+    #[doc = "  above the diagonal are all equal (the correlation is undefined)."]
+    pub fn sgad_rsa(
+        ctx: *mut sgad_ctx,
+        x: *const sgad_rep,
+        y: *const sgad_rep,
+        distance: sgad_rdm_distance,
+        permutations: i64,
+        seed: u64,
+        score: *mut f64,
+        p_value: *mut f64,
+    ) -> sgad_status;
+}
+impl sgad_summary {
+    pub const SGAD_SUMMARY_MEAN: sgad_summary = sgad_summary(0);
+}
+impl sgad_summary {
+    pub const SGAD_SUMMARY_MEDIAN: sgad_summary = sgad_summary(1);
+}
+#[repr(transparent)]
+#[doc = " How per-unit scores are summarised. Values are pinned."]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct sgad_summary(pub ::std::os::raw::c_uint);
+extern "C" {
+    #[doc = " Regression-based encoding: how well the model's units x predict each"]
+    #[doc = "  recorded unit of y, by ridge regression cross-validated over stimuli."]
+    #[doc = ""]
+    #[doc = "  Stimuli are split into `folds` contiguous folds in row order (fold f"]
+    #[doc = "  holds rows floor(f n / k) .. floor((f + 1) n / k) - 1); shuffle the"]
+    #[doc = "  rows of both representations alike beforehand if their order carries"]
+    #[doc = "  structure. For each fold, a ridge model is fitted on the other folds"]
+    #[doc = "  (the training rows) and predicts the fold's rows. A fit centres x and y"]
+    #[doc = "  on the training rows' means (an unpenalised intercept) and solves, per"]
+    #[doc = "  recorded unit j, through the SVD Xc = U S V^T of the centred training"]
+    #[doc = "  x,"]
+    #[doc = ""]
+    #[doc = " @verbatim"]
+    #[doc = "   b_j = V diag(s / (s^2 + lambda_j)) U^T yc_j,"]
+    #[doc = "   lambda_j = alpha_j * |Xc|_F^2 / (units of x),"]
+    #[doc = " @endverbatim"]
+    #[doc = ""]
+    #[doc = "  leaving out singular values below max(rows, cols) * 2^-52 * s_max"]
+    #[doc = "  (rounding noise). Scaling lambda by the mean squared column norm makes"]
+    #[doc = "  the score invariant to a rescaling of x. alpha_j is chosen per recorded"]
+    #[doc = "  unit inside the training rows only: they are split again into `folds`"]
+    #[doc = "  contiguous inner folds, each alpha of the grid predicts every inner"]
+    #[doc = "  fold from the others, and the alpha whose pooled inner predictions"]
+    #[doc = "  correlate best (Pearson) with unit j wins (the first in grid order on a"]
+    #[doc = "  tie). The held-out predictions of all outer folds are pooled (each"]
+    #[doc = "  stimulus predicted once) and correlated with y:"]
+    #[doc = ""]
+    #[doc = " @verbatim"]
+    #[doc = "   r_j = Pearson(prediction_j, y_j),   score = mean_j r_j (or median)"]
+    #[doc = " @endverbatim"]
+    #[doc = ""]
+    #[doc = "  A prediction with no variance scores r = 0."]
+    #[doc = "  @param x the model's representation [n x p]. @param y the recorded one"]
+    #[doc = "  [n x q]; a constant column of y is an error (SGAD_E_NUMERIC names it)."]
+    #[doc = "  @param folds 2..n; every outer training set must hold at least folds"]
+    #[doc = "  rows and every inner training set 2 or more (n >= 4 folds is always"]
+    #[doc = "  enough; SGAD_E_INVALID_ARG otherwise, with the size that falls short)."]
+    #[doc = "  @param alphas alpha_count ridge strengths > 0, finite; NULL (with"]
+    #[doc = "  alpha_count 0) for the default grid."]
+    #[doc = "  @param summary SGAD_SUMMARY_MEAN or SGAD_SUMMARY_MEDIAN over units."]
+    #[doc = "  @param score receives the summary of r_j."]
+    #[doc = "  @param unit_r receives q doubles, r_j per recorded unit; may be NULL."]
+    #[doc = "  @return SGAD_OK or a common error."]
+    pub fn sgad_encoding_score(
+        ctx: *mut sgad_ctx,
+        x: *const sgad_rep,
+        y: *const sgad_rep,
+        folds: ::std::os::raw::c_int,
+        alphas: *const f64,
+        alpha_count: ::std::os::raw::c_int,
+        summary: sgad_summary,
+        score: *mut f64,
+        unit_r: *mut f64,
+    ) -> sgad_status;
+}
+extern "C" {
+    #[doc = " SVCCA (Raghu et al. 2017). Each representation is centred over"]
+    #[doc = "  stimuli and decomposed, Xc = U S V^T; it keeps its top k singular"]
+    #[doc = "  directions, the fewest whose s^2 sum to at least `variance` of the"]
+    #[doc = "  total (variance 1 keeps every direction above max(rows, cols) * 2^-52 *"]
+    #[doc = "  s_max). The reduced representations are U_k S_k; CCA between them"]
+    #[doc = "  gives min(kx, ky) canonical correlations, the singular values of"]
+    #[doc = "  Ux_k^T Uy_k (both bases orthonormal), and"]
+    #[doc = ""]
+    #[doc = " @verbatim"]
+    #[doc = "   score = mean of the canonical correlations, in [0, 1]."]
+    #[doc = " @endverbatim"]
+    #[doc = ""]
+    #[doc = "  With variance 1 the score is invariant to any invertible linear map of"]
+    #[doc = "  either representation's units."]
+    #[doc = "  @param variance in (0, 1]."]
+    #[doc = "  @param score receives the mean canonical correlation."]
+    #[doc = "  @param correlations receives the canonical correlations, largest first"]
+    #[doc = "  (min(kx, ky) <= min(n, x->cols, y->cols) values, caller-owned); may be"]
+    #[doc = "  NULL."]
+    #[doc = "  @param count receives min(kx, ky); may be NULL."]
+    #[doc = "  @return SGAD_OK; a common error; SGAD_E_NUMERIC if either"]
+    #[doc = "  representation has every column constant."]
+    pub fn sgad_svcca(
+        ctx: *mut sgad_ctx,
+        x: *const sgad_rep,
+        y: *const sgad_rep,
+        variance: f64,
+        score: *mut f64,
+        correlations: *mut f64,
+        count: *mut i64,
+    ) -> sgad_status;
+}
+impl sgad_cka_kernel {
+    #[doc = " k(a, b) = a . b on units centred over stimuli."]
+    pub const SGAD_CKA_LINEAR: sgad_cka_kernel = sgad_cka_kernel(0);
+}
+impl sgad_cka_kernel {
+    #[doc = " k(a, b) = exp(-|a - b|^2 / (2 sigma^2)), sigma^2 = scale^2 times the"]
+    #[doc = "  median of |x_i - x_j|^2 over the pairs i < j (the median bandwidth)."]
+    pub const SGAD_CKA_RBF: sgad_cka_kernel = sgad_cka_kernel(1);
+}
+#[repr(transparent)]
+#[doc = " CKA kernels. Values are pinned."]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct sgad_cka_kernel(pub ::std::os::raw::c_uint);
+extern "C" {
+    #[doc = " Centred kernel alignment (Kornblith et al. 2019) of the stimuli's Gram"]
+    #[doc = "  matrices K (from x) and L (from y), n x n. With H = I - 11^T / n,"]
+    #[doc = ""]
+    #[doc = " @verbatim"]
+    #[doc = "   biased:   HSIC(K, L) = tr(HKH HLH)   (the 1/(n-1)^2 cancels)"]
+    #[doc = "   CKA = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))"]
+    #[doc = " @endverbatim"]
+    #[doc = ""]
+    #[doc = "  With unbiased nonzero, HSIC is the unbiased estimator of Song et al."]
+    #[doc = "  (2012): with K~, L~ the Gram matrices with a zero diagonal,"]
+    #[doc = "  HSIC_1 = [tr(K~L~) + 1^T K~ 1 1^T L~ 1 / ((n-1)(n-2))"]
+    #[doc = "            - 2/(n-2) 1^T K~ L~ 1] / (n (n-3)), needing n >= 4; the"]
+    #[doc = "  result may then be slightly below 0. Linear CKA is 1 for identical"]
+    #[doc = "  representations and invariant to orthogonal maps and isotropic scaling"]
+    #[doc = "  of the units, not to other invertible maps."]
+    #[doc = "  @param kernel SGAD_CKA_LINEAR or SGAD_CKA_RBF."]
+    #[doc = "  @param rbf_scale the bandwidth's multiple of the median distance, > 0"]
+    #[doc = "  (1 is the usual choice); ignored for the linear kernel."]
+    #[doc = "  @param unbiased 0 for the biased estimator, 1 for the unbiased one."]
+    #[doc = "  @param score receives CKA."]
+    #[doc = "  @return SGAD_OK; a common error; SGAD_E_NUMERIC if a representation has"]
+    #[doc = "  every column constant, if half or more of its pairs of stimuli"]
+    #[doc = "  coincide (a zero median distance), or if an unbiased HSIC(K, K) is not"]
+    #[doc = "  above 0."]
+    pub fn sgad_cka(
+        ctx: *mut sgad_ctx,
+        x: *const sgad_rep,
+        y: *const sgad_rep,
+        kernel: sgad_cka_kernel,
+        rbf_scale: f64,
+        unbiased: ::std::os::raw::c_int,
+        score: *mut f64,
+    ) -> sgad_status;
+}
+extern "C" {
+    #[doc = " Reads a two-dimensional float matrix from a file's bytes into doubles,"]
+    #[doc = "  in row-major order. Two formats, told apart by their first bytes:"]
+    #[doc = "   - NumPy .npy, format version 1.0 or 2.0, dtype '<f4' or '<f8',"]
+    #[doc = "     fortran_order False, a shape of two dimensions (a 1-D array is"]
+    #[doc = "     refused: reshape it to (n, 1) or (1, n) to say which it is);"]
+    #[doc = "   - IDX with type 0x0D (big-endian float32) or 0x0E (float64) and two"]
+    #[doc = "     dimensions (raw; not gzip)."]
+    #[doc = "  The data must be exactly as long as the shape says, and every value"]
+    #[doc = "  finite. Anything else gives SGAD_E_FORMAT with a message naming the"]
+    #[doc = "  fault (bad magic, unsupported version, a header longer than the file,"]
+    #[doc = "  another dtype, Fortran order, a shape of other than 2 dimensions or a"]
+    #[doc = "  zero dimension, more than SGAD_MATRIX_MAX_VALUES values, data shorter or"]
+    #[doc = "  longer than the shape, a non-finite value with its row and column)."]
+    #[doc = ""]
+    #[doc = "  Memory: the caller owns both buffers. Call it once with out NULL to"]
+    #[doc = "  learn rows and cols, then with out pointing to at least rows * cols"]
+    #[doc = "  doubles (capacity says how many); a smaller capacity gives"]
+    #[doc = "  SGAD_E_SHAPE and writes nothing."]
+    #[doc = "  @param data, size the file's bytes (not kept)."]
+    #[doc = "  @param out receives rows * cols doubles, or NULL to ask the shape only."]
+    #[doc = "  @param capacity doubles available at out."]
+    #[doc = "  @param rows, cols receive the shape (either may be NULL)."]
+    #[doc = "  @return SGAD_OK, SGAD_E_INVALID_ARG (NULL ctx or data with size > 0),"]
+    #[doc = "  SGAD_E_FORMAT, SGAD_E_SHAPE."]
+    pub fn sgad_matrix_read_memory(
+        ctx: *mut sgad_ctx,
+        data: *const ::std::os::raw::c_void,
+        size: usize,
+        out: *mut f64,
+        capacity: i64,
+        rows: *mut i64,
+        cols: *mut i64,
+    ) -> sgad_status;
+}
+extern "C" {
+    #[doc = " Reads a matrix file (as sgad_matrix_read_memory) into an array that"]
+    #[doc = "  the library allocates through the context's allocator; the caller"]
+    #[doc = "  releases it with sgad_matrix_free on the same context."]
+    #[doc = "  @param out receives rows * cols doubles, row-major; NULL on failure."]
+    #[doc = "  @return as sgad_matrix_read_memory; SGAD_E_IO if the file cannot be"]
+    #[doc = "  read; SGAD_E_NOMEM. Messages name the file."]
+    pub fn sgad_matrix_load(
+        ctx: *mut sgad_ctx,
+        path: *const ::std::os::raw::c_char,
+        out: *mut *mut f64,
+        rows: *mut i64,
+        cols: *mut i64,
+    ) -> sgad_status;
+}
+extern "C" {
+    #[doc = " Frees an array sgad_matrix_load returned. NULL is a no-op."]
+    pub fn sgad_matrix_free(ctx: *mut sgad_ctx, matrix: *mut f64);
 }
 extern "C" {
     #[doc = " @return SGAD_VERSION_NUMBER of the library actually loaded. Compare it"]
