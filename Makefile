@@ -69,7 +69,7 @@ PROGRAM_SRCS_sgad-train := programs/parallel_serial.c programs/jsonl.c
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all lib check check-format format check-includes analyze check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
-        install install-strip uninstall fixtures fuzz check-tools demo-layers mpi check-mpi check-python
+        install install-strip uninstall fixtures check-fixtures fuzz check-tools demo-layers mpi check-mpi check-python
 
 all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
 
@@ -310,10 +310,20 @@ check-mpi: mpi $(TEST_HELPERS)
 deps:
 	@sh tools/install-deps.sh
 
-# Regenerates the PyTorch golden fixtures (needs Debian's python3-torch).
+# Regenerates every golden fixture (needs Debian's python3-torch and
+# python3-scipy): the layers', the whole models' and the Fréchet distance's.
+FIXTURE_GENERATORS = tests/gen_fixtures.py tests/gen_model_fixtures.py tests/gen_metrics_fixtures.py
 fixtures:
-	/usr/bin/python3 tests/gen_fixtures.py tests/fixtures
-	/usr/bin/python3 tests/gen_model_fixtures.py tests/fixtures
+	for gen in $(FIXTURE_GENERATORS); do /usr/bin/python3 $$gen tests/fixtures || exit 1; done
+
+# Regenerates them into build/fixtures-regen and compares with the
+# committed ones: same files and arrays, inputs bitwise, computed values
+# within their float32 error (tests/fixtures_diff.py explains the rule).
+check-fixtures:
+	rm -rf build/fixtures-regen
+	for gen in $(FIXTURE_GENERATORS); do \
+	    /usr/bin/python3 $$gen build/fixtures-regen || exit 1; done
+	/usr/bin/python3 tests/fixtures_diff.py tests/fixtures build/fixtures-regen
 
 sgad.pc: sgad.pc.in $(VERSION_H) FORCE
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \

@@ -3,8 +3,8 @@
 the Fréchet distance numpy and scipy give for them.
 
 Run with Debian's python (python3-numpy, python3-scipy):
-    /usr/bin/python3 tests/gen_metrics_fixtures.py
-It writes tests/fixtures/metrics_<case>.bin (arrays "a" and "b", float32,
+    /usr/bin/python3 tests/gen_metrics_fixtures.py [outdir]
+It writes (into outdir, by default tests/fixtures) metrics_<case>.bin (arrays "a" and "b", float32,
 in the SGFX layout tests/fixture.c reads) and tests/fixtures/
 metrics_expected.txt ("<case> <distance>" with 17 significant digits).
 
@@ -22,12 +22,12 @@ metrics_expected.txt is "<case> <scipy FD> <eigh FD> <scale>".
 """
 import os
 import struct
+import sys
 
 import numpy as np
 from scipy import linalg
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "fixtures")
 
 
 def write(path, arrays):
@@ -95,6 +95,8 @@ def cases(rng):
 
 
 def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "fixtures")
+    os.makedirs(out, exist_ok=True)
     rng = np.random.default_rng(20261129)
     lines = []
     worst = 0.0
@@ -104,10 +106,10 @@ def main():
         sc = scale(a, b)
         assert gap <= 1e-7 * sc, (name, ref, alt)
         worst = max(worst, gap / sc)
-        write(os.path.join(OUT, "metrics_%s.bin" % name), [("a", a), ("b", b)])
+        write(os.path.join(out, "metrics_%s.bin" % name), [("a", a), ("b", b)])
         lines.append("%s %.17g %.17g %.17g\n" % (name, ref, alt, sc))
         print("%-15s a %s b %s  FD %.12g  (eigh %.12g)" % (name, a.shape, b.shape, ref, alt))
-    with open(os.path.join(OUT, "metrics_expected.txt"), "w") as f:
+    with open(os.path.join(out, "metrics_expected.txt"), "w") as f:
         f.writelines(lines)
     print("largest gap scipy/eigh over the scale: %.3g" % worst)
 
