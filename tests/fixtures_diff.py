@@ -16,9 +16,9 @@ runs on one machine give the same bits. So:
 - Inputs and settings must be bitwise equal: they come from a formula or a
   seeded generator, not from float arithmetic that may be reordered (model
   fixtures: salt, lr_g, lr_d, steps, iterations, init.*, zero_grad.*,
-  sample.*, sample_late.*, z, real, it<k>.z, it<k>.real; layer fixtures:
-  x, r, and the layer's parameters; metrics fixtures: a, b). A changed
-  formula, seed or salt shows here.
+  sample.*, sample_late.*, z, real, it<k>.z, it<k>.real, it<k>.variant;
+  layer fixtures: x, r, and the layer's parameters; metrics fixtures: a,
+  b). A changed formula, seed or salt shows here.
 - Computed values of the model fixtures whose float32 error PyTorch
   measured (err.<array>: max |float32 - float64| over the whole array):
   |a - b| <= 4 max(err_a, err_b) + 2 ulp(max(|a|, |b|)). Each machine's
@@ -191,7 +191,8 @@ def diff_model(verdict, old_list, new_list):
     for name, _, a in old_list:
         b = new[name][1]
         k, rest = iteration_of(name)
-        if name in MODEL_EXACT or rest in ("z", "real") or name.startswith(MODEL_EXACT_PREFIXES):
+        if name in MODEL_EXACT or rest in ("z", "real", "variant") or \
+                name.startswith(MODEL_EXACT_PREFIXES):
             verdict.exact(name, a, b)
         elif name.startswith("err."):
             ref = name[4:]

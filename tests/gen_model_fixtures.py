@@ -1,28 +1,40 @@
 #!/usr/bin/python3
 """Writes the whole-model golden fixtures that tests/test_golden_models.c
-compares libsgad against: one training iteration of each of the paper's
-four models (SGAD, SWGAN, SGAN, Hybrid) at 28x28x1, written in PyTorch the
-way the authors run them (a time loop, per-step BatchNorm, fresh neuron
-state per forward). Run with Debian's python3-torch (`make fixtures`).
+compares libsgad against: three training iterations of each of the
+paper's four models (SGAD, SWGAN, SGAN, Hybrid) at 28x28x1, and one of
+SGAD at 32x32x3 and the hybrid at 32x32x3 and 64x64x3 (T = 2; see CASES
+for SGAD at 64x64x3), written in PyTorch
+the way the authors run them (a time loop, per-step BatchNorm, fresh
+neuron state per forward). Run with Debian's python3-torch (`make
+fixtures`): gen_model_fixtures.py [--search] [outdir [file...]].
 
 Weights are not stored: both sides compute them from a formula keyed by
 the parameter's name and a salt, so a 6.6-million-parameter model needs a
 fixture of some 100 KB. The values are multiples of 2^-10; with spike or
 2^-4-quantised inputs every matrix product before a neuron is then exact in
-float32 whatever the summation order, and the two implementations can
-only part at a threshold through BatchNorm's rounding. The script also
-refuses a salt for which any membrane comes within MARGIN of a threshold,
-so a spike cannot flip between them.
+float32 whatever the summation order, until the first optimizer step.
+After it, and on G's images, membranes carry rounding errors, so the
+script measures each membrane's error (float32 against float64) and
+refuses a salt, or for iterations 2 and 3 a batch, for which any
+membrane is within DRIFT times its error (+ FLOOR) of a threshold, so a
+spike cannot flip between the two implementations (see rejection()).
+
+The learning rate is 1e-6, not the paper's 2e-4: a gradient near
+eps / sqrt(1 - alpha) = 1e-7 makes RMSprop's step hang on the gradient's
+rounding, so two float32 runs part by up to ~lr per weight there, and at
+2e-4 PyTorch's own float32 and float64 runs disagreed on thousands of
+spikes by iteration 3. The C test checks steps in units of lr.
 
 Stored per model (names prefixed "G." or "D." use libsgad's parameter
 names, e.g. "G.4.weight"):
-  salt, lr_g, lr_d            scalars
+  salt, lr_g, lr_d, steps,    scalars
+  iterations
   init.<p>                    [centre, half-width] of p's formula
   zero_grad.<p>               present if p's true gradient is zero (a bias
                               directly before BatchNorm; D's last bias under
                               the EM loss): both sides set its rounding
-                              noise to exactly 0 before the optimizer step
-  z [1,N,latent], real [N,1,28,28]
+                              noise to exactly 0 before each optimizer step
+  z [1,N,latent], real [N,C,H,W]   iteration 1's batch
   fake                        G's images (training mode, first forward)
   score_real, score_fake      D's per-sample outputs before any update
   grad.<p>                    gradients handed to the optimizer: D's of
@@ -35,7 +47,15 @@ names, e.g. "G.4.weight"):
                               every stride-th element (tensors above
                               FULL elements); l1.<p> is then the L1 norm of
                               the whole gradient
+  it<k>.variant, it<k>.z,     iteration k's (2, 3) batch: its variant
+  it<k>.real                  number (see inputs()) and values
+  it<k>.grad.<p>, it<k>.after.<p>, it<k>.l1.<p>, err.it<k>.<array>
+                              as above, for iteration k, on the sample
+  sample_late.<p>             [offset, stride] of iterations 2 and 3 when
+                              coarser than sample.<p> (at most LATE
+                              elements; same offset, a multiple stride)
 """
+import copy
 import math
 import os
 import sys
@@ -53,9 +73,12 @@ N, T = 4, 3
 # all (the hybrid's ANN D keeps the default: larger would saturate its
 # sigmoid and leave G no gradient).
 GAIN = 8.0
-MARGIN = 2e-6
+DRIFT = 4.0
+FLOOR = 2.0 ** -22
+LR = 1e-6
 FULL = 8192
 SAMPLES = 2048
+LATE = 512
 MASK = (1 << 64) - 1
 
 
@@ -83,9 +106,13 @@ def formula(name, salt, count, centre, half):
 
 class Margin:
     """The closest any LIF membrane came to its threshold; tracking it costs
-    a reduction per step, which bench/torch_reference.py turns off."""
+    a reduction per step, which bench/torch_reference.py turns off. With
+    `record` a list, every membrane compared with the threshold is also
+    appended to it, in order, so a float32 and a float64 run can be
+    compared membrane by membrane."""
     smallest = math.inf
     track = True
+    record = None
 
 
 class Precision:
@@ -104,6 +131,8 @@ def neuron(seq, kind):
             continue
         if Margin.track:
             Margin.smallest = min(Margin.smallest, float((mem.detach() - 1.0).abs().min()))
+        if Margin.record is not None:
+            Margin.record.append(mem.detach().reshape(-1).double())
         s = AtanSpike.apply(mem - 1.0, 2.0)
         mem = mem * (1 - s.detach())
         out.append(s)
@@ -298,10 +327,10 @@ def discriminator(model, shape="28x28x1", steps=T):
     return d
 
 
-def rmsprop_step(model, lr):
-    """PyTorch's RMSprop (alpha 0.99, eps 1e-8), first step."""
-    opt = torch.optim.RMSprop([model.params[k] for k in model.params], lr=lr)
-    opt.step()
+def rmsprop(net, lr):
+    """PyTorch's RMSprop (alpha 0.99, eps 1e-8). One per net for all the
+    iterations: its square averages carry over, as the trainer's do."""
+    return torch.optim.RMSprop([net.params[k] for k in net.params], lr=lr)
 
 
 def d_scores(d, images_seq):
@@ -348,33 +377,86 @@ def g_backward(g, d, z, minimax):
     loss_of(d_scores(d, fake_seq), 1, minimax, 1.0).backward()
 
 
-def iteration(model, salt, latent, lr_g, lr_d, zero=frozenset()):
-    """One D update then one G update, as sgad_trainer_step runs them."""
-    Margin.smallest = math.inf
-    g, d = generator(model, latent), discriminator(model)
-    g.materialise(salt)
-    d.materialise(salt)
-    z = torch.from_numpy(formula("z", salt, N * latent, 0.0, 2.0)).reshape(1, N, latent)
-    z = (torch.round(z * 16) / 16).to(Precision.dtype)
-    real = torch.from_numpy(formula("real", salt, N * 784, 0.5, 0.5)).reshape(N, 1, 28, 28)
-    real = (torch.round(real * 64) / 64).to(Precision.dtype)
-    minimax = model in ("sgan", "hybrid")
-    out = {"z": z, "real": real}
+def inputs(salt, case, k, variant):
+    """Iteration k's z and real batch, fresh each iteration: formula values
+    quantised to 2^-4 (z) and 2^-6 (real), so G's and D's first products
+    are exact in float32 whatever the order. Named "z" and "real" in
+    iteration 1, "z.<k>" and "real.<k>" later, "z.<k>.<variant>" for a
+    variant other than 0 (see Training.search)."""
+    c, side = GEOMETRY[case.shape][:2]
+    tag = "" if k == 1 else f".{k}" if variant == 0 else f".{k}.{variant}"
+    z = torch.from_numpy(formula("z" + tag, salt, N * case.latent, 0.0, 2.0))
+    z = (torch.round(z.reshape(1, N, case.latent) * 16) / 16).to(Precision.dtype)
+    real = torch.from_numpy(formula("real" + tag, salt, N * c * side * side, 0.5, 0.5))
+    real = (torch.round(real.reshape(N, c, side, side) * 64) / 64).to(Precision.dtype)
+    return z, real
 
-    fake_seq, s_real, s_fake = d_backward(g, d, z, real_sequence(model, real, T), minimax)
-    out["fake"] = torch.stack(fake_seq)
-    out["score_real"], out["score_fake"] = s_real, s_fake
-    grads = {k: p.grad.clone() for k, p in d.params.items()}
-    silence(d, zero)
-    rmsprop_step(d, lr_d)
 
-    for p in d.params.values():
-        p.grad = None
-    g_backward(g, d, z, minimax)
-    grads.update({k: p.grad.clone() for k, p in g.params.items()})
-    silence(g, zero)
-    rmsprop_step(g, lr_g)
-    return g, d, out, grads
+class Training:
+    """G and D of a case from the formula's weights, each with one RMSprop
+    kept across iterations (as the trainer keeps its optimizers), in one
+    precision, stepped an iteration at a time."""
+
+    def __init__(self, case, salt, dtype):
+        self.case, self.salt, self.dtype = case, salt, dtype
+        Precision.dtype = dtype
+        self.g = generator(case.model, case.latent, case.shape, case.steps)
+        self.d = discriminator(case.model, case.shape, case.steps)
+        self.zero = zero_gradients(self.g, self.d, case.model)
+        self.g.materialise(salt)
+        self.d.materialise(salt)
+        Precision.dtype = torch.float32
+        self.opt_g, self.opt_d = rmsprop(self.g, case.lr_g), rmsprop(self.d, case.lr_d)
+
+    def tensors(self):
+        return [(name, net.tensor(name)) for net in (self.g, self.d) for name in net.init]
+
+    def snapshot(self):
+        return ({name: t.detach().clone() for name, t in self.tensors()},
+                copy.deepcopy(self.opt_g.state_dict()), copy.deepcopy(self.opt_d.state_dict()))
+
+    def restore(self, snap):
+        values, opt_g, opt_d = snap
+        with torch.no_grad():
+            for name, t in self.tensors():
+                t.copy_(values[name])
+        self.opt_g.load_state_dict(copy.deepcopy(opt_g))
+        self.opt_d.load_state_dict(copy.deepcopy(opt_d))
+
+    def iteration(self, k, variant):
+        """One D update then one G update on iteration k's batch, as
+        sgad_trainer_step runs them. Returns z, real, (iteration 1) fake,
+        score_real, score_fake, grad (the gradients before silencing, by
+        name), after (every parameter and buffer after the iteration) and
+        mem (every membrane compared with a threshold, in order)."""
+        g, d, case = self.g, self.d, self.case
+        minimax = case.model in ("sgan", "hybrid")
+        Precision.dtype, Margin.record, Margin.smallest = self.dtype, [], math.inf
+        try:
+            z, real = inputs(self.salt, case, k, variant)
+            out = {"z": z, "real": real}
+            self.opt_d.zero_grad(set_to_none=True)
+            fake_seq, s_real, s_fake = d_backward(
+                g, d, z, real_sequence(case.model, real, case.steps), minimax)
+            if k == 1:
+                out["fake"] = torch.stack(fake_seq)
+                out["score_real"], out["score_fake"] = s_real, s_fake
+            grads = {name: p.grad.clone() for name, p in d.params.items()}
+            silence(d, self.zero)
+            self.opt_d.step()
+
+            self.opt_g.zero_grad(set_to_none=True)
+            self.opt_d.zero_grad(set_to_none=True)
+            g_backward(g, d, z, minimax)
+            grads.update({name: p.grad.clone() for name, p in g.params.items()})
+            silence(g, self.zero)
+            self.opt_g.step()
+            out["grad"] = grads
+            out["after"] = {name: t.detach().reshape(-1).clone() for name, t in self.tensors()}
+            out["mem"] = torch.cat(Margin.record) if Margin.record else torch.zeros(0)
+            return out
+        finally:
+            Precision.dtype, Margin.record = torch.float32, None
 
 
 def sample_spec(name, count):
@@ -384,69 +466,185 @@ def sample_spec(name, count):
     return fnv1a(name) % stride, stride
 
 
-def zero_gradients(model, salt, latent, lr_g, lr_d):
-    """Parameters whose gradient is 0 to float64 precision: biases right
-    before BatchNorm, and under the EM loss D's last bias (it shifts D(real)
-    and D(fake) alike)."""
-    Precision.dtype = torch.float64
-    g, d, _, grads = iteration(model, salt, latent, lr_g, lr_d)
-    Precision.dtype = torch.float32
-    peak = max(float(v.abs().max()) for v in grads.values())
-    zero = {k for k, v in grads.items() if float(v.abs().max()) <= 1e-10 * peak}
-    assert g.zero_grad | d.zero_grad <= zero, "a bias before BatchNorm has a gradient"
+def late_stride(count, offset, stride):
+    """The stride of iterations 2 and 3's sample: a multiple of the first
+    iteration's, so every element they store has iteration 1's values too
+    (the optimizer check needs the whole gradient history), and at most
+    LATE elements."""
+    first = (count - offset + stride - 1) // stride
+    return stride * -(-first // LATE)
+
+
+def zero_gradients(g, d, model):
+    """Parameters whose true gradient is 0: biases right before BatchNorm,
+    the decoder's key bias (it adds q.b to both scores of the softmax),
+    and under the EM loss D's last bias (it shifts D(real) and D(fake)
+    alike). search() checks in float64 that they are the only ones."""
+    zero = set(g.zero_grad | d.zero_grad)
+    zero |= {kw["keyb"] for kind, kw in g.layers if kind == "attention"}
+    if model in ("sgad", "swgan"):
+        zero.add([kw for kind, kw in d.layers if kind == "linear"][-1]["b"])
     return frozenset(zero)
 
 
-def model_case(path, model):
-    latent = 100 if model == "sgan" else 15
-    lr_g, lr_d = 2e-4, (4e-4 if model == "sgan" else 2e-4)
-    for salt in range(100):
-        zero = zero_gradients(model, salt, latent, lr_g, lr_d)
-        g, d, out, grads = iteration(model, salt, latent, lr_g, lr_d, zero)
-        if Margin.smallest > MARGIN:
-            break
-    else:
-        raise SystemExit(f"{model}: no salt keeps membranes {MARGIN} from threshold")
-    smallest = Margin.smallest
-    Precision.dtype = torch.float64
-    g64, d64, out64, grads64 = iteration(model, salt, latent, lr_g, lr_d, zero)
-    Precision.dtype = torch.float32
+class Case:
+    """One fixture: a model at an image shape, T time steps, iterations,
+    its latent size (libsgad's preset defaults), learning rates, and the
+    salt and batch variants search() found (`--search` looks again from 0)."""
+
+    def __init__(self, model, salt, variants=(), shape="28x28x1", steps=T):
+        self.model, self.salt, self.shape, self.steps = model, salt, shape, steps
+        self.variants = (0,) + tuple(variants)
+        self.iterations = len(self.variants)
+        self.latent = 100 if model == "sgan" else (20 if shape == "64x64x3" else 15)
+        self.lr_g, self.lr_d = LR, (2 * LR if model == "sgan" else LR)
+        self.file = f"model_{model}.bin" if shape == "28x28x1" else f"model_{model}_{shape}.bin"
+
+
+def rejection(out32, out64):
+    """Why an iteration's membranes cannot serve, or None. Iteration 1's G
+    forward is exact but for BatchNorm's rounding; every forward on
+    stepped weights (D in iteration 1's G update, everything later) or on
+    G's images carries rounding errors, which BatchNorm can amplify.
+    libsgad's float32 error on a membrane is of the size of PyTorch's,
+    which the distance to the same membrane in the float64 run measures,
+    so a membrane more than DRIFT times that (plus FLOOR, for one PyTorch
+    happens to get exact) from the threshold spikes alike in both. No fixed
+    margin can be met: millions of membranes, a few of them within 1e-6."""
+    m32, m64 = out32["mem"], out64["mem"]
+    near = int(((m32 - 1.0).abs() <= DRIFT * (m32 - m64).abs() + FLOOR).sum())
+    if near:
+        return f"{near} membranes within {DRIFT:g} times their rounding error of the threshold"
+    return None
+
+
+def search(case, search_all):
+    """Runs the case in float32 and float64 side by side, iteration by
+    iteration. Iteration 1 needs a salt (the weights and the first batch)
+    that rejection() accepts; each later iteration, from the state the
+    earlier ones left, a batch variant it accepts (so the chances do not
+    multiply over the iterations). With search_all every choice is looked
+    for from 0; else only the recorded ones are tried, and a rejection ends
+    the script (regenerating must not wander off to other salts)."""
+    for salt in range(1000) if search_all else [case.salt]:
+        t32, t64 = Training(case, salt, torch.float32), Training(case, salt, torch.float64)
+        res, res64, variants = [], [], []
+        for k in range(1, case.iterations + 1):
+            snap32, snap64 = t32.snapshot(), t64.snapshot()
+            tries = [0] if k == 1 else range(1000) if search_all else [case.variants[k - 1]]
+            for variant in tries:
+                out32, out64 = t32.iteration(k, variant), t64.iteration(k, variant)
+                why = rejection(out32, out64)
+                if why is None:
+                    break
+                print(f"{case.file}: salt {salt}, iteration {k}, batch {variant}: {why}",
+                      flush=True)
+                t32.restore(snap32)
+                t64.restore(snap64)
+            if why is not None:
+                break
+            if k == 1:
+                grads = out64["grad"]
+                peak = max(float(v.abs().max()) for v in grads.values())
+                tiny = {n for n, v in grads.items() if float(v.abs().max()) <= 1e-10 * peak}
+                assert tiny == t64.zero, f"zero gradients {sorted(tiny)}, not {sorted(t64.zero)}"
+            res.append(out32)
+            res64.append(out64)
+            variants.append(variant)
+        if why is None:
+            if (salt, tuple(variants)) != (case.salt, case.variants):
+                print(f"{case.file}: found salt {salt}, variants {variants[1:]}: record them "
+                      "in CASES", flush=True)
+            return salt, variants, t32, res, res64
+    raise SystemExit(f"{case.file}: " + ("no salt keeps membranes from threshold" if search_all
+                     else "the recorded salt and variants no longer pass; look again with "
+                     "--search and record the result in CASES"))
+
+
+def model_case(outdir, case, search_all=False):
+    salt, variants, t32, res, res64 = search(case, search_all)
+    g, d, zero = t32.g, t32.d, t32.zero
 
     def err(a, b):  # float32 PyTorch against float64 PyTorch
         return torch.tensor([float((a.double() - b).abs().max())])
-    arrays = [("salt", torch.tensor([float(salt)])), ("lr_g", torch.tensor([lr_g])),
-              ("lr_d", torch.tensor([lr_d]))]
-    arrays += [(k, v) for k, v in out.items()]
-    arrays += [("err." + k, err(out[k], out64[k])) for k in ("fake", "score_real", "score_fake")]
+    arrays = [("salt", torch.tensor([float(salt)])), ("lr_g", torch.tensor([case.lr_g])),
+              ("lr_d", torch.tensor([case.lr_d])), ("steps", torch.tensor([float(case.steps)])),
+              ("iterations", torch.tensor([float(len(res))]))]
+    first, first64 = res[0], res64[0]
+    arrays += [(k, first[k]) for k in ("z", "real", "fake", "score_real", "score_fake")]
+    arrays += [("err." + k, err(first[k], first64[k])) for k in ("fake", "score_real", "score_fake")]
+    late = []  # (name, offset, stride) of the later iterations' samples
     for net in (g, d):
         for name, (shape, centre, half) in net.init.items():
             arrays.append(("init." + name, torch.tensor([centre, half])))
             if name in zero:
                 arrays.append(("zero_grad." + name, torch.tensor([1.0])))
-            after = net.tensor(name).detach().reshape(-1)
-            offset, stride = sample_spec(name, after.numel())
+            count = int(np.prod(shape))
+            offset, stride = sample_spec(name, count)
             if stride > 1:
                 arrays.append(("sample." + name, torch.tensor([float(offset), float(stride)])))
-            arrays.append(("after." + name, after[offset::stride]))
-            if name in net.buffers:
-                other = (g64 if net is g else d64).tensor(name).reshape(-1)
-                arrays.append(("err.after." + name, err(after, other)))
-            if name in grads:
-                gr = grads[name].reshape(-1)
-                arrays.append(("grad." + name, gr[offset::stride]))
-                arrays.append(("err.grad." + name, err(gr, grads64[name].reshape(-1))))
-                if stride > 1:
-                    arrays.append(("l1." + name, gr.abs().sum().reshape(1)))
-    write(path, arrays)
-    print(f"{model}: salt {salt}, closest membrane {smallest:.2e} from threshold")
+            stride_late = late_stride(count, offset, stride)
+            if stride_late != stride and len(res) > 1:
+                arrays.append(("sample_late." + name,
+                               torch.tensor([float(offset), float(stride_late)])))
+            late.append((name, offset, stride_late))
+            arrays += arrays_of("", first, first64, name, offset, stride, net, err)
+    for k in range(2, len(res) + 1):
+        it, it64, prefix = res[k - 1], res64[k - 1], f"it{k}."
+        arrays += [(prefix + "variant", torch.tensor([float(variants[k - 1])])),
+                   (prefix + "z", it["z"]), (prefix + "real", it["real"])]
+        for net in (g, d):
+            for name, offset, stride in late:
+                if name in net.init:
+                    arrays += arrays_of(prefix, it, it64, name, offset, stride, net, err)
+    write(os.path.join(outdir, case.file), arrays)
+    print(f"{case.file}: salt {salt}, batch variants {variants[1:]}", flush=True)
+
+
+def arrays_of(prefix, it, it64, name, offset, stride, net, err):
+    """One iteration's arrays of parameter or buffer `name`: after.<name>,
+    and for a buffer its err; for a parameter grad, err.grad and (sampled)
+    the L1 norm of the whole gradient. Iteration k > 1 prefixes "it<k>."
+    (and "err.it<k>.")."""
+    after = it["after"][name]
+    out = [(prefix + "after." + name, after[offset::stride])]
+    if name in net.buffers:
+        out.append(("err." + prefix + "after." + name, err(after, it64["after"][name])))
+    if name in it["grad"]:
+        gr = it["grad"][name].reshape(-1)
+        out.append((prefix + "grad." + name, gr[offset::stride]))
+        out.append(("err." + prefix + "grad." + name,
+                    err(gr, it64["grad"][name].reshape(-1))))
+        if stride > 1:
+            out.append((prefix + "l1." + name, gr.abs().sum().reshape(1)))
+    return out
+
+
+# The salts and batch variants are those search() found looking from 0;
+# `--search` looks again (after a change to the models, DRIFT or FLOOR).
+# SGAD at 64x64x3 is missing: its D sees 4.8 million membranes per
+# iteration, most of them on G's images (rounded through the RGB decoder),
+# and every salt tried (0-20, 40-50) left 1 to 9 of them within 4 times
+# their rounding error of the threshold, often with spikes that PyTorch's
+# own float32 and float64 runs already disagree on.
+CASES = [Case("sgad", 2, (1, 3)), Case("swgan", 3, (2, 1)), Case("sgan", 0, (0, 0)),
+         Case("hybrid", 0, (0, 0)),
+         Case("sgad", 1, (), "32x32x3", 2), Case("hybrid", 0, (), "32x32x3", 2),
+         Case("hybrid", 0, (), "64x64x3", 2)]
 
 
 def main():
-    outdir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures"
+    """gen_model_fixtures.py [--search] [outdir [file...]]: writes every
+    case's fixture (or only the named files) into outdir."""
+    args = sys.argv[1:]
+    search = "--search" in args
+    args = [a for a in args if a != "--search"]
+    outdir = args[0] if args else "tests/fixtures"
     os.makedirs(outdir, exist_ok=True)
     torch.set_num_threads(2)
-    for model in ("sgad", "swgan", "sgan", "hybrid"):
-        model_case(os.path.join(outdir, f"model_{model}.bin"), model)
+    for case in CASES:
+        if len(args) < 2 or case.file in args[1:]:
+            model_case(outdir, case, search)
 
 
 if __name__ == "__main__":
