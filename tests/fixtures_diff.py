@@ -154,7 +154,7 @@ def err_tolerance(a, b, err_a, err_b):
     return 4 * max(err_a, err_b) + 2 * ULP * np.maximum(np.abs(a), np.abs(b))
 
 
-def after_tolerance(name, k, p, old, new, v):
+def after_tolerance(name, k, p, old, new):
     """The tolerance of parameter p's values after iteration k (see the top)."""
     def arr(d, key):
         return d[key][1]
@@ -205,7 +205,7 @@ def diff_model(verdict, old_list, new_list):
             verdict.compare(name, a, b, err_tolerance(a, b, old["err." + name][1][0],
                                                       new["err." + name][1][0]))
         elif rest.startswith("after.") and rest[6:] in params:
-            verdict.compare(name, a, b, after_tolerance(name, k, rest[6:], old, new, None))
+            verdict.compare(name, a, b, after_tolerance(name, k, rest[6:], old, new))
         elif rest.startswith("l1."):
             verdict.compare(name, a, b, 1e-5 * np.abs(a))
         else:

@@ -572,7 +572,8 @@ def model_case(outdir, case, search_all=False):
               ("iterations", torch.tensor([float(len(res))]))]
     first, first64 = res[0], res64[0]
     arrays += [(k, first[k]) for k in ("z", "real", "fake", "score_real", "score_fake")]
-    arrays += [("err." + k, err(first[k], first64[k])) for k in ("fake", "score_real", "score_fake")]
+    arrays += [("err." + k, err(first[k], first64[k]))
+               for k in ("fake", "score_real", "score_fake")]
     late = []  # (name, offset, stride) of the later iterations' samples
     for net in (g, d):
         for name, (shape, centre, half) in net.init.items():
