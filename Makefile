@@ -312,7 +312,8 @@ deps:
 
 # Regenerates every golden fixture (needs Debian's python3-torch and
 # python3-scipy): the layers', the whole models' and the Fréchet distance's.
-FIXTURE_GENERATORS = tests/gen_fixtures.py tests/gen_model_fixtures.py tests/gen_metrics_fixtures.py
+FIXTURE_GENERATORS = tests/gen_fixtures.py tests/gen_model_fixtures.py tests/gen_metrics_fixtures.py \
+    tests/gen_similarity_fixtures.py
 fixtures:
 	for gen in $(FIXTURE_GENERATORS); do /usr/bin/python3 $$gen tests/fixtures || exit 1; done
 

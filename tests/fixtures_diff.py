@@ -236,7 +236,7 @@ def diff_bin(verdict, old_path, new_path):
     base = os.path.basename(old_path)
     if base.startswith("model_"):
         diff_model(verdict, old_list, new_list)
-    elif base.startswith("metrics_"):
+    elif base.startswith(("metrics_", "similarity_")):  # seeded inputs: bitwise
         for (name, _, a), (_, _, b) in zip(old_list, new_list):
             verdict.exact(name, a, b)
     else:
@@ -263,6 +263,35 @@ def diff_expected(verdict, old_path, new_path):
             verdict.compare(f"{case} {what}", np.array([a]), np.array([b]), max(tol, 1e-300))
 
 
+def diff_similarity(verdict, old_path, new_path):
+    """similarity_expected.txt: "<case> <measure> <score>" lines. The C
+    test requires 1e-9 relative; regenerated scores must agree to a tenth
+    of that (different BLAS builds move them by ~1e-13)."""
+    def parse(path):
+        with open(path) as f:
+            return [line.split() for line in f if line.strip()]
+    old, new = parse(old_path), parse(new_path)
+    if [r[:2] for r in old] != [r[:2] for r in new] or any(len(r) != 3 for r in old + new):
+        verdict.fail("cases or measures differ")
+        return
+    for o, n in zip(old, new):
+        a, b = float(o[2]), float(n[2])
+        verdict.compare(f"{o[0]} {o[1]}", np.array([a]), np.array([b]),
+                        max(1e-10 * abs(a), 1e-300))
+
+
+def diff_npy(verdict, old_path, new_path):
+    """numpy's own .npy files (the matrix reader's valid inputs): bitwise."""
+    with open(old_path, "rb") as f:
+        a = f.read()
+    with open(new_path, "rb") as f:
+        b = f.read()
+    if a != b:
+        verdict.fail("the file differs: it must be bitwise equal")
+    else:
+        verdict.compare("bytes", np.array([0.0]), np.array([0.0]), 1.0)
+
+
 def main():
     if len(sys.argv) != 3:
         raise SystemExit("usage: fixtures_diff.py COMMITTED_DIR REGENERATED_DIR")
@@ -283,6 +312,10 @@ def main():
                 diff_bin(verdict, old_path, new_path)
             elif name == "metrics_expected.txt":
                 diff_expected(verdict, old_path, new_path)
+            elif name == "similarity_expected.txt":
+                diff_similarity(verdict, old_path, new_path)
+            elif name.endswith(".npy"):
+                diff_npy(verdict, old_path, new_path)
             else:
                 verdict.fail("no rule for this file")
         except (ValueError, KeyError, IndexError, struct.error) as e:

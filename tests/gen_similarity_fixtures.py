@@ -29,13 +29,14 @@ matrices); the unbiased HSIC with explicit ones vectors.
 """
 import os
 import struct
+import sys
 
 import numpy as np
 from scipy import stats
 from scipy.spatial import distance
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "fixtures")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "fixtures")
 EPS = np.finfo(np.float64).eps
 ALPHAS = 10.0 ** np.arange(-4, 7)  # libsgad's default grid
 FOLDS = 5
