@@ -18,6 +18,7 @@
 #include "neuron.h"
 #include "optim.h"
 #include "preset.h"
+#include "record.h"
 #include "similarity.h"
 #include "status.h"
 #include "tensor.h"
