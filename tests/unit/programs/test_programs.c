@@ -2,10 +2,12 @@
  * file the test writes, sgad-sample on its checkpoint (PNG grid, IDX file,
  * strips), sgad-inspect, resume, the signals a scheduler sends (SIGINT,
  * SIGTERM, SIGUSR1), the JSON-lines log read back with jansson, sgad-eval's
- * classifier cache, and wrong arguments. No test depends on speed: a
+ * classifier cache, wrong arguments, and sgad-similarity on a checkpoint
+ * and on matrices the test writes. No test depends on speed: a
  * signal is sent once the log or a checkpoint shows the run got there. */
 #include <dirent.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +246,31 @@ static void remove_dir(const char *dir)
     ck_assert_int_eq(system(cmd), 0);
 }
 
+/* A float64 [rows x cols] .npy file (format 1.0) of the values v. */
+static void write_npy(const char *path, const double *v, int rows, int cols)
+{
+    char head[128];
+    int len = snprintf(head, sizeof head,
+                       "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols);
+    while ((10 + len + 1) % 64)
+        head[len++] = ' ';
+    head[len++] = '\n';
+    const unsigned char magic[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)len, 0};
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fwrite(magic, 1, 10, f);
+    fwrite(head, 1, (size_t)len, f);
+    fwrite(v, sizeof *v, (size_t)rows * (size_t)cols, f);
+    fclose(f);
+}
+
+/* The number under key in a JSON object, NaN if missing or not a number. */
+static double json_number_at(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
 START_TEST(train_then_sample)
 {
     sgad_ctx *ctx = tu_ctx(1);
@@ -299,6 +326,26 @@ START_TEST(train_then_sample)
     snprintf(p, sizeof p, "%s/inspect.txt", dir);
     ck_assert_int_eq(count_lines(p, "  G.13.query.weight "), 1);
     ck_assert_int_eq(sh("./sgad-inspect %s/tiny.idx 2>/dev/null%s", dir, ""), 1);
+    /* similarity: D's three LIF layers against one recorded "area" */
+    double area[16 * 4];
+    uint64_t state = 9;
+    for (int i = 0; i < 16 * 4; i++)
+        area[i] = tu_uniform(&state);
+    snprintf(p, sizeof p, "%s/area.npy", dir);
+    write_npy(p, area, 16, 4);
+    snprintf(cmd, sizeof cmd,
+             "./sgad-similarity --checkpoint %s/run/checkpoints --stimuli %s --area V=%s "
+             "--rdm euclidean --folds 2 --csv %s/sim.csv --save-layers %s/layers "
+             "> %s/sim.jsonl 2>/dev/null",
+             dir, data, p, dir, dir, dir);
+    ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
+    snprintf(p, sizeof p, "%s/sim.jsonl", dir);
+    ck_assert_int_eq(count_lines(p, "\"area\": \"V\""), 3 * 5);
+    ck_assert_int_eq(count_lines(p, "\"layer\": \"lif3\""), 5);
+    snprintf(p, sizeof p, "%s/sim.csv", dir);
+    ck_assert_int_eq(count_lines(p, ",V,"), 3 * 5);
+    snprintf(p, sizeof p, "%s/layers/layer03-lif1.npy", dir);
+    ck_assert_int_eq(access(p, R_OK), 0);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     ck_assert_int_eq(system(cmd), 0);
     sgad_ctx_free(ctx);
@@ -437,6 +484,62 @@ START_TEST(wrong_arguments_get_usage)
 }
 END_TEST
 
+START_TEST(similarity_pair_and_arguments)
+{
+    char dir[] = "/tmp/sgad-sim-XXXXXX", x[256], y[256], out[256], cmd[1024];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(x, sizeof x, "%s/x.npy", dir);
+    snprintf(y, sizeof y, "%s/y.npy", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    double v[24 * 3];
+    uint64_t state = 5;
+    for (int i = 0; i < 24 * 3; i++)
+        v[i] = tu_uniform(&state);
+    write_npy(x, v, 24, 3);
+    write_npy(y, v, 24, 3);
+    snprintf(cmd, sizeof cmd, "./sgad-similarity --pair %s %s > %s", x, y, out);
+    ck_assert_int_eq(sh("%s%s", cmd, ""), 0);
+    size_t n;
+    char *line = (char *)tu_read_file(out, &n);
+    ck_assert_ptr_nonnull(line);
+    ck_assert_int_eq(count_lines(out, "{"), 1);
+    json_error_t err;
+    json_t *o = json_loads(line, 0, &err);
+    ck_assert_msg(o && json_is_object(o), "not a JSON object (%s): %s", err.text, line);
+    /* Identical matrices: every measure at its maximum. The encoding's
+     * ridge shrinks a little and predicts held-out stimuli, so it is just
+     * under 1. */
+    const char *ones[] = {"rsa", "cka_linear", "cka_rbf", "svcca"};
+    for (int k = 0; k < 4; k++)
+        ck_assert_msg(fabs(json_number_at(o, ones[k]) - 1) < 1e-9, "%s in %s", ones[k], line);
+    const double enc = json_number_at(o, "encoding");
+    ck_assert_msg(enc > 0.999 && enc <= 1, "encoding in %s", line);
+    ck_assert_msg(json_integer_value(json_object_get(o, "stimuli")) == 24, "%s", line);
+    ck_assert_int_eq(json_object_size(json_object_get(o, "undefined")), 0);
+    json_decref(o);
+    free(line);
+    /* Wrong arguments: exit 2; a file that is not there: exit 1 naming it. */
+    ck_assert_int_eq(sh("./sgad-similarity --pair %s 2>/dev/null%s", x, ""), 2);
+    ck_assert_int_eq(sh("./sgad-similarity --pair %s %s --rdm cosine 2>/dev/null", x, y), 2);
+    ck_assert_int_eq(sh("./sgad-similarity --pair %s %s --stimuli a 2>/dev/null", x, y), 2);
+    ck_assert_int_eq(
+        sh("./sgad-similarity --checkpoint c --stimuli s --area V1 2>/dev/null%s%s", "", ""), 2);
+    ck_assert_int_eq(sh("./sgad-similarity --checkpoint c --area V1=%s 2>/dev/null%s", x, ""), 2);
+    ck_assert_int_eq(sh("./sgad-similarity --frobnicate 2>/dev/null%s%s", "", ""), 2);
+    snprintf(cmd, sizeof cmd, "./sgad-similarity --pair %s/none.npy %s 2> %s", dir, y, out);
+    ck_assert_int_eq(sh("%s%s", cmd, ""), 1);
+    ck_assert_int_eq(count_lines(out, "none.npy"), 1);
+    snprintf(cmd, sizeof cmd,
+             "./sgad-similarity --checkpoint %s/none.safetensors --stimuli %s --area V=%s 2> %s",
+             dir, x, y, out);
+    ck_assert_int_eq(sh("%s%s", cmd, ""), 1);
+    ck_assert_int_eq(count_lines(out, "none.safetensors"), 1);
+    ck_assert_int_eq(sh("./sgad-similarity --help | grep -q -- --pair%s%s", "", ""), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *suite_programs(void)
 {
     Suite *s = suite_create("programs");
@@ -447,6 +550,7 @@ Suite *suite_programs(void)
     tcase_add_test(tc, sigusr1_then_sigterm_then_resume);
     tcase_add_test(tc, eval_caches_its_classifier);
     tcase_add_test(tc, wrong_arguments_get_usage);
+    tcase_add_test(tc, similarity_pair_and_arguments);
     suite_add_tcase(s, tc);
     return s;
 }
