@@ -1788,6 +1788,59 @@ extern "C" {
         dx: *mut sgad_tensor,
     ) -> sgad_status;
 }
+impl sgad_record_mode {
+    #[doc = "< the layer's output averaged over T (firing rates)"]
+    pub const SGAD_RECORD_OUTPUT_MEAN: sgad_record_mode = sgad_record_mode(0);
+}
+impl sgad_record_mode {
+    #[doc = "< the layer's input averaged over T (input current)"]
+    pub const SGAD_RECORD_INPUT_MEAN: sgad_record_mode = sgad_record_mode(1);
+}
+#[repr(transparent)]
+#[doc = " What sgad_record writes per layer. Values are pinned."]
+#[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
+pub struct sgad_record_mode(pub ::std::os::raw::c_uint);
+extern "C" {
+    #[doc = " The number of units layer `layer` records per stimulus: the product of"]
+    #[doc = "  its output's (or, for SGAD_RECORD_INPUT_MEAN, its input's) dimensions"]
+    #[doc = "  after [T, N], for stimuli of the given per-stimulus dimensions (e.g."]
+    #[doc = "  {1, 28, 28} for a 28x28 discriminator, {latent} for a generator)."]
+    #[doc = "  @return SGAD_OK; SGAD_E_INVALID_ARG for a NULL pointer, a layer out of"]
+    #[doc = "  range, sample_ndim outside 1..SGAD_MAX_DIMS - 2 or an unknown mode;"]
+    #[doc = "  SGAD_E_SHAPE if a layer rejects the shape (the message names it)."]
+    pub fn sgad_record_units(
+        net: *const sgad_net,
+        sample_ndim: ::std::os::raw::c_int,
+        sample_dims: *const i64,
+        layer: ::std::os::raw::c_int,
+        mode: sgad_record_mode,
+        units: *mut i64,
+    ) -> sgad_status;
+}
+extern "C" {
+    #[doc = " Records layers of net over stimuli."]
+    #[doc = "  @param stimuli [N, ...]: N stimuli of one shape; batch b of them is fed"]
+    #[doc = "  to the net as [1, b, ...] (a preset discriminator repeats it over its T"]
+    #[doc = "  steps; a generator takes latents [N, latent])."]
+    #[doc = "  @param batch stimuli per forward, >= 1 (the last batch may be smaller)."]
+    #[doc = "  It changes no value: evaluation mode treats stimuli independently."]
+    #[doc = "  @param layers count layer indices (0 .. layers - 1, repeats allowed)."]
+    #[doc = "  @param out out[k] receives N x units_k floats, row-major (row i is"]
+    #[doc = "  stimulus i; units_k as sgad_record_units says), caller-owned."]
+    #[doc = "  @return SGAD_OK; SGAD_E_INVALID_ARG (NULL pointers, batch < 1, count <"]
+    #[doc = "  1, a layer out of range, an unknown mode); SGAD_E_SHAPE (stimuli of"]
+    #[doc = "  fewer than 2 dimensions, or of a shape the net rejects); SGAD_E_NOMEM;"]
+    #[doc = "  any error of the forward pass. On failure out may be partly written."]
+    pub fn sgad_record(
+        net: *mut sgad_net,
+        stimuli: *const sgad_tensor,
+        batch: i64,
+        mode: sgad_record_mode,
+        count: ::std::os::raw::c_int,
+        layers: *const ::std::os::raw::c_int,
+        out: *const *mut f32,
+    ) -> sgad_status;
+}
 impl sgad_dtype {
     pub const SGAD_DTYPE_F32: sgad_dtype = sgad_dtype(0);
 }
