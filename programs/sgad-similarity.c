@@ -186,8 +186,11 @@ static int parse(int argc, char **argv, options *o)
                    .threads = 1,
                    .variance = SGAD_SVCCA_DEFAULT_VARIANCE};
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        const char *w = i + 2 < argc ? argv[i + 2] : NULL;
+        cli_arg arg; /* --flag value, or --flag=value */
+        cli_split(&arg, argc, argv, i);
+        const char *a = arg.flag, *v = arg.value;
+        const int next = arg.attached ? i + 1 : i + 2; /* --pair's second file */
+        const char *w = next < argc ? argv[next] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             exit(0);
@@ -202,7 +205,7 @@ static int parse(int argc, char **argv, options *o)
                        v ? v : "(missing)", "");
         if (!ok)
             return bad("bad value for %s: '%s'", a, v ? v : "(missing)");
-        i += takes;
+        i += arg.attached ? takes - 1 : takes;
     }
     return check_modes(o);
 }

@@ -518,6 +518,9 @@ START_TEST(similarity_pair_and_arguments)
     ck_assert_int_eq(json_object_size(json_object_get(o, "undefined")), 0);
     json_decref(o);
     free(line);
+    /* --flag=value as everywhere, also for --pair's first file. */
+    ck_assert_int_eq(sh("./sgad-similarity --pair=%s %s --seed=3 --folds=4 >/dev/null", x, y), 0);
+    ck_assert_int_eq(sh("./sgad-similarity --pair %s %s --folds=1 2>/dev/null", x, y), 2);
     /* Wrong arguments: exit 2; a file that is not there: exit 1 naming it. */
     ck_assert_int_eq(sh("./sgad-similarity --pair %s 2>/dev/null%s", x, ""), 2);
     ck_assert_int_eq(sh("./sgad-similarity --pair %s %s --rdm cosine 2>/dev/null", x, y), 2);
