@@ -90,7 +90,17 @@ typedef enum sgad_schedule {
 
 /** Flags of sgad_trainer_sample_ex. */
 typedef enum sgad_sample_flag {
-    SGAD_SAMPLE_EMA = 1 /**< sample with G's moving average (SGAD_OPT_EMA_DECAY) */
+    SGAD_SAMPLE_EMA = 1, /**< sample with G's moving average (SGAD_OPT_EMA_DECAY) */
+    /** Normalise every batch norm of G with the statistics of the batch
+     *  being sampled, step by step, as PyTorch's train mode (and so the
+     *  authors' code, which never calls .eval()) does, instead of the
+     *  running statistics. The running statistics do not move and G is
+     *  left exactly as it was. A sample then depends on the other samples
+     *  of its call: the same (latents, batch) give the same images, a
+     *  different split of the same latents into calls does not. Needs at
+     *  least 2 samples per call (SGAD_E_SHAPE otherwise). In a data-parallel
+     *  run the statistics are this process's batch's alone. */
+    SGAD_SAMPLE_BATCH_STATS = 2
 } sgad_sample_flag;
 
 /** Creates a trainer over a generator ([1, N, latent] -> images) and a

@@ -317,3 +317,9 @@ int64_t sgad__layer_pool_window(const sgad_layer *l)
 {
     return l->ops->pool_window ? l->ops->pool_window(l) : 0;
 }
+
+void sgad__layer_set_batch_stats(sgad_layer *l, int on)
+{
+    if (l->ops->set_batch_stats)
+        l->ops->set_batch_stats(l, on);
+}

@@ -24,7 +24,9 @@ typedef struct batchnorm {
     int64_t stats_cap;   /* floats allocated in stats */
     int64_t stats_steps; /* steps T of the last forward (0: none yet) */
     int stats_only;      /* forward writes no output (set_stats_only) */
-    int fwd_training;    /* mode of the last forward */
+    int batch_stats;     /* evaluation uses batch statistics (set_batch_stats) */
+    int fwd_batch;       /* the last forward normalised with batch statistics */
+    int fwd_global;      /* ... summed over every process (the reduce hook) */
     double *acc;         /* per-channel accumulators, 2*C + 2 */
     float *factors;      /* per-channel factors of a step's input gradient, 3*C */
     double count;        /* values per channel in the last training forward's batch */
@@ -153,20 +155,23 @@ static void channel_sums(const sgad_ctx *ctx, const bn_geom *g, const float *x, 
 }
 
 /* Per-channel mean and biased variance of one time step, in double, over
- * the global batch: the sums (and the count, in mean[C]) go through the
- * context's reduce hook, which sums them across processes if there is one.
- * *count gets the number of values per channel. */
-static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, const float *x, double *mean,
-                                double *var, double *count)
+ * the global batch with `global`: the sums (and the count, in mean[C]) go
+ * through the context's reduce hook, which sums them across processes if
+ * there is one; without, over this process's batch alone. *count gets
+ * the number of values per channel. */
+static sgad_status step_moments(sgad_ctx *ctx, const bn_geom *g, int global, const float *x,
+                                double *mean, double *var, double *count)
 {
     channel_sums(ctx, g, x, NULL, mean);
     mean[g->c] = (double)(g->n * g->s);
-    SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", mean, g->c + 1));
+    if (global)
+        SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", mean, g->c + 1));
     const double m = mean[g->c];
     for (int64_t c = 0; c < g->c; c++)
         mean[c] /= m;
     channel_sums(ctx, g, x, mean, var);
-    SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", var, g->c));
+    if (global)
+        SGAD__TRY(sgad__ctx_reduce(ctx, "batch norm", var, g->c));
     for (int64_t c = 0; c < g->c; c++)
         var[c] /= m;
     *count = m;
@@ -224,13 +229,19 @@ static void update_running(batchnorm *bn, const double *mean, const double *var,
     }
 }
 
+/* A training forward normalises with batch statistics summed over every
+ * process and moves the running ones; an evaluation forward with
+ * batch_stats normalises with this process's batch statistics and moves
+ * nothing (sampling as PyTorch's train mode does, leaving G as it was);
+ * other evaluation forwards use the running statistics. */
 static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float *x, float *y)
 {
     batchnorm *bn = (batchnorm *)l;
     const bn_geom g = geom_of(in);
     const int64_t steps = in->dims[0], C = g.c, step_len = g.n * g.c * g.s;
-    SGAD__CHECK(l->ctx, !l->training || g.n * g.s > 1, SGAD_E_SHAPE,
-                "%s in training needs more than 1 value per channel, got batch %lld",
+    const int from_batch = l->training || bn->batch_stats;
+    SGAD__CHECK(l->ctx, !from_batch || g.n * g.s > 1, SGAD_E_SHAPE,
+                "%s with batch statistics needs more than 1 value per channel, got batch %lld",
                 sgad_layer_kind_name(l->ops->kind), (long long)g.n);
     SGAD__TRY(
         grow_buffer(l->ctx, (void **)&bn->stats, &bn->stats_cap, 2 * steps * C, sizeof *bn->stats));
@@ -241,17 +252,19 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
     float *mean = bn->stats, *invstd = bn->stats + steps * C;
     for (int64_t t = 0; t < steps; t++) {
         float *mt = mean + t * C, *it = invstd + t * C;
-        if (l->training) {
+        if (from_batch) {
             double *dm = bn->acc, *dv = bn->acc + C + 1;
-            SGAD__TRY(step_moments(l->ctx, &g, x + t * step_len, dm, dv, &bn->count));
+            SGAD__TRY(step_moments(l->ctx, &g, l->training, x + t * step_len, dm, dv, &bn->count));
             for (int64_t c = 0; c < C; c++) {
                 mt[c] = (float)dm[c];
                 it[c] = (float)(1.0 / sqrt(dv[c] + bn->eps));
             }
-            for (int64_t k = 0; k < bn->repeats; k++)
-                update_running(bn, dm, dv, bn->count);
-            memcpy(bn->moments + 2 * t * C, dm, (size_t)C * sizeof *dm);
-            memcpy(bn->moments + (2 * t + 1) * C, dv, (size_t)C * sizeof *dv);
+            if (l->training) {
+                for (int64_t k = 0; k < bn->repeats; k++)
+                    update_running(bn, dm, dv, bn->count);
+                memcpy(bn->moments + 2 * t * C, dm, (size_t)C * sizeof *dm);
+                memcpy(bn->moments + (2 * t + 1) * C, dv, (size_t)C * sizeof *dv);
+            }
         } else {
             for (int64_t c = 0; c < C; c++) {
                 mt[c] = bn->running_mean[c];
@@ -261,7 +274,8 @@ static sgad_status bn_forward(sgad_layer *l, const sgad__shape *in, const float 
         if (!bn->stats_only)
             step_normalise(bn, &g, mt, it, x + t * step_len, y + t * step_len);
     }
-    bn->fwd_training = l->training;
+    bn->fwd_batch = from_batch;
+    bn->fwd_global = l->training;
     bn->stats_steps = steps;
     if (l->training) {
         bn->moment_steps = steps;
@@ -288,7 +302,7 @@ static int bn_affine(const sgad_layer *l, int64_t steps, int64_t channels, float
 static sgad_status bn_replay(sgad_layer *l)
 {
     batchnorm *bn = (batchnorm *)l;
-    SGAD__CHECK(l->ctx, bn->fwd_training && bn->moment_steps > 0, SGAD_E_STATE,
+    SGAD__CHECK(l->ctx, bn->fwd_batch && bn->moment_steps > 0, SGAD_E_STATE,
                 "batch norm: no training forward to repeat");
     const int64_t C = bn->channels;
     for (int64_t t = 0; t < bn->moment_steps; t++)
@@ -347,8 +361,8 @@ static void step_input_grad(const batchnorm *bn, const bn_geom *g, const float *
     float *k = bn->factors, *a = k + g->c, *b = k + 2 * g->c;
     for (int64_t c = 0; c < g->c; c++) {
         k[c] = bn->weight[c] * invstd[c];
-        a[c] = bn->fwd_training ? (float)(sum_dy[c] / m) : 0.0f;
-        b[c] = bn->fwd_training ? (float)(sum_dyx[c] / m) : 0.0f;
+        a[c] = bn->fwd_batch ? (float)(sum_dy[c] / m) : 0.0f;
+        b[c] = bn->fwd_batch ? (float)(sum_dyx[c] / m) : 0.0f;
     }
     const int threads = sgad__par_threads(bn->base.ctx, g->n * g->c * g->s);
     if (g->s == 1) { /* one value per channel: along the channels, which vectorises */
@@ -391,8 +405,9 @@ static sgad_status bn_backward(sgad_layer *l, const sgad__shape *in, const float
             dbias[c] += (float)sum_dy[c];
         }
         /* parameter gradients stay per process (the trainer's gradient hook
-         * averages them); the input gradient needs the global means */
-        if (dx && bn->fwd_training)
+         * averages them); the input gradient needs the means over the batch
+         * the statistics came from */
+        if (dx && bn->fwd_global)
             SGAD__TRY(sgad__ctx_reduce(l->ctx, "batch norm", bn->acc, 2 * C));
         if (dx)
             step_input_grad(bn, &g, mean + t * C, invstd + t * C, sum_dy, sum_dyx, x + off,
@@ -450,6 +465,11 @@ static void bn_set_repeats(sgad_layer *l, int64_t repeats)
     ((batchnorm *)l)->repeats = repeats;
 }
 
+static void bn_set_batch_stats(sgad_layer *l, int on)
+{
+    ((batchnorm *)l)->batch_stats = on;
+}
+
 static const sgad__layer_ops bn1d_ops = {
     .kind = SGAD_LAYER_BATCHNORM1D,
     .out_shape = bn_out_shape,
@@ -464,6 +484,7 @@ static const sgad__layer_ops bn1d_ops = {
     .set_stats_only = bn_set_stats_only,
     .affine = bn_affine,
     .replay = bn_replay,
+    .set_batch_stats = bn_set_batch_stats,
 };
 static const sgad__layer_ops bn2d_ops = {
     .kind = SGAD_LAYER_BATCHNORM2D,
@@ -479,6 +500,7 @@ static const sgad__layer_ops bn2d_ops = {
     .set_stats_only = bn_set_stats_only,
     .affine = bn_affine,
     .replay = bn_replay,
+    .set_batch_stats = bn_set_batch_stats,
 };
 
 static sgad_status bn_create(sgad_ctx *ctx, const char *fn, int spatial, int64_t channels,

@@ -86,6 +86,13 @@ typedef struct sgad__layer_ops {
     /* k if the output averages the input over k x k windows with stride k
      * and no padding, else 0. */
     int64_t (*pool_window)(const sgad_layer *l);
+    /* With `on`, a forward in evaluation mode normalises each step with
+     * that step's statistics over this process's batch, as PyTorch's train
+     * mode does, but moves no running statistics and leaves nothing for
+     * replay: the layer's lasting state stays as it was. Unlike the
+     * settings above, the caller of the net sets it around a whole
+     * forward (sampling, trainer_sample.c) and must undo it. */
+    void (*set_batch_stats)(sgad_layer *l, int on);
 } sgad__layer_ops;
 
 #define SGAD__SKIPS_X 1
@@ -147,6 +154,7 @@ void sgad__layer_set_shared_input(sgad_layer *l, int on);
 void sgad__layer_set_input_norm(sgad_layer *l, const sgad_layer *norm);
 void sgad__layer_set_output_pool(sgad_layer *l, int64_t k);
 int64_t sgad__layer_pool_window(const sgad_layer *l);
+void sgad__layer_set_batch_stats(sgad_layer *l, int on);
 
 /* Consecutive bands of k image rows of width w (row stride w), each
  * averaged over ow windows k x k with stride k into ow outputs of dst,

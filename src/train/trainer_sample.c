@@ -1,6 +1,7 @@
 /* Sampling (trainer.h): G in evaluation mode, optionally with its moving
- * average swapped in, and the attention decoder's per-step inputs and
- * scores read back for the paper's Fig. 5. */
+ * average swapped in and with its batch norms on the sampled batch's
+ * statistics, and the attention decoder's per-step inputs and scores read
+ * back for the paper's Fig. 5. */
 #include <string.h>
 
 #include "layers/layer_impl.h"
@@ -17,8 +18,9 @@ static int find_decoder(const sgad_net *g)
 
 static sgad_status check_request(sgad_trainer *t, const char *fn, unsigned flags, int want_steps)
 {
-    SGAD__CHECK(t->ctx, (flags & ~(unsigned)SGAD_SAMPLE_EMA) == 0, SGAD_E_INVALID_ARG,
-                "%s: unknown flags 0x%x", fn, flags);
+    const unsigned known = (unsigned)SGAD_SAMPLE_EMA | (unsigned)SGAD_SAMPLE_BATCH_STATS;
+    SGAD__CHECK(t->ctx, (flags & ~known) == 0, SGAD_E_INVALID_ARG, "%s: unknown flags 0x%x", fn,
+                flags);
     SGAD__CHECK(t->ctx, !(flags & SGAD_SAMPLE_EMA) || t->ema.count > 0, SGAD_E_STATE,
                 "%s: SGAD_SAMPLE_EMA asked but the moving average is off (set "
                 "SGAD_OPT_EMA_DECAY before training)",
@@ -49,6 +51,14 @@ static sgad_status read_steps(sgad_trainer *t, const char *fn, sgad_tensor *step
     return sgad_attention_decoder_scores(sgad_net_layer(t->g, at), scores->data, count);
 }
 
+/* Batch statistics in G's batch norms (in evaluation mode: no running
+ * statistics move), on or off; kinds without batch statistics ignore it. */
+static void set_batch_stats(sgad_net *g, int on)
+{
+    for (int i = 0; i < sgad_net_layer_count(g); i++)
+        sgad__layer_set_batch_stats(sgad_net_layer(g, i), on);
+}
+
 sgad_status sgad_trainer_sample_ex(sgad_trainer *t, const sgad_tensor *z, sgad_tensor *images,
                                    unsigned flags, sgad_tensor *steps, sgad_tensor *scores)
 {
@@ -58,15 +68,20 @@ sgad_status sgad_trainer_sample_ex(sgad_trainer *t, const sgad_tensor *z, sgad_t
     SGAD__CHECK(t->ctx, z && images, SGAD_E_INVALID_ARG, "%s: z or images is NULL", fn);
     SGAD__TRY(check_request(t, fn, flags, steps || scores));
     const int use_ema = (flags & SGAD_SAMPLE_EMA) != 0;
+    const int batch_stats = (flags & SGAD_SAMPLE_BATCH_STATS) != 0;
     SGAD__TRY(sgad_net_set_training(t->g, 0));
     if (use_ema)
         sgad__copies_swap(&t->ema);
+    if (batch_stats)
+        set_batch_stats(t->g, 1);
     /* only the decoder's input is read back (read_steps), so the rest
      * need no buffers of their own */
     const int keep_from = steps || scores ? find_decoder(t->g) - 1 : sgad_net_layer_count(t->g) - 1;
     sgad_status s = sgad__net_forward_lean(t->g, z, images, keep_from);
     if (s == SGAD_OK && (steps || scores))
         s = read_steps(t, fn, steps, scores);
+    if (batch_stats) /* undone on every path: later evaluation uses running statistics */
+        set_batch_stats(t->g, 0);
     if (use_ema)
         sgad__copies_swap(&t->ema);
     sgad_net_set_training(t->g, 1);

@@ -335,6 +335,67 @@ START_TEST(sampling_matches_an_evaluation_forward)
 }
 END_TEST
 
+/* SGAD_SAMPLE_BATCH_STATS samples what G in training mode (PyTorch's train
+ * mode, the authors' sampling) computes, bit for bit, yet leaves G, running
+ * statistics included, and the course of training as they were. */
+START_TEST(sampling_with_batch_statistics)
+{
+    const int T = 3, N = 5;
+    rig r = make_rig(SGAD_MODEL_SGAD, T), twin = make_rig(SGAD_MODEL_SGAD, T);
+    sgad_tensor *z = tu_tensor(r.ctx, 1, N, 15, 0);
+    sgad_tensor *img = tu_tensor(r.ctx, 1, N, 1, 28, 28, 0);
+    sgad_tensor *plain = tu_tensor(r.ctx, 1, N, 1, 28, 28, 0);
+    sgad_tensor *want = tu_tensor(r.ctx, 1, N, 1, 28, 28, 0);
+    sgad_tensor *steps = tu_tensor(r.ctx, T, N, 1, 28, 28, 0), *scores = tu_tensor(r.ctx, T, N, 0);
+    uint64_t state = 12;
+    tu_fill_uniform(sgad_tensor_data(z), N * 15, -2, 2, &state);
+    ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+    ASSERT_OK(twin.ctx, sgad_trainer_step(twin.t, twin.real, NULL));
+    int64_t n;
+    float *before = tu_net_weights(r.ctx, r.g, &n);
+    ASSERT_OK(r.ctx, sgad_trainer_sample_ex(r.t, z, img, SGAD_SAMPLE_BATCH_STATS, NULL, NULL));
+    ck_assert(same_weights(r.ctx, r.g, before, n)); /* running statistics too */
+    ASSERT_OK(r.ctx, sgad_trainer_sample_ex(r.t, z, want, SGAD_SAMPLE_BATCH_STATS, steps, scores));
+    ck_assert(memcmp(sgad_tensor_data(img), sgad_tensor_data(want), N * 784 * sizeof(float)) == 0);
+    /* one sample alone has no batch statistics; the flag is undone anyway */
+    sgad_tensor *z1 = tu_tensor(r.ctx, 1, 1, 15, 0), *img1 = tu_tensor(r.ctx, 1, 1, 1, 28, 28, 0);
+    ASSERT_STATUS(SGAD_E_SHAPE,
+                  sgad_trainer_sample_ex(r.t, z1, img1, SGAD_SAMPLE_BATCH_STATS, NULL, NULL));
+    ASSERT_OK(r.ctx, sgad_trainer_sample(r.t, z, plain));
+    ck_assert(same_weights(r.ctx, r.g, before, n));
+    /* training goes on as in the twin, which never sampled */
+    ASSERT_OK(r.ctx, sgad_trainer_step(r.t, r.real, NULL));
+    ASSERT_OK(twin.ctx, sgad_trainer_step(twin.t, twin.real, NULL));
+    float *trained = tu_net_weights(twin.ctx, twin.g, &n);
+    ck_assert(same_weights(r.ctx, r.g, trained, n));
+    free(trained);
+    /* the references: G's forward in training mode (which moves the
+     * running statistics: put them back after) and in evaluation mode */
+    const float *p = before;
+    for (int i = 0; i < sgad_net_param_count(r.g); i++) {
+        sgad_tensor *v;
+        ASSERT_OK(r.ctx, sgad_net_param(r.g, i, NULL, &v, NULL));
+        memcpy(sgad_tensor_data(v), p, (size_t)sgad_tensor_numel(v) * sizeof *p);
+        p += sgad_tensor_numel(v);
+    }
+    ASSERT_OK(r.ctx, sgad_net_forward(r.g, z, want));
+    ck_assert(memcmp(sgad_tensor_data(img), sgad_tensor_data(want), N * 784 * sizeof(float)) == 0);
+    ck_assert(!same_weights(r.ctx, r.g, before, n));
+    ASSERT_OK(r.ctx, sgad_net_set_training(r.g, 0));
+    ASSERT_OK(r.ctx, sgad_net_forward(r.g, z, want));
+    ASSERT_OK(r.ctx, sgad_net_set_training(r.g, 1));
+    ck_assert(memcmp(sgad_tensor_data(plain), sgad_tensor_data(want), N * 784 * sizeof(float)) ==
+              0);
+    ck_assert(memcmp(sgad_tensor_data(plain), sgad_tensor_data(img), N * 784 * sizeof(float)) != 0);
+    free(before);
+    sgad_tensor *all[] = {z, img, plain, want, steps, scores, z1, img1};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        sgad_tensor_free(all[i]);
+    free_rig(&r);
+    free_rig(&twin);
+}
+END_TEST
+
 /* The scores and inputs rebuild the image by Eq. 6: V_t = (1 - s_x) V_{t-1} + s_x X_t. */
 START_TEST(sample_reports_decoder_steps_and_scores)
 {
@@ -481,6 +542,7 @@ Suite *suite_trainer_options(void)
     tcase_add_test(tc, firing_rates_per_layer);
     tcase_add_test(tc, sample_reports_decoder_steps_and_scores);
     tcase_add_test(tc, sampling_matches_an_evaluation_forward);
+    tcase_add_test(tc, sampling_with_batch_statistics);
     tcase_add_test(tc, option_errors);
     tcase_add_test(tc, net_activations_read_back);
     tcase_add_test(tc, seeded_latents_are_standard_normal_and_reproducible);
