@@ -1,10 +1,11 @@
 /* The programs people run: sgad-train for a few iterations on a tiny IDX
  * file the test writes, sgad-sample on its checkpoint (PNG grid, IDX file,
- * strips), sgad-inspect, resume, the signals a scheduler sends (SIGINT,
- * SIGTERM, SIGUSR1), the JSON-lines log read back with jansson, sgad-eval's
- * classifier cache, wrong arguments, and sgad-similarity on a checkpoint
- * and on matrices the test writes. No test depends on speed: a
- * signal is sent once the log or a checkpoint shows the run got there. */
+ * strips; in batches, bitwise the same whatever the batch), sgad-inspect,
+ * resume, the signals a scheduler sends (SIGINT, SIGTERM, SIGUSR1), the
+ * JSON-lines log read back with jansson, sgad-eval's classifier cache,
+ * wrong arguments, and sgad-similarity on a checkpoint and on matrices
+ * the test writes. No test depends on speed: a signal is sent once the log
+ * or a checkpoint shows the run got there. */
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
@@ -353,6 +354,121 @@ START_TEST(train_then_sample)
 END_TEST
 
 /* SIGINT (Ctrl-C) once training runs: a checkpoint and status 130. */
+/* A preset SGAD checkpoint (28x28, T = 2) after one iteration, with small
+ * running variances so that G spikes in evaluation mode too (an untrained
+ * G's are near 1 and its images all alike). */
+static void write_sgad_checkpoint(sgad_ctx *ctx, const char *path)
+{
+    sgad_trainer *t;
+    ASSERT_OK(ctx, sgad_trainer_create_preset(ctx, SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, 2, 15,
+                                              SGAD_LOSS_EM, SGAD_OPTIMIZER_RMSPROP, &t));
+    sgad_tensor *real = tu_tensor(ctx, 4, 1, 28, 28, 0);
+    uint64_t state = 4;
+    tu_fill_uniform(sgad_tensor_data(real), 4 * 784, 0, 1, &state);
+    ASSERT_OK(ctx, sgad_trainer_step(t, real, NULL));
+    sgad_net *g = sgad_trainer_net(t, 0);
+    for (int i = 0; i < sgad_net_param_count(g); i++) {
+        const char *name;
+        sgad_tensor *v;
+        ASSERT_OK(ctx, sgad_net_param(g, i, &name, &v, NULL));
+        for (int64_t j = 0; strstr(name, "running_var") && j < sgad_tensor_numel(v); j++)
+            sgad_tensor_data(v)[j] = 1e-4f;
+    }
+    ASSERT_OK(ctx, sgad_checkpoint_save(t, path));
+    sgad_tensor_free(real);
+    sgad_trainer_free(t);
+}
+
+/* The IDX file of n samples of the checkpoint as the library makes it:
+ * sgad_trainer_sample on all n latents at once, sgad_image_write_idx. */
+static void library_idx(sgad_ctx *ctx, const char *ckpt, int n, uint64_t seed, const char *out)
+{
+    sgad_checkpoint *c;
+    sgad_trainer *t;
+    ASSERT_OK(ctx, sgad_checkpoint_read(ctx, ckpt, &c));
+    ASSERT_OK(ctx, sgad_checkpoint_create_trainer(c, ctx, &t));
+    sgad_checkpoint_free(c);
+    sgad_tensor *z = tu_tensor(ctx, 1, n, 15, 0), *img = tu_tensor(ctx, 1, n, 1, 28, 28, 0);
+    ASSERT_OK(ctx, sgad_draw_latents(ctx, seed, z));
+    ASSERT_OK(ctx, sgad_trainer_sample(t, z, img));
+    ASSERT_OK(ctx, sgad_image_write_idx(ctx, out, img));
+    sgad_tensor_free(z);
+    sgad_tensor_free(img);
+    sgad_trainer_free(t);
+}
+
+/* sgad-sample draws in batches: with running statistics the files are the
+ * same whatever the batch, and the library's; with batch statistics they
+ * follow (seed, batch) and differ from those; the grid shows the first
+ * 64. And 10000 samples fit an address space of 1 GiB, which the old
+ * single batch overran more than sixfold (docs/results.md). */
+START_TEST(sample_in_batches)
+{
+    sgad_ctx *ctx = tu_ctx(1);
+    char dir[] = "/tmp/sgad-batch-XXXXXX", p[512], q[512], cmd[2048];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/g.ckpt", dir);
+    write_sgad_checkpoint(ctx, p);
+    const char *base = "./sgad-sample --checkpoint %s/g.ckpt --seed 5 --threads 1 %s 2>/dev/null";
+    static const char *const running[] = {"--n 150 --batch 7 --idx %s/r7.idx",
+                                          "--n 150 --batch 150 --idx %s/r150.idx",
+                                          "--n 150 --idx %s/r64.idx --grid %s/grid.png",
+                                          "--n 150 --bn batch --idx %s/b64.idx",
+                                          "--n 150 --bn batch --threads 2 --idx %s/b64t2.idx",
+                                          "--n 150 --bn batch --batch 30 --idx %s/b30.idx"};
+    for (size_t i = 0; i < sizeof running / sizeof *running; i++) {
+        char args[600];
+        snprintf(args, sizeof args, running[i], dir, dir);
+        ck_assert_msg(sh(base, dir, args) == 0, "sgad-sample %s failed", args);
+    }
+    snprintf(p, sizeof p, "%s/lib.idx", dir);
+    snprintf(q, sizeof q, "%s/g.ckpt", dir);
+    library_idx(ctx, q, 150, 5, p);
+    static const char *const same[][2] = {
+        {"r7", "r150"}, {"r7", "r64"}, {"r7", "lib"}, {"b64", "b64t2"}};
+    static const char *const differ[][2] = {{"b64", "r64"}, {"b64", "b30"}};
+    for (int k = 0; k < 6; k++) {
+        const char *const *pair = k < 4 ? same[k] : differ[k - 4];
+        snprintf(cmd, sizeof cmd, "cmp -s %s/%s.idx %s/%s.idx", dir, pair[0], dir, pair[1]);
+        ck_assert_msg((system(cmd) == 0) == (k < 4), "%s.idx and %s.idx should %s", pair[0],
+                      pair[1], k < 4 ? "match" : "differ");
+    }
+    snprintf(p, sizeof p, "%s/r7.idx", dir);
+    sgad_dataset *d;
+    ASSERT_OK(ctx, sgad_dataset_open(ctx, SGAD_DATA_IDX, p, NULL, &d));
+    float a[784], b[784];
+    sgad_tensor *ta, *tb;
+    const int64_t one[4] = {1, 1, 28, 28};
+    ASSERT_OK(ctx, sgad_tensor_wrap(ctx, 4, one, a, &ta));
+    ASSERT_OK(ctx, sgad_tensor_wrap(ctx, 4, one, b, &tb));
+    ASSERT_OK(ctx, sgad_dataset_read(d, 0, ta));
+    ASSERT_OK(ctx, sgad_dataset_read(d, 149, tb));
+    ck_assert(memcmp(a, b, sizeof a) != 0); /* not one image for all */
+    sgad_tensor_free(ta);
+    sgad_tensor_free(tb);
+    sgad_dataset_free(d);
+    snprintf(p, sizeof p, "%s/grid.png", dir);
+    expect_png(ctx, p, 8 * 30 - 2, 8 * 30 - 2);
+    /* a last batch of one sample has no batch statistics */
+    ck_assert_int_eq(sh(base, dir, "--n 129 --bn batch"), 2);
+    ck_assert_int_eq(sh(base, dir, "--n 4 --bn sometimes"), 2);
+#ifndef __SANITIZE_ADDRESS__ /* ASan reserves terabytes of address space */
+    snprintf(cmd, sizeof cmd,
+             "ulimit -v 1048576 && ./sgad-sample --checkpoint %s/g.ckpt --n 10000 --threads 1 "
+             "--idx %s/big.idx",
+             dir, dir);
+    ck_assert_int_eq(sh("%s 2>/dev/null%s", cmd, ""), 0);
+    snprintf(p, sizeof p, "%s/big.idx", dir);
+    ASSERT_OK(ctx, sgad_dataset_open(ctx, SGAD_DATA_IDX, p, NULL, &d));
+    ck_assert_int_eq(sgad_dataset_count(d), 10000);
+    sgad_dataset_free(d);
+#endif
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    sgad_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(sigint_saves_a_checkpoint)
 {
     bg_run r;
@@ -549,6 +665,7 @@ Suite *suite_programs(void)
     TCase *tc = tcase_create("programs");
     tcase_set_timeout(tc, 900); /* a test waits up to 4 minutes a step on a loaded machine */
     tcase_add_test(tc, train_then_sample);
+    tcase_add_test(tc, sample_in_batches);
     tcase_add_test(tc, sigint_saves_a_checkpoint);
     tcase_add_test(tc, sigusr1_then_sigterm_then_resume);
     tcase_add_test(tc, eval_caches_its_classifier);
