@@ -8,10 +8,14 @@
  *             [--batch B] [--threads K] [--seed S]
  *   sgad-eval (--checkpoint PATH | --images FILE) --real FILE [--real-labels FILE]
  *             [--classifier PATH | --train-images FILE [--train-labels FILE]]
- *             [--count N] [--ema] [--seed S] [--threads K] [--batch B] [--epochs N]
+ *             [--count N] [--ema] [--bn batch|running] [--seed S] [--threads K]
+ *             [--batch B] [--epochs N]
  *
  * Without --classifier an evaluation trains one on the real data's
- * training split once and caches it (eval_cache.h).
+ * training split once and caches it (eval_cache.h). A checkpoint's samples
+ * are drawn B at a time (the classifier's batch too), so memory holds one
+ * batch's forward whatever N; --bn picks the statistics G's batch norms
+ * use (sgad-sample(1)).
  *
  * The last line on stdout of an evaluation is one JSON object (the
  * contract the experiment scripts read). Exit 0 on success, 2 on wrong
@@ -33,7 +37,7 @@ typedef struct options {
     const char *train_out, *train_images, *train_labels, *test_images, *test_labels;
     const char *checkpoint, *images, *real, *real_labels, *classifier;
     long long epochs, count, batch, threads, seed;
-    int ema;
+    int ema, bn_batch; /* bn_batch: G's batch norms on each batch's statistics */
 } options;
 
 static void usage(FILE *f)
@@ -43,8 +47,8 @@ static void usage(FILE *f)
                "                 [--batch B] [--threads K] [--seed S]\n"
                "       sgad-eval (--checkpoint PATH | --images FILE) --real FILE\n"
                "                 [--real-labels FILE] [--classifier PATH | --train-images FILE\n"
-               "                 [--train-labels FILE]] [--count N] [--ema] [--seed S]\n"
-               "                 [--threads K] [--batch B] [--epochs N]\n"
+               "                 [--train-labels FILE]] [--count N] [--ema] [--bn batch|running]\n"
+               "                 [--seed S] [--threads K] [--batch B] [--epochs N]\n"
                "Image files are IDX (raw or .gz; labels IDX1) or CIFAR-10 (a data_batch .bin\n"
                "file or a directory of them, labels included). Without --classifier, one is\n"
                "trained on the real data's training split (or --train-images) and cached in\n"
@@ -86,6 +90,10 @@ static int parse_one(options *o, const char *a, const char *v, int *takes)
         *takes = 0;
         return o->ema = 1;
     }
+    if (!strcmp(a, "--bn")) {
+        o->bn_batch = v && !strcmp(v, "batch");
+        return v && (o->bn_batch || !strcmp(v, "running"));
+    }
     if (!strcmp(a, "--epochs"))
         return cli_integer(v, 1, 1000, &o->epochs);
     if (!strcmp(a, "--count"))
@@ -116,8 +124,8 @@ static int check_modes(const options *o)
                    "");
     if (!o->real)
         return bad("an evaluation needs --real%s", "", "");
-    if (o->images && o->ema)
-        return bad("--ema applies to --checkpoint only%s", "", "");
+    if (o->images && (o->ema || o->bn_batch))
+        return bad("--ema and --bn apply to --checkpoint only%s", "", "");
     if (o->test_images || o->test_labels)
         return bad("--test-images/--test-labels belong to --train-classifier%s", "", "");
     if (o->classifier && (o->train_images || o->train_labels))
@@ -287,7 +295,12 @@ static int open_generator(sgad_ctx *ctx, const options *o, int64_t n, source *s)
     if (sgad_tensor_create(ctx, 3, zd, &s->z) != SGAD_OK ||
         sgad_draw_latents(ctx, (uint64_t)o->seed, s->z) != SGAD_OK)
         return fail(ctx, "latents");
-    s->flags = o->ema ? SGAD_SAMPLE_EMA : 0;
+    s->flags = (o->ema ? SGAD_SAMPLE_EMA : 0) | (o->bn_batch ? SGAD_SAMPLE_BATCH_STATS : 0);
+    if (o->bn_batch && n % o->batch == 1) {
+        fprintf(stderr, "sgad-eval: --bn batch: the last batch would hold 1 sample, which has no "
+                        "batch statistics; choose --count and --batch so that none does\n");
+        return 1;
+    }
     return 0;
 }
 
@@ -425,6 +438,9 @@ static int print_json(const options *o, const result *r)
                            : json_object_set_new(j, "real_accuracy", json_null())) ||
           jsonl_set_text(j, "classifier", o->classifier) ||
           json_object_set_new(j, "feature_dim", json_integer(r->dim)) ||
+          (o->checkpoint && /* how the generated images were drawn */
+           (jsonl_set_text(j, "bn", o->bn_batch ? "batch" : "running") ||
+            json_object_set_new(j, "batch", json_integer(o->batch)))) ||
           jsonl_write(stdout, j, JSON_REAL_PRECISION(9));
     json_decref(j);
     if (bad)

@@ -468,6 +468,27 @@ START_TEST(program_samples_a_checkpoint)
     ck_assert_msg(fabs(field(json, "frechet") - fd) <= 1e-6 * fd, "%s against %s", json, first);
     ck_assert_int_eq(shares(json, b, 16), classes);
     ck_assert(memcmp(a, b, (size_t)classes * sizeof *a) == 0);
+    ck_assert_ptr_nonnull(strstr(json, "\"bn\": \"running\", \"batch\": 7"));
+    /* with batch statistics the samples follow (seed, batch); a last batch
+     * of one sample has no statistics */
+    double batch_fd[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(args, sizeof args,
+                 "./sgad-eval --checkpoint %s/run/checkpoints --real %s --classifier %s "
+                 "--count 24 --batch 8 --seed 5 --bn batch --threads %d",
+                 p.dir, p.images, p.cls, k + 1);
+        ck_assert_int_eq(run(args, p.out), 0);
+        json = last_line(p.out);
+        ck_assert_ptr_nonnull(strstr(json, "\"bn\": \"batch\", \"batch\": 8"));
+        batch_fd[k] = field(json, "frechet");
+    }
+    ck_assert_msg(batch_fd[0] == batch_fd[1], "%.17g against %.17g", batch_fd[0], batch_fd[1]);
+    snprintf(args, sizeof args,
+             "./sgad-eval --checkpoint %s/run/checkpoints --real %s --classifier %s "
+             "--count 24 --batch 23 --bn batch",
+             p.dir, p.images, p.cls);
+    ck_assert_int_eq(run(args, p.out), 1);
+    ck_assert_int_eq(run("./sgad-eval --images a --real b --classifier c --bn batch", p.out), 2);
     /* wrong arguments: 2; a runtime failure: 1 with the library's message */
     ck_assert_int_eq(
         run("./sgad-eval --images a.idx --checkpoint b --real c --classifier d", p.out), 2);
