@@ -31,6 +31,7 @@ STATS = ("d_real", "d_fake", "wasserstein", "loss_d", "loss_g", "grad_norm_d",
 OPTIONS = {"n_critic": 500, "clip": 501, "ema_decay": 502, "schedule": 503,
            "schedule_length": 504, "schedule_period": 505}
 SAMPLE_EMA = 1
+SAMPLE_BATCH_STATS = 2
 
 
 def _load():
@@ -233,29 +234,64 @@ class Trainer:
         self.ctx.check(_lib.sgad_net_output_dims(g, 3, dims, ctypes.byref(nd), out))
         return tuple(out[i] for i in range(nd.value))
 
-    def sample(self, n, seed=0, ema=False, with_steps=False):
+    def sample(self, n, seed=0, ema=False, with_steps=False, batch=64, bn="running"):
         """n images from latents drawn with seed, in evaluation mode:
         [n, C, H, W] (SGAN: [T, n, C, H, W] spikes). With with_steps (SGAD),
-        also the decoder's inputs [T, n, C, H, W] and scores [T, n]."""
+        also the decoder's inputs [T, n, C, H, W] and scores [T, n].
+
+        G runs on `batch` latents at a time, so memory beyond the results
+        does not grow with n. bn="running" normalises with batch norm's
+        running statistics (images independent of batch); bn="batch" with
+        each batch's own, as the SGAD authors' code samples: images then
+        depend on (seed, batch), and no batch may hold 1 sample."""
+        if bn not in ("running", "batch"):
+            raise ValueError(f"bn must be 'running' or 'batch', not {bn!r}")
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, not {batch}")
+        if bn == "batch" and (batch == 1 or n % batch == 1):
+            raise ValueError(f"batch {batch} for {n} samples leaves a batch of 1 sample, "
+                             "which has no batch statistics")
+        flags = (SAMPLE_EMA if ema else 0) | (SAMPLE_BATCH_STATS if bn == "batch" else 0)
         z = np.empty((1, n, self.latent), dtype=np.float32)
+        zt = self.ctx.wrap(z)
+        try:
+            self.ctx.check(_lib.sgad_draw_latents(self.ctx._h, int(seed), zt))
+        finally:
+            _lib.sgad_tensor_free(zt)
         shape = self._output_shape(n)
         images = np.empty(shape, dtype=np.float32)
-        tensors = [self.ctx.wrap(z), self.ctx.wrap(images)]
         steps = scores = None
         if with_steps:
             steps = np.empty((self.steps,) + shape[1:], dtype=np.float32)
             scores = np.empty((self.steps, n), dtype=np.float32)
-            tensors += [self.ctx.wrap(steps), self.ctx.wrap(scores)]
+        for first in range(0, n, batch):
+            b = min(batch, n - first)
+            self._sample_batch(z[:, first:first + b], flags, images, steps, scores, first)
+        images = images[0] if images.shape[0] == 1 else images
+        return (images, steps, scores) if with_steps else images
+
+    def _sample_batch(self, z, flags, images, steps, scores, first):
+        """Samples the latents z [1, b, latent] into images[:, first:first+b]
+        (and steps, scores) through buffers of this batch's size."""
+        b = z.shape[1]
+        out = np.empty(self._output_shape(b), dtype=np.float32)
+        st = np.empty((self.steps,) + out.shape[1:], dtype=np.float32) if steps is not None else None
+        sc = np.empty((self.steps, b), dtype=np.float32) if scores is not None else None
+        z = np.ascontiguousarray(z)  # held here while the library reads it
+        tensors = [self.ctx.wrap(z), self.ctx.wrap(out)]
+        if st is not None:
+            tensors += [self.ctx.wrap(st), self.ctx.wrap(sc)]
         try:
-            self.ctx.check(_lib.sgad_draw_latents(self.ctx._h, int(seed), tensors[0]))
             self.ctx.check(_lib.sgad_trainer_sample_ex(
-                self._h, tensors[0], tensors[1], SAMPLE_EMA if ema else 0,
-                tensors[2] if with_steps else None, tensors[3] if with_steps else None))
+                self._h, tensors[0], tensors[1], flags, tensors[2] if st is not None else None,
+                tensors[3] if st is not None else None))
         finally:
             for t in tensors:
                 _lib.sgad_tensor_free(t)
-        images = images[0] if images.shape[0] == 1 else images
-        return (images, steps, scores) if with_steps else images
+        images[:, first:first + b] = out
+        if st is not None:
+            steps[:, first:first + b] = st
+            scores[:, first:first + b] = sc
 
     def __del__(self, _free=_lib.sgad_trainer_free):
         if getattr(self, "_h", None):

@@ -74,6 +74,14 @@ pub struct SampleOptions {
     pub ema: bool,
     /// Also return the decoder's per-step inputs and scores (SGAD only).
     pub with_steps: bool,
+    /// Latents per generator pass (0: 64), so that memory beyond the
+    /// results does not grow with the sample count.
+    pub batch: usize,
+    /// Normalise G's batch norms with each batch's statistics, as the SGAD
+    /// authors' code samples (`SGAD_SAMPLE_BATCH_STATS`), instead of the
+    /// running ones: images then depend on (seed, batch), and no batch may
+    /// hold a single sample.
+    pub batch_stats: bool,
 }
 
 /// Images from [`Trainer::sample_with`], as flat C-order buffers.
@@ -332,21 +340,49 @@ impl Trainer {
         Ok(self.sample_with(n, &SampleOptions { seed, ..SampleOptions::default() })?.images)
     }
 
-    /// n images with the options' seed, moving average and per-step scores.
+    /// n images with the options' seed, moving average, per-step scores,
+    /// batch and batch-norm statistics: G runs on `options.batch` latents
+    /// at a time, through buffers of one batch, into the results.
     pub fn sample_with(&mut self, n: usize, options: &SampleOptions) -> Result<Samples> {
         let call = "Trainer::sample_with";
+        let batch = if options.batch == 0 { 64 } else { options.batch };
+        if options.batch_stats && (batch == 1 || n % batch == 1) {
+            return Err(Error::new(Status::InvalidArg, format!(
+                "{call}: batches of {batch} leave one of 1 sample of {n}, which has no batch \
+                 statistics")));
+        }
         let mut dims = self.output_dims(n)?; // the library refuses impossible n here
-        let mut z = zeroed(call, n.checked_mul(self.preset.latent as usize))?;
+        let latent = self.preset.latent as usize;
+        let mut z = zeroed(call, n.checked_mul(latent))?;
         self.ctx.draw_latents(options.seed, &mut z)?;
         let mut images = zeroed(call, checked_product(&dims))?;
+        let t = self.preset.steps as usize;
+        let per = images.len() / dims[0] / n.max(1); // floats per image
         let (mut steps, mut scores) = (None, None);
         if options.with_steps {
-            let t = self.preset.steps as usize;
-            steps = Some(zeroed(call, t.checked_mul(images.len() / dims[0]))?);
+            steps = Some(zeroed(call, t.checked_mul(per * n))?);
             scores = Some(zeroed(call, t.checked_mul(n))?);
         }
-        self.sample_into(&z, options.ema, &mut images, steps.as_deref_mut(),
-                         scores.as_deref_mut())?;
+        let flags = flags_of(options.ema, options.batch_stats);
+        let lead = dims[0]; // 1, or T for SGAN's spike trains
+        let mut first = 0;
+        while first < n {
+            let b = batch.min(n - first);
+            let mut out = zeroed(call, Some(lead * b * per))?;
+            let mut st = if options.with_steps { Some(zeroed(call, Some(t * b * per))?) } else { None };
+            let mut sc = if options.with_steps { Some(zeroed(call, Some(t * b))?) } else { None };
+            self.sample_flags(call, &z[first * latent..(first + b) * latent], flags, &mut out,
+                              st.as_deref_mut(), sc.as_deref_mut())?;
+            // [lead, b, ...] into columns first..first+b of [lead, n, ...]
+            scatter(&out, &mut images, lead, b, n, first, per);
+            if let (Some(dst), Some(src)) = (steps.as_deref_mut(), st.as_deref()) {
+                scatter(src, dst, t, b, n, first, per);
+            }
+            if let (Some(dst), Some(src)) = (scores.as_deref_mut(), sc.as_deref()) {
+                scatter(src, dst, t, b, n, first, 1);
+            }
+            first += b;
+        }
         if dims[0] == 1 {
             dims.remove(0);
         }
@@ -360,7 +396,12 @@ impl Trainer {
     /// moving average samples. Every length is checked before the call.
     pub fn sample_into(&mut self, z: &[f32], ema: bool, images: &mut [f32],
                        steps: Option<&mut [f32]>, scores: Option<&mut [f32]>) -> Result<()> {
-        let call = "Trainer::sample_into";
+        self.sample_flags("Trainer::sample_into", z, flags_of(ema, false), images, steps, scores)
+    }
+
+    /// sample_into with the library's sample flags.
+    fn sample_flags(&mut self, call: &str, z: &[f32], flags: u32, images: &mut [f32],
+                    steps: Option<&mut [f32]>, scores: Option<&mut [f32]>) -> Result<()> {
         let latent = self.preset.latent as usize;
         if z.is_empty() || z.len() % latent != 0 {
             return Err(Error::new(Status::Shape, format!(
@@ -375,12 +416,33 @@ impl Trainer {
         let mut images = Wrapped::output(&self.ctx, call, &dims, images)?;
         let mut steps = steps.map(|s| Wrapped::output(&self.ctx, call, &step_dims, s)).transpose()?;
         let mut scores = scores.map(|s| Wrapped::output(&self.ctx, call, &[t, n], s)).transpose()?;
-        let flags = if ema { sys::sgad_sample_flag::SGAD_SAMPLE_EMA.0 } else { 0 };
         self.ctx.call(|| unsafe {
             sys::sgad_trainer_sample_ex(self.raw(), z.as_ptr(), images.as_mut_ptr(), flags,
                                         steps.as_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()),
                                         scores.as_mut().map_or(std::ptr::null_mut(), |s| s.as_mut_ptr()))
         })
+    }
+}
+
+/// The library's sample flags for these options.
+fn flags_of(ema: bool, batch_stats: bool) -> u32 {
+    let mut flags = 0;
+    if ema {
+        flags |= sys::sgad_sample_flag::SGAD_SAMPLE_EMA.0;
+    }
+    if batch_stats {
+        flags |= sys::sgad_sample_flag::SGAD_SAMPLE_BATCH_STATS.0;
+    }
+    flags
+}
+
+/// Copies src `[lead, b, per]` into columns `first..first + b` of dst
+/// `[lead, n, per]`.
+fn scatter(src: &[f32], dst: &mut [f32], lead: usize, b: usize, n: usize, first: usize,
+           per: usize) {
+    for l in 0..lead {
+        dst[(l * n + first) * per..(l * n + first + b) * per]
+            .copy_from_slice(&src[l * b * per..(l + 1) * b * per]);
     }
 }
 

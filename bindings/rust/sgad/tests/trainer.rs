@@ -95,6 +95,25 @@ fn samples_are_images_in_the_unit_range_and_follow_the_seed() {
 }
 
 #[test]
+fn samples_come_in_batches() {
+    let mut t = seeded_trainer(16);
+    t.step(&batch(2, 0)).unwrap();
+    let with = |batch, batch_stats| SampleOptions { seed: 4, with_steps: true, batch, batch_stats,
+                                                  ..SampleOptions::default() };
+    // running statistics: the same images, steps and scores whatever the batch
+    let whole = t.sample_with(7, &with(7, false)).unwrap();
+    assert!(whole == t.sample_with(7, &with(3, false)).unwrap());
+    assert!(whole == t.sample_with(7, &with(0, false)).unwrap());
+    // batch statistics: reproducible for (seed, batch), and unlike the running mode's
+    let b3 = t.sample_with(7, &with(3, true)).unwrap_err(); // 7 = 3 + 3 + 1
+    assert_eq!(b3.status(), Status::InvalidArg);
+    let b4 = t.sample_with(7, &with(4, true)).unwrap();
+    assert!(b4 == t.sample_with(7, &with(4, true)).unwrap());
+    assert!(b4.images != whole.images);
+    assert!(whole == t.sample_with(7, &with(7, false)).unwrap()); // G unchanged
+}
+
+#[test]
 fn per_step_scores_rebuild_the_image() {
     let mut t = tiny_trainer();
     let options = SampleOptions { seed: 7, with_steps: true, ..SampleOptions::default() };
