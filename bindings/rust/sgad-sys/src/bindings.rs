@@ -1009,6 +1009,18 @@ impl sgad_sample_flag {
     #[doc = "< sample with G's moving average (SGAD_OPT_EMA_DECAY)"]
     pub const SGAD_SAMPLE_EMA: sgad_sample_flag = sgad_sample_flag(1);
 }
+impl sgad_sample_flag {
+    #[doc = " Normalise every batch norm of G with the statistics of the batch"]
+    #[doc = "  being sampled, step by step, as PyTorch's train mode (and so the"]
+    #[doc = "  authors' code, which never calls .eval()) does, instead of the"]
+    #[doc = "  running statistics. The running statistics do not move and G is"]
+    #[doc = "  left exactly as it was. A sample then depends on the other samples"]
+    #[doc = "  of its call: the same (latents, batch) give the same images, a"]
+    #[doc = "  different split of the same latents into calls does not. Needs at"]
+    #[doc = "  least 2 samples per call (SGAD_E_SHAPE otherwise). In a data-parallel"]
+    #[doc = "  run the statistics are this process's batch's alone."]
+    pub const SGAD_SAMPLE_BATCH_STATS: sgad_sample_flag = sgad_sample_flag(2);
+}
 #[repr(transparent)]
 #[doc = " Flags of sgad_trainer_sample_ex."]
 #[derive(Debug, Copy, Clone, Hash, PartialEq, Eq)]
