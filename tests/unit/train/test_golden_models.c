@@ -78,6 +78,7 @@
 #define ATOL_SCALE 1e-5
 #define MAX_PARAMS 64
 #define MAX_ITERATIONS 3
+#define MAX_LAYERS 32
 /* torch.optim.RMSprop's defaults, which the script uses; open_model checks
  * the trainer's optimizers have them. */
 #define ALPHA 0.99
@@ -99,6 +100,9 @@ typedef struct golden {
     int ncaptured;
     captured cap[2 * MAX_PARAMS];
     float *before[2][MAX_PARAMS]; /* each parameter's sampled values before the step */
+    sgad_input_path path;         /* forced on every layer that has the option; AUTO: none */
+    /* each layer's firing rate after each iteration (NaN: not spiking) */
+    double rates[MAX_ITERATIONS][2][MAX_LAYERS];
 } golden;
 
 /* ---- the weight formula, as gen_model_fixtures.py computes it ---------- */
@@ -590,6 +594,51 @@ static void check_net_after(golden *gd, int which, double lr)
     }
 }
 
+/* Layers whose products have a dense and an event-driven path. */
+static int has_input_path(const sgad_layer *l)
+{
+    const sgad_layer_kind kind = sgad_layer_get_kind(l);
+    return kind == SGAD_LAYER_LINEAR || kind == SGAD_LAYER_CONV2D || kind == SGAD_LAYER_CONVT2D;
+}
+
+/* Sets gd->path on every such layer of G and D (nothing for AUTO). */
+static void force_paths(golden *gd)
+{
+    for (int which = 0; gd->path != SGAD_PATH_AUTO && which < 2; which++) {
+        sgad_net *net = which ? gd->d : gd->g;
+        for (int i = 0; i < sgad_net_layer_count(net); i++)
+            if (has_input_path(sgad_net_layer(net, i)))
+                ASSERT_OK(gd->ctx, sgad_layer_set(sgad_net_layer(net, i), SGAD_OPT_INPUT_PATH,
+                                                  (double)gd->path));
+    }
+}
+
+/* Every such layer's last forward took the forced path (any event path
+ * counts as events), and every layer's firing rate is recorded for
+ * iteration k. */
+static void check_paths_and_record_rates(golden *gd, const sgad_trainer *t, int k)
+{
+    for (int which = 0; which < 2; which++) {
+        sgad_net *net = which ? gd->d : gd->g;
+        ck_assert_int_le(sgad_net_layer_count(net), MAX_LAYERS);
+        for (int i = 0; i < sgad_net_layer_count(net); i++) {
+            sgad_layer *l = sgad_net_layer(net, i);
+            double rate = NAN, taken;
+            if (sgad_trainer_firing_rate(t, which, i, &rate) != SGAD_OK)
+                rate = NAN;
+            gd->rates[k - 1][which][i] = rate;
+            if (gd->path == SGAD_PATH_AUTO || !has_input_path(l))
+                continue;
+            ASSERT_OK(gd->ctx, sgad_layer_get(l, SGAD_OPT_INPUT_PATH_TAKEN, &taken));
+            const int dense = taken == SGAD_PATH_DENSE;
+            ck_assert_msg(dense == (gd->path == SGAD_PATH_DENSE),
+                          "%s: %s layer %d took path %g, not the forced %s", gd->model_name,
+                          which ? "D" : "G", i, taken,
+                          gd->path == SGAD_PATH_DENSE ? "dense" : "events");
+        }
+    }
+}
+
 static void check_iterations(golden *gd, sgad_loss loss)
 {
     sgad_trainer *t;
@@ -614,6 +663,7 @@ static void check_iterations(golden *gd, sgad_loss loss)
         sgad_tensor *z = tensor_from(gd->ctx, iteration_array(gd, k, "z", NULL));
         sgad_tensor *real = tensor_from(gd->ctx, iteration_array(gd, k, "real", NULL));
         ASSERT_OK(gd->ctx, sgad_trainer_step(t, real, z));
+        check_paths_and_record_rates(gd, t, k);
         check_net_after(gd, 1, lr_d);
         check_net_after(gd, 0, lr_g);
         sgad_tensor_free(z);
@@ -622,11 +672,12 @@ static void check_iterations(golden *gd, sgad_loss loss)
     sgad_trainer_free(t);
 }
 
-static void run_model(const char *name, sgad_model model, sgad_image_shape shape, sgad_loss loss)
+/* Runs one fixture's checks with `path` forced on every layer that has
+ * one (SGAD_PATH_AUTO: each call chooses); rates, if not NULL, receives
+ * every layer's firing rate after each iteration. */
+static void run_model_path(const char *name, sgad_model model, sgad_image_shape shape,
+                           sgad_loss loss, sgad_input_path path, double (*rates)[2][MAX_LAYERS])
 {
-    /* Minutes under valgrind; the trainer suites run these presets there. */
-    if (getenv("SGAD_TEST_SKIP_SLOW"))
-        return;
     char file[64], label[64];
     if (shape == SGAD_SHAPE_28X28X1) {
         snprintf(file, sizeof file, "model_%s", name);
@@ -635,10 +686,27 @@ static void run_model(const char *name, sgad_model model, sgad_image_shape shape
         snprintf(file, sizeof file, "model_%s_%s", name, sgad_image_shape_name(shape));
         snprintf(label, sizeof label, "%s %s", name, sgad_image_shape_name(shape));
     }
+    if (path != SGAD_PATH_AUTO) {
+        const size_t len = strlen(label);
+        snprintf(label + len, sizeof label - len, ", %s paths",
+                 path == SGAD_PATH_DENSE ? "dense" : "event");
+    }
     golden gd = open_model(label, file, model, shape);
+    gd.path = path;
+    force_paths(&gd);
     check_forward(&gd, model);
     check_iterations(&gd, loss);
+    if (rates)
+        memcpy(rates, gd.rates, sizeof gd.rates);
     close_model(&gd);
+}
+
+static void run_model(const char *name, sgad_model model, sgad_image_shape shape, sgad_loss loss)
+{
+    /* Minutes under valgrind; the trainer suites run these presets there. */
+    if (getenv("SGAD_TEST_SKIP_SLOW"))
+        return;
+    run_model_path(name, model, shape, loss, SGAD_PATH_AUTO, NULL);
 }
 
 START_TEST(sgad_matches_pytorch)
@@ -683,6 +751,37 @@ START_TEST(hybrid_rgb64_matches_pytorch)
 }
 END_TEST
 
+/* SGAD's three iterations with every linear, convolution and transposed
+ * convolution forced to the dense products, then to the event-driven
+ * ones: both match PyTorch to the golden tolerances, and, since the
+ * fixture's weights and margins keep every membrane clear of its
+ * threshold, both fire exactly the same spikes: every layer's firing rate
+ * (a count over the layer) is the same number after every iteration. */
+START_TEST(sgad_dense_and_event_paths_agree)
+{
+    if (getenv("SGAD_TEST_SKIP_SLOW"))
+        return;
+    static double dense[MAX_ITERATIONS][2][MAX_LAYERS], events[MAX_ITERATIONS][2][MAX_LAYERS];
+    run_model_path("sgad", SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, SGAD_LOSS_EM, SGAD_PATH_DENSE,
+                   dense);
+    run_model_path("sgad", SGAD_MODEL_SGAD, SGAD_SHAPE_28X28X1, SGAD_LOSS_EM, SGAD_PATH_EVENTS,
+                   events);
+    int spiking = 0;
+    for (int k = 0; k < MAX_ITERATIONS; k++)
+        for (int w = 0; w < 2; w++)
+            for (int i = 0; i < MAX_LAYERS; i++) {
+                const double a = dense[k][w][i], b = events[k][w][i];
+                if (isnan(a) && isnan(b))
+                    continue;
+                spiking++;
+                ck_assert_msg(a == b,
+                              "iteration %d, %s layer %d: firing rate %.9g dense, %.9g events",
+                              k + 1, w ? "D" : "G", i, a, b);
+            }
+    ck_assert_int_ge(spiking, 3 * 6); /* three LIFs in each of G and D, every iteration */
+}
+END_TEST
+
 Suite *suite_golden_models(void)
 {
     Suite *s = suite_create("golden_models");
@@ -695,6 +794,7 @@ Suite *suite_golden_models(void)
     tcase_add_test(tc, sgad_rgb32_matches_pytorch);
     tcase_add_test(tc, hybrid_rgb32_matches_pytorch);
     tcase_add_test(tc, hybrid_rgb64_matches_pytorch);
+    tcase_add_test(tc, sgad_dense_and_event_paths_agree);
     suite_add_tcase(s, tc);
     return s;
 }
