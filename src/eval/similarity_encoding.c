@@ -38,6 +38,70 @@ typedef struct problem {
     int grid;
 } problem;
 
+/* c (k x q) = U_k^T yc: the centred targets in the first k left singular
+ * directions (u is m x r, yc m x q). */
+static void project_targets(const double *u, const double *yc, int64_t m, int64_t r, int64_t k,
+                            int64_t q, double *c)
+{
+    for (int64_t l = 0; l < k; l++)
+        for (int64_t j = 0; j < q; j++) {
+            double sum = 0;
+            for (int64_t i = 0; i < m; i++)
+                sum += u[i * r + l] * yc[i * q + j];
+            c[l * q + j] = sum;
+        }
+}
+
+/* a (t x k, row stride r) = (x_test - mean) V_k for rows test[0..t). */
+static void project_tests(const problem *pb, const int64_t *test, int64_t t, const double *mx,
+                          const double *vt, int64_t r, int64_t k, double *a)
+{
+    const int64_t p = pb->p;
+    for (int64_t i = 0; i < t; i++) {
+        const double *xi = pb->x + test[i] * p;
+        for (int64_t l = 0; l < k; l++) {
+            const double *vl = vt + l * p;
+            double sum = 0;
+            for (int64_t j = 0; j < p; j++)
+                sum += (xi[j] - mx[j]) * vl[j];
+            a[i * r + l] = sum;
+        }
+    }
+}
+
+/* The ridge fit's singular values and projections: s (k), a (t x k, row
+ * stride r), c (k x q), the targets' means my (q), and the unit lambda is
+ * scaled by. */
+typedef struct fitted {
+    const double *s, *a, *c, *my;
+    int64_t r, k;
+    double unit;
+} fitted;
+
+/* For every alpha g, the predictions of the t test rows into
+ * pred[(g * t + i) * q + j]: my + sum over l of a_il s_l / (s_l^2 + lambda) c_lj. */
+static void predict_grid(const problem *pb, const fitted *f, int64_t t, double *pred)
+{
+    const int64_t q = pb->q;
+    for (int g = 0; g < pb->grid; g++) {
+        const double lambda = pb->alpha[g] * f->unit;
+        double *pg = pred + (size_t)g * (size_t)(t * q);
+        for (int64_t i = 0; i < t; i++)
+            for (int64_t j = 0; j < q; j++)
+                pg[i * q + j] = f->my[j];
+        for (int64_t l = 0; l < f->k; l++) {
+            /* 0 only if both underflow: then the direction is noise */
+            const double den = f->s[l] * f->s[l] + lambda;
+            const double d = den > 0 ? f->s[l] / den : 0;
+            for (int64_t i = 0; i < t; i++) {
+                const double ail = f->a[i * f->r + l] * d;
+                for (int64_t j = 0; j < q; j++)
+                    pg[i * q + j] += ail * f->c[l * q + j];
+            }
+        }
+    }
+}
+
 /* Fits on rows train[0..m) and writes, for every alpha g, the predictions
  * of rows test[0..t) into pred[(g * t + i) * q + j]. */
 static sgad_status fit_predict(const problem *pb, const int64_t *train, int64_t m,
@@ -62,51 +126,17 @@ static sgad_status fit_predict(const problem *pb, const int64_t *train, int64_t 
     double frob = 0;
     for (int64_t i = 0; i < m * p; i++)
         frob += xc[i] * xc[i];
-    const double unit = frob / (double)p; /* lambda = alpha * |Xc|_F^2 / p */
-    sgad_status st = sgad__sim_svd(ctx, fn, xc, m, p, s, u, vt);
-    if (st != SGAD_OK) {
-        sgad__free(ctx, w);
-        return st;
-    }
-    const int64_t k = sgad__sim_numerical_rank(s, r, m, p);
-    /* c = U_k^T yc */
-    for (int64_t l = 0; l < k; l++)
-        for (int64_t j = 0; j < q; j++) {
-            double sum = 0;
-            for (int64_t i = 0; i < m; i++)
-                sum += u[i * r + l] * yc[i * q + j];
-            c[l * q + j] = sum;
-        }
-    /* a = (x_test - mean) V_k */
-    for (int64_t i = 0; i < t; i++) {
-        const double *xi = pb->x + test[i] * p;
-        for (int64_t l = 0; l < k; l++) {
-            const double *vl = vt + l * p;
-            double sum = 0;
-            for (int64_t j = 0; j < p; j++)
-                sum += (xi[j] - mx[j]) * vl[j];
-            a[i * r + l] = sum;
-        }
-    }
-    for (int g = 0; g < pb->grid; g++) {
-        const double lambda = pb->alpha[g] * unit;
-        double *pg = pred + (size_t)g * (size_t)(t * q);
-        for (int64_t i = 0; i < t; i++)
-            for (int64_t j = 0; j < q; j++)
-                pg[i * q + j] = my[j];
-        for (int64_t l = 0; l < k; l++) {
-            /* 0 only if both underflow: then the direction is noise */
-            const double den = s[l] * s[l] + lambda;
-            const double d = den > 0 ? s[l] / den : 0;
-            for (int64_t i = 0; i < t; i++) {
-                const double ail = a[i * r + l] * d;
-                for (int64_t j = 0; j < q; j++)
-                    pg[i * q + j] += ail * c[l * q + j];
-            }
-        }
+    const sgad_status st = sgad__sim_svd(ctx, fn, xc, m, p, s, u, vt);
+    if (st == SGAD_OK) {
+        const int64_t k = sgad__sim_numerical_rank(s, r, m, p);
+        project_targets(u, yc, m, r, k, q, c);
+        project_tests(pb, test, t, mx, vt, r, k, a);
+        /* lambda = alpha * |Xc|_F^2 / p */
+        const fitted f = {s, a, c, my, r, k, frob / (double)p};
+        predict_grid(pb, &f, t, pred);
     }
     sgad__free(ctx, w);
-    return SGAD_OK;
+    return st;
 }
 
 /* Chooses, per recorded unit, the alpha whose inner cross-validated
