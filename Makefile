@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libsgad build. `make` builds lib/libsgad.so.X.Y.Z, its links and
 # lib/libsgad.a from the same PIC objects; `make check` runs the Check suite.
 # Sanitizer builds go to their own directories (make check-asan).
@@ -68,7 +69,7 @@ PROGRAM_SRCS_sgad-train := programs/parallel_serial.c programs/jsonl.c
 .DEFAULT_GOAL := all
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: all lib check check-format format check-includes analyze check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
+.PHONY: all lib check check-format format check-includes check-spdx analyze check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
         install install-strip uninstall fixtures check-fixtures fuzz check-tools demo-layers mpi check-mpi check-python
 
 all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
@@ -113,7 +114,7 @@ $(BUILD)/tests/libfaultio.so: tests/helpers/fault_io.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
 
-check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers check-format check-includes
+check: deps lib $(TEST_BIN) $(TEST_HELPERS) check-headers check-format check-includes check-spdx
 	$(TEST_ENV) $(TEST_BIN)
 
 # Every C file of ours formatted as .clang-format says (Debian's
@@ -135,6 +136,10 @@ check-headers:
 # headers and those of the folders below it.
 check-includes:
 	sh tools/check-includes.sh src
+
+# Every source file names its licence (MIT) in its first lines.
+check-spdx:
+	@sh tools/check-spdx.sh
 
 # clang-tidy 14 over the library's sources with the library's flags; the
 # checks, their thresholds and what is switched off (and why) are in

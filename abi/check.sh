@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Compares a built libsgad.so with the recorded ABI of its major version.
 #
 #   abi/check.sh LIBRARY HEADERS_DIR [RECORD_DIR]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dense (BLIS) against event-driven products on spike inputs: for each
  * layer whose input is a spike train in the SGAD 28x28 model, and D's fc1
  * of the 64x64x3 one, the forward pass and the weight gradient are timed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Times forward and backward of each layer kind at the SGAD 28x28 shapes
  * (batch 64, T 16 by default) and sets the achieved GFLOP/s beside a plain
  * BLIS sgemm of the same size, measured in the same run.

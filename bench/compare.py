@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """libsgad against the PyTorch reference, side by side in one run: for each
 row, sgad-bench and bench/torch_reference.py on the same model, shape,
 batch, T and thread count, each in its own process (so each peak RSS is

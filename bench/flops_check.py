@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Cross-checks sgad-bench's gflop_per_iter, which it counts from the
 layers' shapes, against the matrix-product flops PyTorch's autograd runs
 for the same iteration of the same model (bench/torch_reference.py counts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sgad-bench: times whole training iterations and sampling of a preset.
  *
  *   sgad-bench [--model sgad|swgan|sgan|hybrid] [--shape 28x28x1|32x32x3|64x64x3]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The table of `make bench`: runs sgad-bench once per row (its own process,
 so each row's peak RSS is its own) and formats the JSON line each prints
 last. Standard library only.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """PyTorch reference for sgad-bench: the same models, trained the authors'
 way, timed the same way. Needs Debian's python3-torch (not run in CI).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A tour of libsgad's spiking layers: a small convolutional spiking network
  * learns to tell horizontal from vertical bars in noisy 8x8 images, trained
  * with surrogate gradients through time (BPTT) and plain SGD.

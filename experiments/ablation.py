@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The SGAD paper's ablation (Table 1) on the 28x28 data sets, plus the
 material for its Fig. 4 and Fig. 5, at a chosen budget.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Checks what ablation.py left in its output directory: the table has one
 row per model and data set with finite, sane numbers; real images score a
 smaller distance than every generator of a short run; the Fig. 4 CSV covers

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The paper's Fig. 4: the gradient norm of each model over training, from
 sgad-train's train.jsonl logs, as a CSV and a PNG.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The paper's Fig. 5: for a few samples of an SGAD generator, the decoder's
 per-step inputs X_t with their attention scores s_x, and the final image.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """One PNG of every run's final sample grid (sgad-train's OUT/samples.png,
 64 samples from fixed latents), data sets as rows and models as columns, to
 read beside the table.

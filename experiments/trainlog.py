@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Reading sgad-train's JSON-lines log (train.jsonl), shared by the
 experiment scripts. Standard library only."""
 import json

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Checks the reference documentation (make check-docs, after make docs):
 #
 #   1. every page in man/ renders without a single groff warning;

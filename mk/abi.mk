@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The ABI guard (docs/abi.md). abi/libsgad.so.MAJOR.abi records the ABI of
 # a release, as abidw (Debian's abigail-tools) reads it from the -g build,
 # counting only the types of the public headers. check-abi fails when the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Benchmarks (docs/bench.md). `make bench` (its rule is in the Makefile)
 # prints one table of whole training iterations from sgad-bench; these are
 # the per-layer bench, the side-by-side comparison with the PyTorch

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Reference documentation: the API reference built from the public headers
 # by Doxygen (Doxyfile), the man pages in man/, and the guides' examples.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # sgad-eval (programs/sgad-eval.c): trains the feature classifier and
 # judges generated images with it (docs/metrics.md). Built, installed and
 # run by the tests like the other programs.

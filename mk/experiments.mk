@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The paper's experiments as scripts (experiments/, docs/results.md):
 # Table 1's ablation on MNIST and Fashion-MNIST, Fig. 4's gradient norms and
 # Fig. 5's per-step scores. `make experiments-smoke` runs the smallest budget

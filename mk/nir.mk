@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # sgad-nir (programs/sgad-nir.c, programs/nir/): NIR graphs in HDF5 files,
 # read and written with Debian's libhdf5 (libhdf5-dev), which only this
 # program links; the library's dependencies stay as they are. Built by

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Event-driven against dense products on spike inputs (bench/bench_events.c):
 # the measurements behind the break-even firing rates in the layers.
 all: $(BUILD)/bench/bench_events

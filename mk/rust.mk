@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The Rust bindings (bindings/rust, docs/guide-rust.md): sgad-sys, the raw
 # FFI declarations, which bindgen generated from include/sgad/sgad.h and
 # which are checked in (sgad-sys/src/bindings.rs), and the safe crate sgad.

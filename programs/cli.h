@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Command-line parsing shared by the programs in programs/: a whole string
  * that is a number within [lo, hi], or a refusal; an argument split into
  * its flag and value, so that every value option is accepted both as

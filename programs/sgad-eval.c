@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sgad-eval: judges generated images with a small classifier trained on
  * the real data (classifier.h): the Fréchet distance between its features
  * of generated and of real images (metrics.h), and the spread of the

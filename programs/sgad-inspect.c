@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sgad-inspect: prints a checkpoint's configuration and tensors.
  *
  *   sgad-inspect PATH

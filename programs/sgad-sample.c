@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sgad-sample: images from a checkpoint's generator: a PNG grid of the
  * first 64, an IDX file of N samples (MNIST's format, for evaluation
  * elsewhere) and, for SGAD, per-step strips with the decoder's scores of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sgad-train: trains one of the paper's four models on a dataset, with
  * checkpoints, sample grids, a JSON-lines log and a progress line. Run
  * `sgad-train --help`.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Proves the ABI guard (abi/check.sh) both ways: builds variants of the
 # library from patched copies of the tree in a temporary directory (the
 # tree itself is never touched) and checks each against the recorded ABI.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs libsgad into a staging directory as a package would
 # (make install DESTDIR=... PREFIX=/usr), then builds the C and C++
 # programs of tests/consumer/ with nothing but what pkg-config says, and

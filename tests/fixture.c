@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fixture reader: bounds-checked although the files are our own. */
 #include <check.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reader for the golden fixtures written by tests/gen_fixtures.py. */
 #ifndef SGAD_TEST_FIXTURE_H
 #define SGAD_TEST_FIXTURE_H

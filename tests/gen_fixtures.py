@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Writes the PyTorch golden fixtures that tests/test_golden.c compares
 libsgad against. Run with Debian's python3-torch: `make fixtures`, or
 /usr/bin/python3 tests/gen_fixtures.py tests/fixtures

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Writes the fixtures of tests/test_metrics.c: pairs of feature sets and
 the Fréchet distance numpy and scipy give for them.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Writes the whole-model golden fixtures that tests/test_golden_models.c
 compares libsgad against: three training iterations of each of the
 paper's four models (SGAD, SWGAN, SGAN, Hybrid) at 28x28x1, and one of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Central-difference gradient checks (see gradcheck.h). Layers and nets
  * share the code through a small "model" interface of forward/backward and
  * parameter access. */

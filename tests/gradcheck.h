@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Finite-difference gradient checks for layers and nets.
  *
  * The loss is L = sum(y .* r) for a fixed random r, accumulated in double,

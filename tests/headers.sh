@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Compiles each public header alone under several language standards with
 # -pedantic-errors -Werror: a header must stand on its own and be valid C99,
 # C11, C17 and C++98, C++11, C++17.

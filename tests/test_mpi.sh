@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Data-parallel training over MPI (`make check-mpi`, needs libopenmpi-dev
 # and openmpi-bin): on one machine with `mpirun -np 2 --oversubscribe`,
 #  - two ranks with global batch 8 end where one process with batch 8 ends:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The PyTorch converter (tools/sgad_torch.py) round trip, run by
 # `make check-tools` (needs Debian's python3-torch): a libsgad SGAD
 # checkpoint goes to the authors' state_dicts, which load strictly into

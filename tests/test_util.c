@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared test helpers. */
 #include <math.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers shared by the tests. */
 #ifndef SGAD_TEST_UTIL_H
 #define SGAD_TEST_UTIL_H

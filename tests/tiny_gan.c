@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The small GAN of tiny_gan.h. */
 #include "tiny_gan.h"
 

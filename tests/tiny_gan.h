@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small GAN built from public calls, for checkpoint tests and their
  * helper program: G [1, N, 4] -> [1, N, 1, 4, 4], D -> [1, N, 1], T = 2,
  * with batch norm, LIF neurons and RMSprop state; `hidden` sets the width

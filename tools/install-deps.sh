@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages libsgad's build, tests and demo need, when any
 # is missing. Quiet and fast when everything is there.
 set -e

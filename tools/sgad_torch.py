@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Converts between the SGAD authors' PyTorch state_dicts and libsgad
 checkpoints (docs/checkpoints.md has the name mapping). Needs Debian's
 python3-torch and python3-numpy; run with /usr/bin/python3.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * libsgad: checkpoints of the whole training state.
  *

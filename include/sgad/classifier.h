@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * libsgad: a small image classifier whose features judge generated images.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * libsgad: decoders that turn a generator's T outputs into one image.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * libsgad: the Fréchet distance between two sets of feature vectors.
  *

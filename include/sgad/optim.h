@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * libsgad: optimizers over a net's trainable parameters.
  *

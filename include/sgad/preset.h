@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** @file
  * libsgad: the paper's four models (Table 1) as ready-made nets.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parallel.h over MPI (sgad-train-mpi). Only this file includes mpi.h. */
 #include "../parallel.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Crash-safe file replacement and whole-file reads (atomic_file.h). */
 #include <errno.h>
 #include <fcntl.h>

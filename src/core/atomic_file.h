@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Crash-safe replacement of a file: the new content is written to a
  * temporary file in the same directory, flushed with fsync, closed,
  * renamed over the target, and the directory is flushed. On any failure

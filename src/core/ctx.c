@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The context: allocator, threads, seed, scratch memory and error text. */
 #include <stdarg.h>
 #include <stdio.h>

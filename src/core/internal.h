@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal declarations shared by every source file. Non-static internal
  * symbols carry the sgad__ prefix so the static library cannot clash with
  * its users' symbols. */

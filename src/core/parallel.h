@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Threads for element-wise kernels. BLIS threads the matrix products; the
  * loops between them (neurons, batch norm, pooling, patch copies) use
  * OpenMP with the context's thread count. Every parallel loop gives each

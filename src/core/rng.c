@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Counter-based generator built on the SplitMix64 finaliser, a bijection on
  * 64-bit words with full avalanche: hashing (key, counter) gives independent
  * looking values without any state to carry between calls. */

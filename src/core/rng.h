@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Counter-based random numbers: value i of stream s under seed k is a pure
  * function of (k, s, i), so results do not depend on call order within a
  * stream, on threads, or on the machine. */

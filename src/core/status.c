@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Status names and descriptions. */
 #include "internal.h"
 

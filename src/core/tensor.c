@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tensors: dimensions plus an owned or borrowed float buffer. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runtime version queries. */
 #include "internal.h"
 

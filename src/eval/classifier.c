@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The feature classifier: its net, evaluation and accuracy (classifier.h).
  * The architecture is deliberately small: three 3x3 convolutions trained
  * from scratch reach ~90% on Fashion-MNIST in a couple of epochs on one

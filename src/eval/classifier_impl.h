@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of the feature classifier (classifier.h), shared by:
  *   classifier.c        the net, checking inputs, running it, accuracy
  *   classifier_train.c  cross-entropy and the training steps

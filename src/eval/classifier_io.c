@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Saving and loading the feature classifier in the checkpoint format
  * (checkpoint.h): the same canonical writer, metadata writer, crash-safe
  * saving and validating reader as training checkpoints, with the

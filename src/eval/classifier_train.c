@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training the feature classifier (classifier.h): softmax cross-entropy,
  * its gradient, and Adam steps over a dataset in a seeded order. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Fréchet distance from two sets of statistics (metrics.h).
  *
  * tr((S1 S2)^(1/2)) is computed through symmetric matrices only: S1 S2 is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals shared by the metrics sources (metrics_stats.c,
  * metrics_frechet.c). */
 #ifndef SGAD_METRICS_IMPL_H

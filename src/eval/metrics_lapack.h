@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The two LAPACK routines the Fréchet distance uses, declared here because
  * Debian's liblapack-dev ships no C header for the Fortran interface (the
  * LAPACKE wrappers are a separate package we do not need). Fortran passes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Mean and unbiased covariance of a set of feature vectors (metrics.h).
  * Everything is accumulated in double: features from a network are float,
  * but a covariance summed over 10000 vectors in float would lose about four

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event-driven convolution (conv_events.h).
  *
  * A nonzero input value at (c, y, x) sits in the patch of every position

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event-driven convolution (conv2d) for sparse inputs such as D's pooled
  * spikes. The forward pass and the weight gradient take the input's
  * nonzeros one by one to the output positions whose windows cover them,

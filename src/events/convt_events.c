@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event-driven transposed convolution (convt_events.h).
  *
  * The forward pass gathers: each output pixel sums, in registers and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event-driven transposed convolution: each nonzero input value (a spike)
  * adds its weighted kernel into the output, and the weight gradient sums
  * the output gradient's patches under the spikes only. Geometry as in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The linear layer's event products in tiles (event_tiles.h). */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The linear layer's event-driven products (nonzeros.h) for inputs of any
  * density below the break-even: y += x W^T (forward) and dW += dy^T x
  * (weight gradient), with x sparse.

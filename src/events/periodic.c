@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Periodic parts over time (periodic.h). Steps are numbered from 1 here,
  * as in the formulas; row s of a [T, N, ...] batch is step s + 1. */
 #include <string.h>

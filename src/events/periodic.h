@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inputs split into periodic parts over time. A neuron driven by a
  * constant input (D's first LIF reads the same image at every step) fires
  * at steps p, 2p, 3p, ... for a period p set by that input; after a

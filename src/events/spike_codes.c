@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spike-valued activations as bytes (spike_codes.h). */
 #include "spike_codes.h"
 

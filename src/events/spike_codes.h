@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Activations kept as one byte per value. A spike map holds 0 and 1; a
  * spike map averaged over k x k windows holds multiples of 1/k^2 in [0, 1].
  * A net keeps such outputs, which only the parameter gradients of the next

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spike inputs grouped by spike train (spike_trains.h). Sums run in a fixed
  * order (trains ascending, inputs ascending within a train, steps
  * ascending), each panel of the output on one thread, so results do not

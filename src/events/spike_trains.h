@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spike inputs grouped by spike train. In a linear layer's input [T, N, in]
  * of spikes, the train of input k in sample n (the steps at which it is 1)
  * often repeats across inputs: a neuron driven by a constant input (G's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checkpoint files: reading whole files and buffers into a checkpoint, the
  * numbered files of a directory (naming and pruning them; saving one is the
  * trainer's, train/checkpoint_rotate.c), and finding the newest valid one. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a checkpoint: the safetensors layout, validated before anything
  * in it is trusted. The rules, in the order they are checked:
  *   - at least 8 bytes; the header length n is at most 16 MiB and fits;

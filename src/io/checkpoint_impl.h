@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of the checkpoint file format (checkpoint.h): named tensors
  * and string metadata, nothing of the objects they come from. Shared by:
  *   checkpoint_format.c    reading and validating the safetensors layout

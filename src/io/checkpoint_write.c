@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Writing a checkpoint: one canonical byte sequence for given contents (the
  * tensors in their list's order, the metadata in its order, the JSON padded
  * with spaces to a multiple of 8 bytes), to memory or crash-safely to a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CIFAR-10 binary batches: records of 1 label byte (0..9) and 3072 bytes
  * of a 32x32 image, red plane, green plane, blue plane; no header. A file
  * whose size is not a whole number of records (CIFAR-100's 3074-byte

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IDX files (LeCun's MNIST format), raw or gzip. The header is two zero
  * bytes, a type byte (0x08: unsigned bytes), the number of dimensions and
  * that many big-endian u32 sizes; the data follows in C order. A gzip file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of datasets and images (data.h):
  *   dataset.c     the handle, shuffled batches
  *   data_idx.c    IDX files, raw or gzip (inflated in memory with a cap)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PNG input through libpng. Everything libpng may signal (bad signature,
  * CRC errors, truncation, oversized images, zlib bombs) ends in png_error,
  * which longjmps back into this file; libpng never jumps across the API.

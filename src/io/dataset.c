@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The dataset handle (data.h): opening by format, and batches in an order
  * that is a pure function of (seed, epoch) so resumed runs see the same
  * data. */

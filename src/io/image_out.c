@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PNG output (data.h): sample grids and per-step strips, encoded with
  * libpng straight into a crash-safe temporary file (atomic_file.c). */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Division by a number fixed for a loop, as a multiply and a shift: the
  * event walks split every nonzero's position into channel, row and column,
  * and a hardware division per value is slow enough to show in their

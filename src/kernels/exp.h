@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* e^x in single precision, written so that a loop of it vectorises: libm's
  * expf is a call per value, and the sigmoid in front of the 64x64x3
  * decoder takes 12.6 million values a forward [bench:exp-sigmoid].

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The single place libsgad calls BLIS. Dimensions are checked here because
  * BLIS aborts the process on bad arguments. */
 #include <blis.h>

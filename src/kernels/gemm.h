@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Matrix products through BLIS. <blis.h> is included only in gemm.c. */
 #ifndef SGAD_GEMM_H
 #define SGAD_GEMM_H

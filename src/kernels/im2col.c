@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* im2col / col2im and layout transposes for chunked convolutions.
  *
  * Padding is handled by computing, once per kernel offset, the range of

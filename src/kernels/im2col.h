@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Patch extraction for convolutions over a chunk of B samples.
  *
  * An image is [C, H, W] per sample; the kernel k x k slides with stride s

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hot loops compiled twice: for the build's baseline (x86-64-v2, what any
  * machine the library targets runs) and with AVX2 (8-float vectors for the
  * element-wise loops, three-operand instructions everywhere). The dynamic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Four-float vectors through the GNU C vector extension (GCC and clang):
  * one SSE register on every x86-64, one NEON register on arm64. Kernels
  * that must hold accumulators in registers across a loop say so with these

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sums of float runs in double, shared by the reductions (batch-norm
  * statistics, convolution bias gradients, the decoder's scores, gradient
  * norms). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Encoders from a static input [N, ...] to T steps [T, N, ...]. */
 #include <string.h>
 

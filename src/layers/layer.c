@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Generic layer calls: argument and shape checks, then dispatch to the
  * kind's ops (layer_impl.h). */
 #include <string.h>

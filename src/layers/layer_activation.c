@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Element-wise activations: sigmoid and leaky ReLU. Any input shape. Their
  * backward passes use the forward output where it determines the slope, so
  * nothing is cached. Loops run on the context's threads (the sampling's

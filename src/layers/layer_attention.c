@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The attention-scored membrane decoder (SGAD Eq. 6, decoder.h).
  *
  * Each step mixes the state V and the new input X with two per-sample

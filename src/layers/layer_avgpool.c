@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Average pooling over [T, N, C, H, W]; zero padding counts towards the
  * average (PyTorch's count_include_pad=True), output size rounds down. */
 #include <string.h>

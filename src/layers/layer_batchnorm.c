@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Batch normalisation applied separately at every time step, as SGAD's
  * generator and discriminator call one PyTorch BatchNorm module per step:
  * step t is normalised with the mean and variance of its own N samples

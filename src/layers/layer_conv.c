@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 2-D convolution and transposed convolution. Both run over the T*N
  * samples in chunks: a chunk's patches become one column matrix (im2col)
  * and one BLIS GEMM computes the whole chunk; chunks keep the column

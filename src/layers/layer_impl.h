@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The interface every kind of layer implements, and the shared layer state.
  *
  * A kind of layer lives in one src/layer_<kind>.c. It defines a struct whose

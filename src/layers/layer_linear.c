@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Linear layer: y = x W^T + b over all T*N rows at once, so each pass is a
  * single BLIS GEMM whatever T is. When the input is sparse (spikes), the
  * forward pass and the weight gradient are event-driven instead (nonzeros.h):

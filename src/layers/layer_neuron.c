@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* LIF, IF and MP neurons (equations in neuron.h). Forward walks the T steps
  * with one membrane value per element. Backward (BPTT) keeps nothing from
  * forward: elements are independent, so it takes them a block at a time,

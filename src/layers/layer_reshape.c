@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reshape of each sample, e.g. flattening [C, H, W] for a linear layer or
  * unflattening features into an image. Data is C-ordered, so it is a copy
  * (layers never share buffers). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Layers that change the time axis: repeat a static input over T steps
  * (direct encoding), keep the scaled last step, or average over time. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Surrogate derivatives of the spike function (neuron.h). Each is the
  * derivative of a smooth step that rises from 0 to 1, so each integrates to
  * 1 over u; alpha sets the width. Inline: the neurons' backward pass calls

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A net: layers run in sequence over all T steps, per a plan (plan.h)
  * made before each forward from the layers' traits, shapes and mode. Why
  * the plan saves what it saves: docs/design.md, sections "Execution" and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The trainer's state as named tensors and metadata (checkpoint.h), and
  * restoring it: every name, shape, value and setting is checked before the
  * first byte of the trainer changes. The mapping from trainer to contents

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* RMSprop and Adam with PyTorch's arithmetic (optim.h). Gradients are all
  * checked before anything is written, so a refused step changes nothing. */
 #include <math.h>

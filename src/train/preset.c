@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The paper's models, assembled from the public layer and net API only. */
 #include <string.h>
 

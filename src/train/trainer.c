@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The GAN trainer (trainer.h): one D update, then one G update on the
  * same z, all or nothing. Before an iteration every tensor it may change
  * (parameters, batch-norm buffers, optimizer state) is copied aside, and

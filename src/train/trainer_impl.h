@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internals of the trainer (trainer.h), shared by its files:
  *   trainer.c           life cycle, options, figures, one iteration
  *   trainer_state.c     copies of tensor sets: the snapshot an iteration

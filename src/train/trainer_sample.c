@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sampling (trainer.h): G in evaluation mode, optionally with its moving
  * average swapped in and with its batch norms on the sampled batch's
  * statistics, and the attention decoder's per-step inputs and scores read

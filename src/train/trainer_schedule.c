@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Learning-rate schedules (sgad_schedule in trainer.h). */
 #include <math.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Copies of tensor sets for the trainer: the snapshot an iteration rolls
  * back to, and the exponential moving average of G. */
 #include <string.h>

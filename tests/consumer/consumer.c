@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program outside the tree that uses libsgad as an installed package:
  * built only with `pkg-config --cflags --libs sgad` (tests/consumer.sh).
  * It checks the header against the library, trains the SGAD preset for one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the checkpoint reader: any bytes go to
  * sgad_checkpoint_read_memory, and what reads is listed and restored into
  * a small trainer (tests/tiny_gan.c, the nets of the seed corpus). Built

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for a data reader: any bytes go to
  * sgad_dataset_open_memory in the format SGAD_FUZZ_FORMAT (set by the
  * Makefile: one binary per reader), and what opens is read back. */

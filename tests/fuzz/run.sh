@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs each libFuzzer target for SECONDS on its corpus, JOBS targets at a
 # time (libFuzzer runs one process per target, so on 2 cores two targets
 # take the time of one). Each target's output goes to build/fuzz/<t>.log

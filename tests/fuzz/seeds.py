@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Writes seed inputs for the data-reader fuzz targets: small valid files
 in each format (standard library only)."""
 import gzip

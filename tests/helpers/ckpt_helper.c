@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program the checkpoint tests run as a child process:
  *   ckpt_helper save PATH HIDDEN SEED     train a tiny GAN 1 iteration, save
  *   ckpt_helper loop DIR HIDDEN           train and save (keep 3) forever

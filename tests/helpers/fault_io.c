@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An LD_PRELOAD shim that makes the n-th call of one file-system function
  * fail, for the checkpoint crash tests:
  *   SGAD_FAULT_OP = open | write | fsync | close | rename

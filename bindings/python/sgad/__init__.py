@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Python bindings for libsgad over ctypes (no compiler needed).
 
 numpy float32 C-contiguous arrays are passed to the library without

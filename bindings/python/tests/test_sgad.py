@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Python bindings (run with /usr/bin/python3 -m pytest): training
 steps on numpy batches, sampling into numpy, per-step scores, checkpoints,
 errors as exceptions, no copies."""

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Status codes, version, context, tensors, options and API misuse. */
 #include <math.h>
 #include <stdio.h>

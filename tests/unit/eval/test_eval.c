@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The feature classifier (classifier.h) and sgad-eval: the cross-entropy
  * and its gradient against closed forms and finite differences, learning
  * a separable task, save/load round trips and damaged files, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Fréchet distance (metrics.h) against numpy/scipy on the committed
  * fixtures of tests/gen_metrics_fixtures.py, against closed forms, and its
  * refusals.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event-driven against dense paths (SGAD_OPT_INPUT_PATH): the same layer on
  * the same sparse inputs gives the same outputs and gradients either way,
  * up to the rounding of differently ordered sums; the automatic choice

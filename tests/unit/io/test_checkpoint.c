@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checkpoints: round trips that resume bitwise, a canonical writer, and
  * one hand-made bad file per rejection rule with the exact status; every
  * prefix, every header bit flip and random data flips of a valid file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Checkpoints under failure, with tests/helpers/ckpt_helper as the child
  * process that saves:
  * - every open, write, fsync, close and rename of a save made to fail in

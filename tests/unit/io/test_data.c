@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Datasets and images: each reader on small files in its real format that
  * the test writes itself (IDX raw and gzip, CIFAR-10 records, PNG), every
  * malformed variant rejected with its message, shuffled batches, and PNG

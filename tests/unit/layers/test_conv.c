@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Convolution, transposed convolution and average pooling: outputs against
  * direct loops written from the definitions, gradients against finite
  * differences, chunked runs against sample-by-sample runs, shapes, weight

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The attention-scored decoder: values in a case solvable by hand,
  * gradients against finite differences for every variant, scores. */
 #include <math.h>

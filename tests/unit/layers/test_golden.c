@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libsgad against PyTorch: every layer kind and a Linear-BN-LIF chain run
  * on the inputs and weights of fixtures made by tests/gen_fixtures.py, and
  * must give PyTorch's outputs, input gradients, parameter gradients and

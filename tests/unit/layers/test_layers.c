@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Linear, batch norm, sigmoid, leaky ReLU and reshape: values against
  * plain loops, gradients against finite differences, bad shapes. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Neurons: forward values by hand, BPTT against an independent plain
  * implementation of the equations, MP against finite differences, state
  * isolation, firing rates, options, surrogates and encoders. */

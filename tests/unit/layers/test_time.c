@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Time-axis layers: repeat, last step, mean over time. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Nets: composition, parameter listing, ownership, gradients end to end,
  * buffer reuse across batch sizes, and errors that name the layer. */
 #include <math.h>

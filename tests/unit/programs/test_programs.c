@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The programs people run: sgad-train for a few iterations on a tiny IDX
  * file the test writes, sgad-sample on its checkpoint (PNG grid, IDX file,
  * strips; in batches, bitwise the same whatever the batch), sgad-inspect,

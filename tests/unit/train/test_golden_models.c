@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The paper's four models against PyTorch (tests/gen_model_fixtures.py):
  * with the same weights, z and real batches, libsgad's presets must give
  * PyTorch's images and scores, then each of three sgad_trainer_steps (a

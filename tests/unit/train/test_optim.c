@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Optimizers: three steps against torch.optim, refused non-finite steps,
  * options, state listing. */
 #include <math.h>

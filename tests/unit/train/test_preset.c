@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The paper's models as presets: shapes for every model and image size,
  * gradients flowing from D's score back into G, and a user-built G. */
 #include <string.h>

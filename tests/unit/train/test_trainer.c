@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The trainer: one iteration moves both nets, the same seed gives bitwise
  * the same weights, and a non-finite gradient rolls everything back. */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The trainer's settings: n_critic, weight clipping, learning-rate
  * schedules, G's moving average, per-layer firing rates, and sampling with
  * the decoder's per-step inputs and scores. A tiny GAN (tiny_gan.c) keeps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Trains SGAD on an IDX image file (MNIST, Fashion-MNIST) and writes
 //! checkpoints and a sample grid: the training loop of docs/guide-rust.md.
 //!

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Checkpoints: saving a trainer's whole state and reading it back.
 
 use std::ffi::{CStr, CString};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! The context: threads, seed, and where the library's messages are kept.
 
 use std::cell::Cell;

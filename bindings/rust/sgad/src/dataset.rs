@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Training data: IDX, CIFAR-10 and PNG folders as float images in [0, 1].
 
 use std::ffi::CString;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Errors: the library's status and the message its context kept.
 
 use std::ffi::CStr;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! The library's enumerations as Rust enums, converted at the boundary.
 //!
 //! Values going into the library are always valid; values coming back

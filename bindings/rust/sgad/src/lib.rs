@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Safe Rust bindings to libsgad: train the spiking GAN of "Spiking
 //! Generative Adversarial Network with Attention Scoring Decoding" (SGAD)
 //! and its relatives from Rust.

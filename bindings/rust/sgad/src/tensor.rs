@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Borrowed tensors: a caller's slice lent to the library for one call.
 
 use std::marker::PhantomData;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! Preset trainers: training steps, figures, settings and sampling.
 
 use std::ptr::NonNull;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 //! The safe crate against the in-tree libsgad: real training steps,
 //! sampling, checkpoints and errors, with the values checked.
 
