@@ -70,7 +70,7 @@ PROGRAM_SRCS_sgad-train := programs/parallel_serial.c programs/jsonl.c
 include $(sort $(wildcard mk/*.mk))
 
 .PHONY: all lib check check-format format check-includes check-spdx analyze check-asan asan-run check-same-bits check-valgrind check-headers bench demo deps clean \
-        install install-strip uninstall fixtures check-fixtures fuzz check-tools demo-layers mpi check-mpi check-python
+        install install-strip uninstall fixtures check-fixtures fuzz check-tools demo-layers mpi check-mpi check-python check-python-install
 
 all: lib $(DEMO_BIN) $(BENCH_BIN) $(PROGRAM_BINS)
 
@@ -153,8 +153,15 @@ analyze:
 	@echo "analyze: clang-tidy (.clang-tidy) finds nothing in $(words $(SRCS)) files"
 
 # The Python bindings (Debian's python3-numpy and python3-pytest).
+# It includes the install flow (tests/test_install.py, a few seconds).
 check-python: lib
 	SGAD_LIBRARY=$(CURDIR)/$(LIBOUT)/libsgad.so.1 /usr/bin/python3 -m pytest -q bindings/python/tests
+
+# Only the pip install flow: a venv with --system-site-packages, pip install
+# --no-build-isolation --no-index of bindings/python, imports that find
+# libsgad through SGAD_LIBRARY and pkg-config.
+check-python-install: lib
+	SGAD_LIBRARY=$(CURDIR)/$(LIBOUT)/libsgad.so.1 /usr/bin/python3 -m pytest -q bindings/python/tests/test_install.py
 
 # The PyTorch converter's round trip (needs Debian's python3-torch).
 check-tools: lib $(TEST_HELPERS)

@@ -13,16 +13,22 @@ library's message; handles are freed when their Python objects go.
     t.save("ckpt.safetensors")
     u = sgad.Trainer.load(ctx, "ckpt.safetensors")
 
-The library is found through $SGAD_LIBRARY, then the tree this package
-sits in (lib/libsgad.so.1), then the system (libsgad.so.1).
+The library is found through $SGAD_LIBRARY, then the source tree this
+package sits in (lib/libsgad.so.1), then pkg-config's libdir for sgad,
+then the system loader (libsgad.so.1); sgad.library_path and
+sgad.library_source say which.
 """
 import ctypes
 import ctypes.util
 import os
+import subprocess
 
 import numpy as np
 
-__all__ = ["SgadError", "Context", "Trainer", "MODELS", "SHAPES"]
+__version__ = "1.0.0"  # = include/sgad/version.h (tests/test_install.py checks)
+
+__all__ = ["SgadError", "Context", "Trainer", "MODELS", "SHAPES", "library_path",
+           "library_source", "library_version", "__version__"]
 
 SHAPES = {"28x28x1": 0, "32x32x3": 1, "64x64x3": 2}
 LOSSES = {"em": 0, "minimax": 1}
@@ -35,21 +41,64 @@ SAMPLE_EMA = 1
 SAMPLE_BATCH_STATS = 2
 
 
+def _pkg_config_libdir():
+    """pkg-config's libdir for sgad, or None (no pkg-config, no sgad.pc)."""
+    try:
+        out = subprocess.run(["pkg-config", "--variable=libdir", "sgad"], capture_output=True,
+                             text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+def _candidates():
+    """(source, path) in the order they are tried."""
+    env = os.environ.get("SGAD_LIBRARY")
+    if env:
+        yield "SGAD_LIBRARY", env
+    # A source tree: this package in <tree>/bindings/python/sgad, the
+    # library built into <tree>/lib (make check-python, make check-docs).
+    tree = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                         "..", "..", ".."))
+    if os.path.exists(os.path.join(tree, "include", "sgad", "version.h")):
+        yield "source tree", os.path.join(tree, "lib", "libsgad.so.1")
+    libdir = _pkg_config_libdir()
+    if libdir:
+        yield "pkg-config", os.path.join(libdir, "libsgad.so.1")
+    found = ctypes.util.find_library("sgad")
+    for name in ([found] if found else []) + ["libsgad.so.1"]:
+        yield "system loader", name
+
+
 def _load():
-    here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [os.environ.get("SGAD_LIBRARY"),
-                  os.path.join(here, "..", "..", "..", "lib", "libsgad.so.1"),
-                  ctypes.util.find_library("sgad"), "libsgad.so.1"]
-    for path in candidates:
-        if path and (os.path.exists(path) or not os.path.isabs(path)):
-            try:
-                return ctypes.CDLL(path)
-            except OSError:
-                continue
-    raise OSError("libsgad not found: set SGAD_LIBRARY to libsgad.so.1")
+    """Loads libsgad: $SGAD_LIBRARY, this source tree's lib/, pkg-config's
+    libdir, then the system loader. Returns (CDLL, path, source)."""
+    tried = []
+    for source, path in _candidates():
+        if os.path.isabs(path) and not os.path.exists(path):
+            tried.append(f"{source}: {path} does not exist")
+            if source == "SGAD_LIBRARY":
+                break  # an explicit choice that fails is an error, not a hint
+            continue
+        try:
+            return ctypes.CDLL(path), path, source
+        except OSError as e:
+            tried.append(f"{source}: {e}")
+            if source == "SGAD_LIBRARY":
+                break
+    raise ImportError(
+        "libsgad not found (tried: " + "; ".join(tried or ["nothing"]) + "). Either set "
+        "SGAD_LIBRARY=/path/to/libsgad.so.1, or install libsgad where pkg-config finds it "
+        "(sgad.pc; check with `pkg-config --variable=libdir sgad`, PKG_CONFIG_PATH), or "
+        "where the system loader finds it (`make install` then `ldconfig`, or "
+        "LD_LIBRARY_PATH).")
 
 
-_lib = _load()
+_lib, library_path, library_source = _load()
+"""library_path: the libsgad loaded; library_source: how it was found
+(\"SGAD_LIBRARY\", \"source tree\", \"pkg-config\" or \"system loader\")."""
 _p = ctypes.c_void_p
 _i64 = ctypes.c_int64
 
@@ -62,6 +111,7 @@ def _sig(name, restype, *argtypes):
 
 
 _sig("sgad_status_name", ctypes.c_char_p, ctypes.c_int)
+_sig("sgad_version_string", ctypes.c_char_p)
 _sig("sgad_ctx_create", ctypes.c_int, ctypes.POINTER(_p))
 _sig("sgad_ctx_free", None, _p)
 _sig("sgad_ctx_set_threads", ctypes.c_int, _p, ctypes.c_int)
@@ -108,6 +158,11 @@ def _models():
 
 
 MODELS = _models()
+
+
+def library_version():
+    """The loaded library's version (sgad_version_string), e.g. "1.0.0"."""
+    return _lib.sgad_version_string().decode()
 
 
 class SgadError(RuntimeError):
