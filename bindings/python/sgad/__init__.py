@@ -25,6 +25,8 @@ import subprocess
 
 import numpy as np
 
+from ._arrays import as_float32
+
 __version__ = "1.0.0"  # = include/sgad/version.h (tests/test_install.py checks)
 
 __all__ = ["SgadError", "Context", "Trainer", "MODELS", "SHAPES", "library_path",
@@ -274,9 +276,12 @@ class Trainer:
             out[name] = v.value
         return out
 
-    def step(self, real):
-        """One iteration (D then G) on real images [N, C, H, W] in [0, 1]."""
-        real = np.ascontiguousarray(real, dtype=np.float32)
+    def step(self, real, scale=None):
+        """One iteration (D then G) on real images [N, C, H, W] in [0, 1]:
+        a float32 numpy array or CPU torch tensor (used without a copy), or
+        any float array (converted). Integer images need scale, e.g.
+        scale=1/255 for uint8, else TypeError."""
+        real = as_float32(real, scale, "real")
         t = self.ctx.wrap(real)
         try:
             self.ctx.check(_lib.sgad_trainer_step(self._h, t, None))
@@ -356,3 +361,13 @@ class Trainer:
             self.ctx._children -= 1
             if self.ctx._closing:
                 self.ctx._release()
+
+
+# Nets, layers and optimizers (sgad/nn.py), on the library loaded above.
+from . import constants  # noqa: E402
+from . import nn as _nn  # noqa: E402
+
+_nn._bind(_lib)
+from .nn import *  # noqa: E402,F401,F403
+
+__all__ += _nn.__all__ + ["constants", "as_float32"]
