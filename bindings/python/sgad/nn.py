@@ -431,8 +431,11 @@ class Net(_Owned):
             _lib.sgad_net_free(self._h)
             self._h = None
             for layer in self._layers:
-                layer._h = None  # freed with the net
-                layer._detach()
+                # Freed with the net. A layer the garbage collector finalised
+                # first (they form a cycle) has already left the context.
+                if layer._h:
+                    layer._h = None
+                    layer._detach()
             self._layers = []
             self._detach()
 

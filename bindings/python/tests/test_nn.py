@@ -163,3 +163,25 @@ def test_shape_errors_name_the_layer():
     assert "SHAPE" in e.value.status
     with pytest.raises(RuntimeError):
         sgad.Net(ctx, [sgad.Linear(ctx, 4, 2)]).backward(np.zeros((1, 2, 2), np.float32))
+
+
+def test_context_counts_survive_garbage_collected_nets():
+    """A net and its layers form a cycle; whichever the collector finalises
+    first, the context counts each object once and outlives them all."""
+    ctx = sgad.Context(threads=1)
+    keep = sgad.Net(ctx, [sgad.Linear(ctx, 3, 2)])
+    for _ in range(5):
+        net = sgad.Net(ctx, [sgad.Linear(ctx, 3, 2), sgad.MP(ctx)])
+        opt = sgad.RMSprop(net)
+        del net, opt
+        gc.collect()
+    assert ctx._children == 2  # keep and its layer
+    ctx.__del__()  # as at interpreter exit
+    assert keep.forward(np.ones((1, 2, 3), dtype=np.float32)).shape == (1, 2, 2)
+    layer = keep[0]
+    del keep
+    gc.collect()
+    assert ctx._children == 2 and ctx._h is not None  # the layer holds the net
+    del layer
+    gc.collect()
+    assert ctx._h is None
