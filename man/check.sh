@@ -8,7 +8,7 @@
 #   3. the Doxygen gate works: the headers with one doc comment removed
 #      make Doxygen fail, naming the function;
 #   4. the complete examples of docs/guide-c.md and docs/guide-python.md
-#      compile and run.
+#      (guide_train.py, guide_layers.py) compile and run.
 #
 #   man/check.sh PROGRAM_DIR LIB_DIR "PROGRAMS"
 set -eu
@@ -89,17 +89,19 @@ else
     echo "check-docs: docs/guide-c.md's example ran:"
     sed 's/^/    /' "$tmp/guide_c.out"
 fi
-extract docs/guide-python.md guide_train.py >"$tmp/guide_train.py"
-if [ ! -s "$tmp/guide_train.py" ]; then
-    problem "docs/guide-python.md has no example guide_train.py"
-elif ! (cd "$tmp" && PYTHONPATH="$OLDPWD/bindings/python" \
-        SGAD_LIBRARY="$OLDPWD/$libdir/libsgad.so.1" /usr/bin/python3 guide_train.py \
-        >"$tmp/guide_py.out" 2>&1); then
-    problem "the example of docs/guide-python.md failed: $(cat "$tmp/guide_py.out")"
-else
-    echo "check-docs: docs/guide-python.md's example ran:"
-    sed 's/^/    /' "$tmp/guide_py.out"
-fi
+for example in guide_train guide_layers; do
+    extract docs/guide-python.md $example.py >"$tmp/$example.py"
+    if [ ! -s "$tmp/$example.py" ]; then
+        problem "docs/guide-python.md has no example $example.py"
+    elif ! (cd "$tmp" && PYTHONPATH="$OLDPWD/bindings/python" \
+            SGAD_LIBRARY="$OLDPWD/$libdir/libsgad.so.1" /usr/bin/python3 $example.py \
+            >"$tmp/$example.out" 2>&1); then
+        problem "the example $example.py of docs/guide-python.md failed: $(cat "$tmp/$example.out")"
+    else
+        echo "check-docs: docs/guide-python.md's example $example.py ran:"
+        sed 's/^/    /' "$tmp/$example.out"
+    fi
+done
 
 if [ $failures -ne 0 ]; then
     echo "check-docs: $failures problem(s)" >&2
