@@ -193,8 +193,29 @@ class Context:
         if seed is not None:
             self.check(_lib.sgad_ctx_set_seed(h, int(seed)))
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        """Frees the context now, or when the last object made in it goes
+        (what `with sgad.Context() as ctx:` does at the block's end)."""
+        if getattr(self, "_h", None):
+            self._closing = True
+            self._release()
+
+    @property
+    def closed(self) -> bool:
+        return not self._h
+
     def check(self, status):
+        """Raises SgadError with the library's message for a failed status."""
         if status != 0:
+            if not self._h:
+                raise ValueError("the sgad.Context is closed")
             name = _lib.sgad_status_name(status).decode()
             raise SgadError(name, (_lib.sgad_ctx_last_error(self._h) or b"").decode())
 
@@ -215,9 +236,7 @@ class Context:
             self._h = None
 
     def __del__(self):
-        if getattr(self, "_h", None):
-            self._closing = True
-            self._release()
+        self.close()
 
 
 class Trainer:

@@ -185,3 +185,18 @@ def test_context_counts_survive_garbage_collected_nets():
     del layer
     gc.collect()
     assert ctx._h is None
+
+
+def test_context_manager_frees_after_the_last_object():
+    with sgad.Context(threads=1) as ctx:
+        net = sgad.Net(ctx, [sgad.Linear(ctx, 2, 2)])
+    assert not ctx.closed  # the net still uses it
+    assert net.forward(np.ones((1, 1, 2), np.float32)).shape == (1, 1, 2)
+    del net
+    gc.collect()
+    assert ctx.closed
+    with sgad.Context() as empty:
+        pass
+    assert empty.closed
+    with pytest.raises(ValueError, match="closed"):
+        sgad.Net(empty)
