@@ -3,7 +3,8 @@
 --system-site-packages (numpy from Debian), pip install
 --no-build-isolation --no-index, then imports that find libsgad through
 SGAD_LIBRARY and through pkg-config, and the ImportError naming the three
-ways when nothing finds it."""
+ways when nothing finds it; and pip install --user into a private
+PYTHONUSERBASE."""
 import os
 import re
 import shutil
@@ -96,3 +97,28 @@ def test_installed_package_says_how_to_find_the_library(venv):
     assert "ImportError: libsgad not found" in got.stderr
     for way in ("SGAD_LIBRARY", "pkg-config", "system loader"):
         assert way in got.stderr
+
+
+def test_user_install(tmp_path):
+    """pip install --user into a private PYTHONUSERBASE (Debian 12 marks its
+    Python externally managed, hence --break-system-packages, which only
+    concerns the user site here)."""
+    if run([sys.executable, "-m", "pip", "--version"]).returncode != 0:
+        pytest.skip("pip is not available for this Python (Debian: apt-get install python3-pip)")
+    src = tmp_path / "src"
+    shutil.copytree(PKG, src, ignore=shutil.ignore_patterns("tests", "__pycache__", "build",
+                                                            "*.egg-info"))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_USER")}
+    env["PYTHONUSERBASE"] = str(tmp_path / "user")
+    cmd = [sys.executable, "-m", "pip", "install", "--user", "--no-build-isolation",
+           "--no-index", "--no-warn-script-location", str(src)]
+    got = run(cmd + ["--break-system-packages"], env=env)
+    if "no such option: --break-system-packages" in got.stderr:
+        got = run(cmd, env=env)  # a pip before PEP 668
+    assert got.returncode == 0, got.stdout + got.stderr
+    env["SGAD_LIBRARY"] = LIB
+    got = run([sys.executable, "-c", "import sgad; print(sgad.__file__, sgad.library_source)"],
+              env=env, cwd=str(tmp_path))
+    assert got.returncode == 0, got.stderr
+    where, source = got.stdout.split()
+    assert where.startswith(str(tmp_path / "user")) and source == "SGAD_LIBRARY"
