@@ -8,7 +8,8 @@
 #   3. the Doxygen gate works: the headers with one doc comment removed
 #      make Doxygen fail, naming the function;
 #   4. the complete examples of docs/guide-c.md and docs/guide-python.md
-#      (guide_train.py, guide_layers.py) compile and run.
+#      (guide_train.py, guide_layers.py) compile and run;
+#   5. docs/tutorial-python.md's script runs in its quick mode.
 #
 #   man/check.sh PROGRAM_DIR LIB_DIR "PROGRAMS"
 set -eu
@@ -102,6 +103,22 @@ for example in guide_train guide_layers; do
         sed 's/^/    /' "$tmp/$example.out"
     fi
 done
+
+# 5. The Python tutorial's script, in its quick mode (fewer steps and
+# images; it needs Fashion-MNIST and matplotlib).
+extract docs/tutorial-python.md tutorial.py >"$tmp/tutorial.py"
+if [ ! -s "$tmp/tutorial.py" ]; then
+    problem "docs/tutorial-python.md has no example tutorial.py"
+elif ! (cd "$tmp" && SGAD_TUTORIAL_QUICK=1 PYTHONPATH="$OLDPWD/bindings/python" \
+        SGAD_LIBRARY="$OLDPWD/$libdir/libsgad.so.1" /usr/bin/python3 tutorial.py \
+        >"$tmp/tutorial.out" 2>&1); then
+    problem "docs/tutorial-python.md's tutorial.py failed: $(cat "$tmp/tutorial.out")"
+elif [ ! -s "$tmp/raster.png" ] || [ ! -s "$tmp/sgad-samples.png" ]; then
+    problem "docs/tutorial-python.md's tutorial.py wrote no raster.png or sgad-samples.png"
+else
+    echo "check-docs: docs/tutorial-python.md's tutorial.py ran (quick mode):"
+    sed 's/^/    /' "$tmp/tutorial.out"
+fi
 
 if [ $failures -ne 0 ]; then
     echo "check-docs: $failures problem(s)" >&2

@@ -17,9 +17,11 @@ DOCS_OUT := build/docs
 docs-deps:
 	@SGAD_DEPS_EXTRA=doxygen sh tools/install-deps.sh
 
-# groff and man render the pages; numpy runs the Python guide's example.
+# groff and man render the pages; numpy runs the Python guide's example,
+# matplotlib and Fashion-MNIST the tutorial's.
 check-docs-deps:
-	@SGAD_DEPS_EXTRA="doxygen groff-base man-db python3-numpy" sh tools/install-deps.sh
+	@SGAD_DEPS_EXTRA="doxygen groff-base man-db python3-numpy python3-matplotlib dataset-fashion-mnist" \
+	    sh tools/install-deps.sh
 
 docs: docs-deps
 	@mkdir -p $(DOCS_OUT)

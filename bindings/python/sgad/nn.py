@@ -74,6 +74,8 @@ def _setup(lib):
     sig("sgad_net_param_count", _int, _p)
     sig("sgad_net_param", _int, _p, _int, _P(ctypes.c_char_p), out, out)
     sig("sgad_net_firing_rate", _int, _p, _int, _P(_dbl))
+    sig("sgad_net_activation_dims", _int, _p, _int, _P(_int), _P(_i64))
+    sig("sgad_net_activation", _int, _p, _int, _p)
     sig("sgad_tensor_data", _p, _p)
     sig("sgad_tensor_ndim", _int, _p)
     sig("sgad_tensor_dim", _i64, _p, _int)
@@ -417,6 +419,22 @@ class Net(_Owned):
     def load_state_dict(self, state):
         for name, value, _ in self.parameters():
             value[...] = np.asarray(state[name], dtype=np.float32).reshape(value.shape)
+
+    def activation(self, layer: int) -> np.ndarray:
+        """A copy of layer `layer`'s output in the last forward ([T, N, ...]
+        for a spiking layer: its spikes step by step, e.g. for a raster
+        plot). Kept for every layer in evaluation mode; in training the net
+        keeps only what backward reads, and asking for another layer raises
+        SgadError with the library's reason."""
+        nd, dims = _int(), (_i64 * MAX_DIMS)()
+        self.ctx.check(_lib.sgad_net_activation_dims(self._h, int(layer), ctypes.byref(nd), dims))
+        out = np.empty(tuple(dims[i] for i in range(nd.value)), dtype=np.float32)
+        t = self.ctx.wrap(out)
+        try:
+            self.ctx.check(_lib.sgad_net_activation(self._h, int(layer), t))
+        finally:
+            _lib.sgad_tensor_free(t)
+        return out
 
     def firing_rate(self, layer: int) -> float:
         v = _dbl()

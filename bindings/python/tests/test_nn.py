@@ -200,3 +200,22 @@ def test_context_manager_frees_after_the_last_object():
     assert empty.closed
     with pytest.raises(ValueError, match="closed"):
         sgad.Net(empty)
+
+
+def test_activation_gives_a_spiking_layers_steps_in_evaluation():
+    """Net.activation: the LIF's spikes [T, N, C, H, W], binary, whose mean
+    is the layer's firing rate; in training the fused LIF keeps no spike
+    map and the library says so."""
+    ctx = sgad.Context(seed=3)
+    net = classifier(ctx, steps=4)
+    x, _ = task(6, 1)
+    net.eval()
+    net.forward(x)
+    spikes = net.activation(3)
+    assert spikes.shape == (4, 6, 4, 8, 8)
+    assert set(np.unique(spikes)) <= {0.0, 1.0}
+    assert abs(spikes.mean() - net.firing_rate(3)) < 1e-6
+    net.train()
+    net.forward(x)
+    with pytest.raises(sgad.SgadError):
+        net.activation(3)
