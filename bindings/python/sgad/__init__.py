@@ -22,6 +22,7 @@ import ctypes
 import ctypes.util
 import os
 import subprocess
+from typing import Dict, Optional, Union
 
 import numpy as np
 
@@ -181,7 +182,7 @@ class Context:
     in a context (trainers) keep it alive; at interpreter exit, when Python
     may finalise in any order, the context's memory goes last."""
 
-    def __init__(self, threads=None, seed=None):
+    def __init__(self, threads: Optional[int] = None, seed: Optional[int] = None):
         h = _p()
         if _lib.sgad_ctx_create(ctypes.byref(h)) != 0:
             raise MemoryError("sgad_ctx_create failed")
@@ -193,14 +194,14 @@ class Context:
         if seed is not None:
             self.check(_lib.sgad_ctx_set_seed(h, int(seed)))
 
-    def __enter__(self):
+    def __enter__(self) -> "Context":
         return self
 
     def __exit__(self, *exc):
         self.close()
         return False
 
-    def close(self):
+    def close(self) -> None:
         """Frees the context now, or when the last object made in it goes
         (what `with sgad.Context() as ctx:` does at the block's end)."""
         if getattr(self, "_h", None):
@@ -211,7 +212,7 @@ class Context:
     def closed(self) -> bool:
         return not self._h
 
-    def check(self, status):
+    def check(self, status: int) -> None:
         """Raises SgadError with the library's message for a failed status."""
         if status != 0:
             if not self._h:
@@ -252,8 +253,9 @@ class Trainer:
         self.latent, self.steps = latent.value, steps.value
 
     @classmethod
-    def preset(cls, ctx, model="sgad", shape="28x28x1", steps=16, latent=0, loss=None,
-               optimizer="rmsprop"):
+    def preset(cls, ctx: Context, model: str = "sgad", shape: str = "28x28x1", steps: int = 16,
+               latent: int = 0, loss: Optional[str] = None,
+               optimizer: str = "rmsprop") -> "Trainer":
         if loss is None:
             loss = "minimax" if model in ("sgan", "hybrid") else "em"
         h = _p()
@@ -263,7 +265,7 @@ class Trainer:
         return cls(ctx, h)
 
     @classmethod
-    def load(cls, ctx, path):
+    def load(cls, ctx: Context, path: Union[str, os.PathLike]) -> "Trainer":
         """The trainer a checkpoint file describes, with its whole state."""
         c, h = _p(), _p()
         ctx.check(_lib.sgad_checkpoint_read(ctx._h, os.fsencode(path), ctypes.byref(c)))
@@ -273,20 +275,20 @@ class Trainer:
             _lib.sgad_checkpoint_free(c)
         return cls(ctx, h)
 
-    def save(self, path):
+    def save(self, path: Union[str, os.PathLike]) -> None:
         self.ctx.check(_lib.sgad_checkpoint_save(self._h, os.fsencode(path)))
 
-    def seed(self, seed):
+    def seed(self, seed: int) -> None:
         self.ctx.check(_lib.sgad_trainer_set_seed(self._h, int(seed)))
 
-    def set(self, option, value):
+    def set(self, option: str, value: float) -> None:
         self.ctx.check(_lib.sgad_trainer_set(self._h, OPTIONS[option], float(value)))
 
     @property
-    def iterations(self):
+    def iterations(self) -> int:
         return _lib.sgad_trainer_iterations(self._h)
 
-    def stats(self):
+    def stats(self) -> Dict[str, float]:
         """The figures of the last iteration as a dict."""
         out = {}
         for k, name in enumerate(STATS):
@@ -295,7 +297,7 @@ class Trainer:
             out[name] = v.value
         return out
 
-    def step(self, real, scale=None):
+    def step(self, real, scale: Optional[float] = None) -> None:
         """One iteration (D then G) on real images [N, C, H, W] in [0, 1]:
         a float32 numpy array or CPU torch tensor (used without a copy), or
         any float array (converted). Integer images need scale, e.g.
@@ -314,7 +316,8 @@ class Trainer:
         self.ctx.check(_lib.sgad_net_output_dims(g, 3, dims, ctypes.byref(nd), out))
         return tuple(out[i] for i in range(nd.value))
 
-    def sample(self, n, seed=0, ema=False, with_steps=False, batch=64, bn="running"):
+    def sample(self, n: int, seed: int = 0, ema: bool = False, with_steps: bool = False,
+               batch: int = 64, bn: str = "running"):
         """n images from latents drawn with seed, in evaluation mode:
         [n, C, H, W] (SGAN: [T, n, C, H, W] spikes). With with_steps (SGAD),
         also the decoder's inputs [T, n, C, H, W] and scores [T, n].
