@@ -346,7 +346,7 @@ def parse_args(argv):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--budget", choices=sorted(BUDGETS), default="smoke")
     p.add_argument("--out", required=True, help="output directory (made if missing)")
-    p.add_argument("--bin-dir", default=os.path.join(REPO, "build", "release", "examples"),
+    p.add_argument("--bin-dir", default=os.path.join(REPO, "build", "release", "programs"),
                    help="where sgad-train, sgad-sample and sgad-eval are")
     p.add_argument("--data-dir", default=os.path.join(REPO, "build", "data"),
                    help="where MNIST is fetched to")
