@@ -22,28 +22,15 @@ to about the square root of the rounding error there. Each line of
 metrics_expected.txt is "<case> <scipy FD> <eigh FD> <scale>".
 """
 import os
-import struct
 import sys
 
 import numpy as np
 from scipy import linalg
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sgfx import write  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def write(path, arrays):
-    with open(path, "wb") as f:
-        f.write(b"SGFX")
-        f.write(struct.pack("<I", len(arrays)))
-        for name, a in arrays:
-            a = np.ascontiguousarray(a, dtype="<f4")
-            b = name.encode()
-            f.write(struct.pack("<I", len(b)))
-            f.write(b)
-            f.write(struct.pack("<I", a.ndim))
-            for d in a.shape:
-                f.write(struct.pack("<q", d))
-            f.write(a.tobytes())
 
 
 def stats(x):

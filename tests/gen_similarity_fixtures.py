@@ -28,33 +28,20 @@ feature space, |Y^T X|_F^2 / (|X^T X|_F |Y^T Y|_F) (libsgad uses Gram
 matrices); the unbiased HSIC with explicit ones vectors.
 """
 import os
-import struct
 import sys
 
 import numpy as np
 from scipy import stats
 from scipy.spatial import distance
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sgfx import write  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "fixtures")
 EPS = np.finfo(np.float64).eps
 ALPHAS = 10.0 ** np.arange(-4, 7)  # libsgad's default grid
 FOLDS = 5
-
-
-def write(path, arrays):
-    with open(path, "wb") as f:
-        f.write(b"SGFX")
-        f.write(struct.pack("<I", len(arrays)))
-        for name, a in arrays:
-            a = np.ascontiguousarray(a, dtype="<f4")
-            b = name.encode()
-            f.write(struct.pack("<I", len(b)))
-            f.write(b)
-            f.write(struct.pack("<I", a.ndim))
-            for d in a.shape:
-                f.write(struct.pack("<q", d))
-            f.write(a.tobytes())
 
 
 # ---- RSA (Kriegeskorte et al. 2008) ----
