@@ -471,38 +471,18 @@ static void bn_set_batch_stats(sgad_layer *l, int on)
     ((batchnorm *)l)->batch_stats = on;
 }
 
-static const sgad__layer_ops bn1d_ops = {
-    .kind = SGAD_LAYER_BATCHNORM1D,
-    .out_shape = bn_out_shape,
-    .forward = bn_forward,
-    .backward = bn_backward,
-    .set = bn_set,
-    .get = bn_get,
-    .destroy = bn_destroy,
-    .backward_skips = SGAD__SKIPS_Y,
-    .steps_alike = 1,
-    .set_repeats = bn_set_repeats,
-    .set_stats_only = bn_set_stats_only,
-    .affine = bn_affine,
-    .replay = bn_replay,
-    .set_batch_stats = bn_set_batch_stats,
-};
-static const sgad__layer_ops bn2d_ops = {
-    .kind = SGAD_LAYER_BATCHNORM2D,
-    .out_shape = bn_out_shape,
-    .forward = bn_forward,
-    .backward = bn_backward,
-    .set = bn_set,
-    .get = bn_get,
-    .destroy = bn_destroy,
-    .backward_skips = SGAD__SKIPS_Y,
-    .steps_alike = 1,
-    .set_repeats = bn_set_repeats,
-    .set_stats_only = bn_set_stats_only,
-    .affine = bn_affine,
-    .replay = bn_replay,
-    .set_batch_stats = bn_set_batch_stats,
-};
+/* The 1d and 2d batch norms differ only in their kind (the shape check
+ * reads the kind's dimensions). */
+#define BN_OPS(layer_kind)                                                                         \
+    {                                                                                              \
+        .kind = (layer_kind), .out_shape = bn_out_shape, .forward = bn_forward,                    \
+        .backward = bn_backward, .set = bn_set, .get = bn_get, .destroy = bn_destroy,              \
+        .backward_skips = SGAD__SKIPS_Y, .steps_alike = 1, .set_repeats = bn_set_repeats,          \
+        .set_stats_only = bn_set_stats_only, .affine = bn_affine, .replay = bn_replay,             \
+        .set_batch_stats = bn_set_batch_stats,                                                     \
+    }
+static const sgad__layer_ops bn1d_ops = BN_OPS(SGAD_LAYER_BATCHNORM1D);
+static const sgad__layer_ops bn2d_ops = BN_OPS(SGAD_LAYER_BATCHNORM2D);
 
 static sgad_status bn_create(sgad_ctx *ctx, const char *fn, int spatial, int64_t channels,
                              sgad_layer **out)

@@ -575,32 +575,15 @@ static sgad_status neuron_get(const sgad_layer *l, sgad_option option, double *v
 
 /* LIF and IF spike, and take the settings a net fuses them with; MP emits
  * its membrane potential. */
-static const sgad__layer_ops lif_ops = {
-    .kind = SGAD_LAYER_LIF,
-    .out_shape = same_shape,
-    .forward = neuron_forward,
-    .backward = neuron_backward,
-    .set = neuron_set,
-    .get = neuron_get,
-    .backward_skips = SGAD__SKIPS_Y,
-    .spiking = 1,
-    .set_shared_input = set_shared_input,
-    .set_input_norm = set_input_norm,
-    .set_output_pool = set_output_pool,
-};
-static const sgad__layer_ops if_ops = {
-    .kind = SGAD_LAYER_IF,
-    .out_shape = same_shape,
-    .forward = neuron_forward,
-    .backward = neuron_backward,
-    .set = neuron_set,
-    .get = neuron_get,
-    .backward_skips = SGAD__SKIPS_Y,
-    .spiking = 1,
-    .set_shared_input = set_shared_input,
-    .set_input_norm = set_input_norm,
-    .set_output_pool = set_output_pool,
-};
+#define SPIKING_OPS(layer_kind)                                                                    \
+    {                                                                                              \
+        .kind = (layer_kind), .out_shape = same_shape, .forward = neuron_forward,                  \
+        .backward = neuron_backward, .set = neuron_set, .get = neuron_get,                         \
+        .backward_skips = SGAD__SKIPS_Y, .spiking = 1, .set_shared_input = set_shared_input,       \
+        .set_input_norm = set_input_norm, .set_output_pool = set_output_pool,                      \
+    }
+static const sgad__layer_ops lif_ops = SPIKING_OPS(SGAD_LAYER_LIF);
+static const sgad__layer_ops if_ops = SPIKING_OPS(SGAD_LAYER_IF);
 static const sgad__layer_ops mp_ops = {
     .kind = SGAD_LAYER_MP,
     .out_shape = same_shape,
